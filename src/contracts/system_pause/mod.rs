@@ -1,0 +1,36 @@
+//! SystemPause: the global switch, as the operators' runbook uses it
+//! (`pause()`, `unpause()`, `paused()`, governance only).
+
+use alloy::primitives::Address;
+use alloy::sol;
+use alloy::sol_types::SolConstructor;
+
+use super::{Field, Kind, Unit};
+
+sol!(
+    #[allow(missing_docs)]
+    #[sol(rpc, all_derives)]
+    SystemPause,
+    "contracts/out/SystemPause.json"
+);
+
+use SystemPause as C;
+
+/// The system pause's row in the contract table.
+pub const KIND: Kind = Kind {
+    key: "system_pause",
+    name: "SystemPause",
+    fields: FIELDS,
+    role_sets: &[],
+    creation_code,
+};
+
+const FIELDS: &[Field] = &[Field::of::<C::pausedCall>("paused", Unit::Flag)];
+
+fn creation_code(governance: Address) -> Vec<u8> {
+    let args = C::constructorCall {
+        governance_: governance,
+    }
+    .abi_encode();
+    [C::BYTECODE.as_ref(), &args].concat()
+}

@@ -1,0 +1,141 @@
+//! The observed state written as a desired-state file: what `govstate devnet`
+//! writes, and a file that, applied, changes nothing.
+
+use alloy::primitives::U256;
+use serde_yaml::{Mapping, Value as Yaml};
+
+use super::{Observed, ObservedContract};
+use crate::contracts::{Deployment, Unit, Value};
+
+const ETHER: u128 = 1_000_000_000_000_000_000;
+const GWEI: u128 = 1_000_000_000;
+
+/// Renders `observed` as a desired-state file (YAML) for `deployment`, with
+/// every managed field and role set written out.
+pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: &str) -> String {
+    let mut root = Mapping::new();
+    root.insert("version".into(), 1.into());
+    root.insert("chain_id".into(), observed.chain_id.into());
+    let mut contracts = Mapping::new();
+    for deployed in &deployment.contracts {
+        let mut entry = Mapping::new();
+        entry.insert("address".into(), deployed.address.to_checksum(None).into());
+        if let (Some(block), true) = (deployed.deployed_block, !deployed.kind.role_sets.is_empty())
+        {
+            entry.insert("deployed_block".into(), block.into());
+        }
+        contracts.insert(deployed.kind.key.into(), entry.into());
+    }
+    root.insert("contracts".into(), contracts.into());
+    for contract in &observed.contracts {
+        root.insert(contract.kind.key.into(), section(contract).into());
+    }
+    let body = serde_yaml::to_string(&Yaml::Mapping(root)).unwrap_or_default();
+    format!("{header}{body}")
+}
+
+fn section(contract: &ObservedContract) -> Mapping {
+    let mut section = Mapping::new();
+    for (field, value) in contract.kind.fields.iter().zip(&contract.fields) {
+        insert_path(&mut section, field.key, scalar(*value, field.unit));
+    }
+    for (set, holders) in contract.kind.role_sets.iter().zip(&contract.role_sets) {
+        let list = holders
+            .iter()
+            .map(|a| Yaml::from(a.to_checksum(None)))
+            .collect();
+        insert_path(&mut section, set.key, Yaml::Sequence(list));
+    }
+    section
+}
+
+/// Inserts `value` at a dotted key path, creating the mappings on the way.
+fn insert_path(map: &mut Mapping, path: &str, value: Yaml) {
+    match path.split_once('.') {
+        None => {
+            map.insert(path.into(), value);
+        }
+        Some((head, rest)) => {
+            let child = map
+                .entry(head.into())
+                .or_insert_with(|| Mapping::new().into());
+            if let Yaml::Mapping(child) = child {
+                insert_path(child, rest, value);
+            }
+        }
+    }
+}
+
+fn scalar(value: Value, unit: Unit) -> Yaml {
+    match value {
+        Value::Bool(b) => b.into(),
+        Value::Address(a) => a.to_checksum(None).into(),
+        Value::Uint(n) => match unit {
+            Unit::Amount => amount(n),
+            Unit::Seconds => duration(n),
+            _ => integer(n),
+        },
+    }
+}
+
+/// `150 ether`, `5 gwei`, or base units.
+fn amount(n: U256) -> Yaml {
+    for (size, unit) in [(ETHER, "ether"), (GWEI, "gwei")] {
+        let size = U256::from(size);
+        if !n.is_zero() && (n % size).is_zero() {
+            return format!("{} {unit}", n / size).into();
+        }
+    }
+    integer(n)
+}
+
+/// `7d`, `12h`, `15m`, or seconds.
+fn duration(n: U256) -> Yaml {
+    let Ok(seconds) = u64::try_from(n) else {
+        return integer(n);
+    };
+    let whole = [(86_400, "d"), (3_600, "h"), (60, "m")]
+        .into_iter()
+        .find(|(size, _)| seconds != 0 && seconds % size == 0);
+    match whole {
+        Some((size, suffix)) => format!("{}{suffix}", seconds / size).into(),
+        None => seconds.into(),
+    }
+}
+
+/// A YAML integer when it fits `u64`, else its decimal digits as a string
+/// (YAML parsers read larger integers as floats).
+fn integer(n: U256) -> Yaml {
+    match u64::try_from(n) {
+        Ok(small) => small.into(),
+        Err(_) => n.to_string().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_ether_amounts_are_written_with_their_unit() {
+        let n = U256::from(150u128 * ETHER);
+        assert_eq!(amount(n), Yaml::from("150 ether"));
+        assert_eq!(amount(U256::from(5 * GWEI)), Yaml::from("5 gwei"));
+        assert_eq!(amount(U256::ZERO), Yaml::from(0u64));
+        assert_eq!(amount(U256::from(7u64)), Yaml::from(7u64));
+    }
+
+    #[test]
+    fn huge_integers_are_written_as_exact_digits() {
+        assert_eq!(integer(U256::MAX), Yaml::from(U256::MAX.to_string()));
+    }
+
+    #[test]
+    fn dotted_keys_become_nested_mappings() {
+        let mut map = Mapping::new();
+        insert_path(&mut map, "rewards.teacher", 1.into());
+        insert_path(&mut map, "rewards.student", 2.into());
+        let text = serde_yaml::to_string(&map).unwrap_or_default();
+        assert_eq!(text, "rewards:\n  teacher: 1\n  student: 2\n");
+    }
+}
