@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let args = cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -15,5 +16,15 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(error) => cli::report(&error),
+    }
+}
+
+/// Rust ignores SIGPIPE, which turns `govstate … | head` into a panic on the
+/// next print; restore the Unix default so the command just ends quietly.
+fn restore_default_sigpipe() {
+    // SAFETY: setting a signal disposition to its default before any other
+    // thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

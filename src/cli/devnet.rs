@@ -13,6 +13,9 @@ pub const STATE_HEADER: &str = "# yaml-language-server: $schema=../schema/govsta
 # Written by `govstate devnet`: the governance state it deployed.\n";
 
 pub async fn run(port: u16, state_path: &Path) -> anyhow::Result<ExitCode> {
+    // Listen before anything is printed: a signal sent as soon as the banner
+    // appears must find the handler in place.
+    let stop = stop_signal()?;
     let devnet = Devnet::start(&AnvilOptions {
         port: Some(port),
         ..AnvilOptions::default()
@@ -22,7 +25,7 @@ pub async fn run(port: u16, state_path: &Path) -> anyhow::Result<ExitCode> {
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
     println!("Press Ctrl-C to stop.");
-    wait_for_stop().await?;
+    stop.await?;
     drop(devnet);
     println!("Stopped the devnet.");
     Ok(ExitCode::SUCCESS)
@@ -62,12 +65,16 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     println!("  state file     {}", state_path.display());
 }
 
-/// Waits for Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_stop() -> anyhow::Result<()> {
+/// Starts listening for Ctrl-C (SIGINT) and SIGTERM; the returned future
+/// ends when either arrives.
+fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
     use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
     let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("could not listen for Ctrl-C"),
-        _ = terminate.recv() => Ok(()),
-    }
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => Ok(()),
+            _ = terminate.recv() => Ok(()),
+        }
+    })
 }

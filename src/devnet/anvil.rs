@@ -178,10 +178,10 @@ fn wait_until_listening(child: &mut Child) -> Result<String, String> {
         let mut sender = Some(sender);
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(address) = line.strip_prefix("Listening on ") {
-                if let Some(sender) = sender.take() {
-                    let _ = sender.send(address.trim().to_string());
-                }
+            if let Some(address) = line.strip_prefix("Listening on ")
+                && let Some(sender) = sender.take()
+            {
+                let _ = sender.send(address.trim().to_string());
             }
         }
     });

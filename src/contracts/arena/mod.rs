@@ -7,7 +7,7 @@ use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 use super::{Field, Kind, RoleSet, Unit, decode_membership};
 
 sol!(
-    #[allow(missing_docs)]
+    #[allow(missing_docs, clippy::too_many_arguments)]
     #[sol(rpc, all_derives)]
     SelfPlayArena,
     "contracts/out/SelfPlayArena.json"

@@ -8,7 +8,7 @@ use alloy::sol_types::SolConstructor;
 use super::{Field, Kind, Unit};
 
 sol!(
-    #[allow(missing_docs)]
+    #[allow(missing_docs, clippy::too_many_arguments)]
     #[sol(rpc, all_derives)]
     SystemPause,
     "contracts/out/SystemPause.json"

@@ -1,0 +1,121 @@
+//! Test harness: every test gets its own anvil on a free port with its own
+//! deployment, so tests run in parallel without sharing state.
+#![allow(dead_code)]
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, Bytes, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::transports::{RpcError, TransportErrorKind};
+use govstate::devnet::{AnvilOptions, Devnet, dev_signer};
+
+/// A fresh devnet for one test; dropped, its anvil stops.
+pub struct TestChain {
+    pub devnet: Devnet,
+}
+
+impl TestChain {
+    /// Starts anvil on a free port and deploys the three contracts.
+    pub async fn start() -> Self {
+        let devnet = Devnet::start(&AnvilOptions::default())
+            .await
+            .expect("devnet starts");
+        Self { devnet }
+    }
+
+    /// The address of the managed contract with section key `key`.
+    pub fn address(&self, key: &str) -> Address {
+        self.devnet
+            .deployment()
+            .address_of(key)
+            .expect("contract is deployed")
+    }
+
+    /// A provider without a signer.
+    pub fn reader(&self) -> DynProvider {
+        ProviderBuilder::new()
+            .connect_http(self.devnet.url().clone())
+            .erased()
+    }
+
+    /// A provider that signs as anvil's development account `index`.
+    pub fn account(&self, index: usize) -> (Address, DynProvider) {
+        let signer = dev_signer(index).expect("a known development account");
+        let address = signer.address();
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(self.devnet.url().clone())
+            .erased();
+        (address, provider)
+    }
+
+    /// Takes an anvil snapshot to return to with [`TestChain::revert`].
+    pub async fn snapshot(&self) -> U256 {
+        self.reader()
+            .raw_request("evm_snapshot".into(), ())
+            .await
+            .expect("evm_snapshot")
+    }
+
+    /// Returns the chain to a snapshot (which anvil then forgets).
+    pub async fn revert(&self, id: U256) {
+        let ok: bool = self
+            .reader()
+            .raw_request("evm_revert".into(), (id,))
+            .await
+            .expect("evm_revert");
+        assert!(ok, "evm_revert({id}) failed");
+    }
+
+    /// Sends `data` to `to` from account `index` and waits for the receipt;
+    /// panics when it reverts.
+    pub async fn send(
+        &self,
+        index: usize,
+        to: Address,
+        data: Vec<u8>,
+    ) -> alloy::rpc::types::TransactionReceipt {
+        let (_, provider) = self.account(index);
+        let tx = TransactionRequest::default()
+            .to(to)
+            .input(Bytes::from(data).into());
+        let receipt = provider
+            .send_transaction(tx)
+            .await
+            .expect("sent")
+            .get_receipt()
+            .await
+            .expect("receipt");
+        assert!(receipt.status(), "transaction to {to} reverted");
+        receipt
+    }
+
+    /// `eth_call`s `data` on `to` as `from` and returns the revert data, or
+    /// `None` when the call succeeds.
+    pub async fn revert_data(&self, from: Address, to: Address, data: Vec<u8>) -> Option<Bytes> {
+        let tx = TransactionRequest::default()
+            .from(from)
+            .to(to)
+            .input(Bytes::from(data).into());
+        match self.reader().call(tx).await {
+            Ok(_) => None,
+            Err(error) => Some(revert_bytes(&error)),
+        }
+    }
+
+    /// `eth_call`s a getter and returns its raw return data.
+    pub async fn read(&self, to: Address, data: Vec<u8>) -> Bytes {
+        let tx = TransactionRequest::default()
+            .to(to)
+            .input(Bytes::from(data).into());
+        self.reader().call(tx).await.expect("getter call succeeds")
+    }
+}
+
+/// The revert data carried by an RPC error; panics on any other error.
+pub fn revert_bytes(error: &RpcError<TransportErrorKind>) -> Bytes {
+    error
+        .as_error_resp()
+        .and_then(|payload| payload.as_revert_data())
+        .unwrap_or_else(|| panic!("expected a revert, got {error}"))
+}
