@@ -22,6 +22,7 @@ const TARGETS = [
   ['SelfPlayArena.sol', 'SelfPlayArena'],
   ['StakeManager.sol', 'StakeManager'],
   ['SystemPause.sol', 'SystemPause'],
+  ['Multicall3.sol', 'Multicall3'],
   ['@openzeppelin/contracts/governance/TimelockController.sol', 'TimelockController'],
 ];
 

@@ -17,6 +17,10 @@
 pub mod contracts;
 pub mod devnet;
 pub mod observe;
+pub mod plan;
+pub mod render;
+pub mod rpc;
+pub mod spec;
 
 pub use contracts::{Deployed, Deployment, KINDS, Kind, Value};
 pub use devnet::{AnvilOptions, Devnet};

@@ -11,6 +11,7 @@ use common::TestChain;
 use govstate::contracts::arena::SelfPlayArena as Arena;
 use govstate::contracts::stake_manager::StakeManager as Stake;
 use govstate::contracts::system_pause::SystemPause as Pause;
+use govstate::observe::{ObserveOptions, Scope};
 
 const OWNER: usize = 0;
 const STRANGER: usize = 1;
@@ -869,9 +870,16 @@ async fn setters_check_arguments_emit_events_and_change_getters() {
 #[tokio::test]
 async fn fresh_contracts_start_with_the_documented_values() {
     let chain = TestChain::start().await;
-    let observed = govstate::observe(&chain.reader(), chain.devnet.deployment())
-        .await
-        .expect("observe");
+    let observed = govstate::observe(
+        &chain.reader(),
+        &Scope::everything(chain.devnet.deployment()),
+        &ObserveOptions {
+            cache_dir: None,
+            ..ObserveOptions::default()
+        },
+    )
+    .await
+    .expect("observe");
     let find = |key: &str| {
         observed
             .contracts

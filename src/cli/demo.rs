@@ -6,6 +6,7 @@ use alloy::providers::ProviderBuilder;
 use anyhow::Context;
 use govstate::devnet::{AnvilOptions, Devnet};
 use govstate::observe::observe;
+use govstate::observe::{ObserveOptions, Scope};
 
 pub async fn run() -> anyhow::Result<ExitCode> {
     println!(
@@ -21,9 +22,13 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         );
     }
     let provider = ProviderBuilder::new().connect_http(devnet.url().clone());
-    let observed = observe(&provider, devnet.deployment())
-        .await
-        .context("could not read the chain")?;
+    let observed = observe(
+        &provider,
+        &Scope::everything(devnet.deployment()),
+        &throwaway(),
+    )
+    .await
+    .context("could not read the chain")?;
     println!();
     println!("Governance state as observed on-chain:");
     println!();
@@ -31,4 +36,12 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     println!();
     println!("Demo finished; the devnet is stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A throwaway chain needs no role-holder cache.
+fn throwaway() -> ObserveOptions {
+    ObserveOptions {
+        cache_dir: None,
+        ..ObserveOptions::default()
+    }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use alloy::providers::ProviderBuilder;
 use anyhow::Context;
 use govstate::devnet::{AnvilOptions, Devnet};
+use govstate::observe::{ObserveOptions, Scope};
 use govstate::observe::{desired_state_yaml, observe};
 
 /// The header of a written state file: editors validate it against the schema.
@@ -33,7 +34,12 @@ pub async fn run(port: u16, state_path: &Path) -> anyhow::Result<ExitCode> {
 
 async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
     let provider = ProviderBuilder::new().connect_http(devnet.url().clone());
-    let observed = observe(&provider, devnet.deployment()).await?;
+    let observed = observe(
+        &provider,
+        &Scope::everything(devnet.deployment()),
+        &throwaway(),
+    )
+    .await?;
     let text = desired_state_yaml(&observed, devnet.deployment(), STATE_HEADER);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -77,4 +83,12 @@ fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
             _ = terminate.recv() => Ok(()),
         }
     })
+}
+
+/// A throwaway chain needs no role-holder cache.
+fn throwaway() -> ObserveOptions {
+    ObserveOptions {
+        cache_dir: None,
+        ..ObserveOptions::default()
+    }
 }

@@ -5,7 +5,8 @@ use alloy::primitives::U256;
 use serde_yaml::{Mapping, Value as Yaml};
 
 use super::{Observed, ObservedContract};
-use crate::contracts::{Deployment, Unit, Value};
+use crate::contracts::{Deployment, Kind, Unit, Value};
+use crate::spec::Desired;
 
 const ETHER: u128 = 1_000_000_000_000_000_000;
 const GWEI: u128 = 1_000_000_000;
@@ -34,17 +35,61 @@ pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: 
     format!("{header}{body}")
 }
 
+/// The keys `desired` manages, as YAML: first as observed on the chain, then
+/// as the file wants them. Both have the same shape, ready to diff.
+pub fn managed_yaml(desired: &Desired, observed: &Observed) -> (String, String) {
+    let (mut chain, mut file) = (Mapping::new(), Mapping::new());
+    for wanted in &desired.contracts {
+        let kind = wanted.deployed.kind;
+        let Some(seen) = observed.contracts.iter().find(|c| c.kind.key == kind.key) else {
+            continue;
+        };
+        let (mut on_chain, mut in_file) = (Mapping::new(), Mapping::new());
+        for (key, value) in &wanted.fields {
+            let unit = unit_of(kind, key);
+            insert_path(&mut in_file, key, scalar(*value, unit));
+            if let Some(seen) = seen.field(key) {
+                insert_path(&mut on_chain, key, scalar(seen, unit));
+            }
+        }
+        for (key, holders) in &wanted.role_sets {
+            insert_path(&mut in_file, key, addresses(holders));
+            insert_path(
+                &mut on_chain,
+                key,
+                addresses(seen.role_set(key).unwrap_or(&Default::default())),
+            );
+        }
+        chain.insert(kind.key.into(), on_chain.into());
+        file.insert(kind.key.into(), in_file.into());
+    }
+    let text = |map: Mapping| serde_yaml::to_string(&Yaml::Mapping(map)).unwrap_or_default();
+    (text(chain), text(file))
+}
+
+fn unit_of(kind: &Kind, key: &str) -> Unit {
+    kind.fields
+        .iter()
+        .find(|f| f.key == key)
+        .map_or(Unit::Count, |f| f.unit)
+}
+
+fn addresses<'a>(holders: impl IntoIterator<Item = &'a alloy::primitives::Address>) -> Yaml {
+    Yaml::Sequence(
+        holders
+            .into_iter()
+            .map(|a| Yaml::from(a.to_checksum(None)))
+            .collect(),
+    )
+}
+
 fn section(contract: &ObservedContract) -> Mapping {
     let mut section = Mapping::new();
     for (field, value) in contract.kind.fields.iter().zip(&contract.fields) {
         insert_path(&mut section, field.key, scalar(*value, field.unit));
     }
-    for (set, holders) in contract.kind.role_sets.iter().zip(&contract.role_sets) {
-        let list = holders
-            .iter()
-            .map(|a| Yaml::from(a.to_checksum(None)))
-            .collect();
-        insert_path(&mut section, set.key, Yaml::Sequence(list));
+    for (set, holders) in &contract.role_sets {
+        insert_path(&mut section, set, addresses(holders));
     }
     section
 }

@@ -1,25 +1,67 @@
 //! Observe: read every managed field of a deployment at one pinned block.
 //!
-//! All reads name the same block by hash, so the state seen is one
-//! consistent snapshot even while new blocks arrive. The getter calls go out
-//! as one JSON-RPC batch.
+//! Three round trips, whatever the number of role holders:
+//!
+//! 1. pin: the chain id, the latest block (number and hash) and whether
+//!    Multicall3 is deployed, in one batch;
+//! 2. list: every role set's change events since the last scan (chunked
+//!    `eth_getLogs`, all chunks in one batch; a refused range is halved and
+//!    asked again);
+//! 3. read: every getter, and the membership getter of every candidate
+//!    holder, at the pinned block hash: one batch of `eth_call`s, or
+//!    `aggregate3` calls to Multicall3 when it is deployed.
+//!
+//! A contract without a known deployment block costs a bisection of
+//! `eth_getCode` once; the result is cached with the role holders.
 
+pub mod cache;
 mod export;
+mod logs;
+mod read;
+mod scope;
 mod state;
 
-pub use export::desired_state_yaml;
+pub use export::{desired_state_yaml, managed_yaml};
+pub use read::{MULTICALL3, multicall3_code};
+pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Observed, ObservedContract};
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 
-use alloy::eips::BlockId;
-use alloy::primitives::{Address, Bytes};
+use alloy::eips::{BlockId, BlockNumberOrTag};
+use alloy::primitives::{Address, B256, Bytes, U64};
 use alloy::providers::Provider;
 use alloy::rpc::client::BatchRequest;
-use alloy::rpc::types::{BlockNumberOrTag, Filter, TransactionRequest};
+use alloy::rpc::types::Block;
 use alloy::transports::TransportError;
 
-use crate::contracts::{Deployed, Deployment};
+use crate::contracts::{Field, RoleSet};
+use logs::LogQuery;
+use read::{Read, ReadResult};
+
+/// How to observe.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ObserveOptions {
+    /// Read through Multicall3 when it is deployed (default `true`).
+    pub multicall: bool,
+    /// Where the role-holder cache lives; `None` disables it (default:
+    /// [`cache::default_dir`]).
+    pub cache_dir: Option<PathBuf>,
+    /// The largest block range asked of `eth_getLogs` at once (default 50,000).
+    pub log_chunk_blocks: u64,
+}
+
+impl Default for ObserveOptions {
+    fn default() -> Self {
+        Self {
+            multicall: true,
+            cache_dir: cache::default_dir(),
+            log_chunk_blocks: 50_000,
+        }
+    }
+}
 
 /// Why the chain could not be observed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +76,7 @@ pub enum ObserveError {
         #[source]
         source: TransportError,
     },
-    /// The endpoint serves a different chain than the deployment names.
+    /// The endpoint serves a different chain than the file names.
     #[error("the RPC endpoint serves chain {actual}, but the file is for chain {expected}")]
     WrongChain {
         /// The chain id in the file.
@@ -45,15 +87,29 @@ pub enum ObserveError {
     /// The node returned no latest block.
     #[error("the RPC endpoint returned no latest block")]
     NoBlock,
-    /// A getter's return data did not decode.
-    #[error("{contract}.{field}: {getter} returned data that does not decode: {source}")]
-    Decode {
+    /// A managed contract address holds no code.
+    #[error("there is no contract at {address} (block {block})")]
+    NoCode {
+        /// The address.
+        address: Address,
+        /// The block checked.
+        block: u64,
+    },
+    /// A getter failed.
+    #[error("{contract}.{field}: {getter} failed: {reason}")]
+    Getter {
         /// The contract's section key.
         contract: &'static str,
         /// The field's key path.
         field: String,
         /// The getter called.
         getter: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// Multicall3 returned data that does not decode.
+    #[error("Multicall3 returned data that does not decode: {source}")]
+    Multicall {
         /// The decoder's error.
         #[source]
         source: alloy::sol_types::Error,
@@ -65,163 +121,276 @@ fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ObserveError 
     move |source| ObserveError::Rpc { doing, source }
 }
 
-/// Reads every managed field of `deployment` at the latest block.
+/// Reads everything `scope` names at the latest block.
 pub async fn observe(
     provider: &impl Provider,
-    deployment: &Deployment,
+    scope: &Scope,
+    options: &ObserveOptions,
 ) -> Result<Observed, ObserveError> {
-    let chain_id = provider
-        .get_chain_id()
-        .await
-        .map_err(rpc("reading the chain id"))?;
-    if chain_id != deployment.chain_id {
+    let mut entries = load_cache(scope, options);
+    let checkpoints: BTreeSet<u64> = entries
+        .iter()
+        .flatten()
+        .filter_map(|e| e.scanned_to)
+        .collect();
+    let pinned = pin(provider, &checkpoints).await?;
+    if pinned.chain_id != scope.chain_id {
         return Err(ObserveError::WrongChain {
-            expected: deployment.chain_id,
-            actual: chain_id,
+            expected: scope.chain_id,
+            actual: pinned.chain_id,
         });
     }
-    let block = pin_latest_block(provider).await?;
-    let mut contracts = Vec::with_capacity(deployment.contracts.len());
-    for deployed in &deployment.contracts {
-        let candidates = role_candidates(provider, deployed, block.number).await?;
-        contracts.push((deployed, candidates));
+    for entry in entries.iter_mut().flatten() {
+        let still_there = entry
+            .scanned_to
+            .and_then(|n| pinned.checkpoints.get(&n).copied().flatten());
+        if still_there.is_none() || still_there != entry.scanned_hash {
+            *entry = cache::Entry::default();
+        }
     }
-    let reads = read_all(provider, &contracts, block).await?;
+    let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
+    let use_multicall = options.multicall && pinned.has_multicall;
+    let contracts =
+        read_contracts(provider, scope, &candidates, pinned.block, use_multicall).await?;
     Ok(Observed {
-        chain_id,
-        block,
-        contracts: reads,
+        chain_id: pinned.chain_id,
+        block: pinned.block,
+        contracts,
     })
 }
 
-async fn pin_latest_block(provider: &impl Provider) -> Result<BlockRef, ObserveError> {
-    let block = provider
-        .get_block_by_number(BlockNumberOrTag::Latest)
-        .await
-        .map_err(rpc("reading the latest block"))?
-        .ok_or(ObserveError::NoBlock)?;
-    Ok(BlockRef {
-        number: block.header.number,
-        hash: block.header.hash,
-    })
+/// The cached entry of every role set in scope (empty without a cache).
+fn load_cache(scope: &Scope, options: &ObserveOptions) -> Vec<Vec<cache::Entry>> {
+    let load = |address: Address, set: &RoleSet| match options.cache_dir.as_deref() {
+        Some(dir) => cache::load(dir, scope.chain_id, address, set.key),
+        None => cache::Entry::default(),
+    };
+    scope
+        .contracts
+        .iter()
+        .map(|c| {
+            c.role_sets
+                .iter()
+                .map(|(set, _)| load(c.deployed.address, set))
+                .collect()
+        })
+        .collect()
 }
 
-/// Every address that ever appeared in a role set's change events.
-async fn role_candidates(
-    provider: &impl Provider,
-    deployed: &Deployed,
-    to_block: u64,
-) -> Result<Vec<BTreeSet<Address>>, ObserveError> {
-    let mut sets = Vec::with_capacity(deployed.kind.role_sets.len());
-    for set in deployed.kind.role_sets {
-        let filter = Filter::new()
-            .address(deployed.address)
-            .event_signature(set.event_topic)
-            .from_block(deployed.deployed_block.unwrap_or(0))
-            .to_block(to_block);
-        let logs = provider.get_logs(&filter).await.map_err(rpc(format!(
-            "listing {}.{} from logs",
-            deployed.kind.key, set.key
-        )))?;
-        let holders = logs
-            .iter()
-            .filter_map(|log| log.topics().get(1))
-            .map(|t| Address::from_word(*t));
-        sets.push(holders.collect());
-    }
-    Ok(sets)
-}
-
-/// Calls every field getter and every membership getter in one batch.
-async fn read_all(
-    provider: &impl Provider,
-    contracts: &[(&Deployed, Vec<BTreeSet<Address>>)],
+struct Pinned {
+    chain_id: u64,
     block: BlockRef,
-) -> Result<Vec<ObservedContract>, ObserveError> {
-    let at = BlockId::from(block.hash);
+    has_multicall: bool,
+    /// The hash of each cache checkpoint block, `None` when the chain no
+    /// longer has that block.
+    checkpoints: std::collections::BTreeMap<u64, Option<B256>>,
+}
+
+/// Round trip 1: chain id, latest block, Multicall3 presence, and the
+/// hashes of the blocks the cache was last scanned to.
+async fn pin(
+    provider: &impl Provider,
+    checkpoints: &BTreeSet<u64>,
+) -> Result<Pinned, ObserveError> {
     let mut batch = BatchRequest::new(provider.client());
-    let mut pending = Vec::new();
-    for (deployed, candidates) in contracts {
-        let call = |data: Vec<u8>| {
-            TransactionRequest::default()
-                .to(deployed.address)
-                .input(Bytes::from(data).into())
-        };
-        let mut fields = Vec::with_capacity(deployed.kind.fields.len());
-        for field in deployed.kind.fields {
-            let waiter = batch
-                .add_call::<_, Bytes>("eth_call", &(call((field.calldata)()), at))
-                .map_err(rpc("preparing a getter call"))?;
-            fields.push(waiter);
-        }
-        let mut sets = Vec::with_capacity(candidates.len());
-        for (set, holders) in deployed.kind.role_sets.iter().zip(candidates) {
-            let mut members = Vec::with_capacity(holders.len());
-            for holder in holders {
-                let waiter = batch
-                    .add_call::<_, Bytes>("eth_call", &(call((set.calldata)(*holder)), at))
-                    .map_err(rpc("preparing a membership call"))?;
-                members.push((*holder, waiter));
-            }
-            sets.push(members);
-        }
-        pending.push((*deployed, fields, sets));
+    let chain_id = batch
+        .add_call::<_, U64>("eth_chainId", &())
+        .map_err(rpc("preparing eth_chainId"))?;
+    let block = batch
+        .add_call::<_, Option<Block>>("eth_getBlockByNumber", &(BlockNumberOrTag::Latest, false))
+        .map_err(rpc("preparing eth_getBlockByNumber"))?;
+    let code = batch
+        .add_call::<_, Bytes>("eth_getCode", &(MULTICALL3, BlockNumberOrTag::Latest))
+        .map_err(rpc("preparing eth_getCode"))?;
+    let mut checks = Vec::with_capacity(checkpoints.len());
+    for number in checkpoints {
+        let waiter = batch
+            .add_call::<_, Option<Block>>(
+                "eth_getBlockByNumber",
+                &(BlockNumberOrTag::Number(*number), false),
+            )
+            .map_err(rpc("preparing eth_getBlockByNumber"))?;
+        checks.push((*number, waiter));
     }
     batch
         .send()
         .await
-        .map_err(rpc("reading every managed field"))?;
-    let mut observed = Vec::with_capacity(pending.len());
-    for (deployed, fields, sets) in pending {
-        observed.push(collect(deployed, fields, sets).await?);
+        .map_err(rpc("pinning the latest block"))?;
+    let chain_id = chain_id
+        .await
+        .map_err(rpc("reading the chain id"))?
+        .to::<u64>();
+    let block = block
+        .await
+        .map_err(rpc("reading the latest block"))?
+        .ok_or(ObserveError::NoBlock)?;
+    let has_multicall = !code
+        .await
+        .map_err(rpc("looking for Multicall3"))?
+        .is_empty();
+    let mut hashes = std::collections::BTreeMap::new();
+    for (number, waiter) in checks {
+        let found = waiter
+            .await
+            .map_err(rpc(format!("reading block {number}")))?;
+        hashes.insert(number, found.map(|b| b.header.hash));
+    }
+    let block = BlockRef {
+        number: block.header.number,
+        hash: block.header.hash,
+    };
+    Ok(Pinned {
+        chain_id,
+        block,
+        has_multicall,
+        checkpoints: hashes,
+    })
+}
+
+/// Round trip 2: the candidate holders of every role set in scope, from the
+/// cache and the logs since, plus the addresses the file names.
+async fn list_role_sets(
+    provider: &impl Provider,
+    scope: &Scope,
+    mut entries: Vec<Vec<cache::Entry>>,
+    pinned: BlockRef,
+    options: &ObserveOptions,
+) -> Result<Vec<Vec<BTreeSet<Address>>>, ObserveError> {
+    let mut queries = Vec::new();
+    for (contract, per_contract) in scope.contracts.iter().zip(entries.iter_mut()) {
+        let deployed = contract.deployed;
+        for ((set, _), entry) in contract.role_sets.iter().zip(per_contract.iter_mut()) {
+            let start = match deployed.deployed_block.or(entry.deployed_block) {
+                Some(block) => block,
+                None => logs::deployment_block(provider, deployed.address, pinned.number).await?,
+            };
+            entry.deployed_block = Some(start);
+            let from = entry.resume_from(start);
+            queries.push(LogQuery {
+                address: deployed.address,
+                topic: set.event_topic,
+                from,
+                to: pinned.number,
+            });
+        }
+    }
+    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks)
+        .await?
+        .into_iter();
+    let mut candidates = Vec::with_capacity(entries.len());
+    for (contract, per_contract) in scope.contracts.iter().zip(entries) {
+        let mut sets = Vec::with_capacity(per_contract.len());
+        for ((set, named), mut entry) in contract.role_sets.iter().zip(per_contract) {
+            entry.candidates.extend(found.next().unwrap_or_default());
+            entry.scanned_to = Some(pinned.number);
+            entry.scanned_hash = Some(pinned.hash);
+            if let Some(dir) = options.cache_dir.as_deref() {
+                cache::store(
+                    dir,
+                    scope.chain_id,
+                    contract.deployed.address,
+                    set.key,
+                    &entry,
+                );
+            }
+            sets.push(entry.candidates.union(named).copied().collect());
+        }
+        candidates.push(sets);
+    }
+    Ok(candidates)
+}
+
+/// Round trip 3: every getter and every candidate's membership.
+async fn read_contracts(
+    provider: &impl Provider,
+    scope: &Scope,
+    candidates: &[Vec<BTreeSet<Address>>],
+    block: BlockRef,
+    multicall: bool,
+) -> Result<Vec<ObservedContract>, ObserveError> {
+    let mut reads = Vec::new();
+    for (contract, sets) in scope.contracts.iter().zip(candidates) {
+        let to = contract.deployed.address;
+        reads.extend(contract.deployed.kind.fields.iter().map(|f| Read {
+            to,
+            data: (f.calldata)(),
+        }));
+        for ((set, _), holders) in contract.role_sets.iter().zip(sets) {
+            reads.extend(holders.iter().map(|h| Read {
+                to,
+                data: (set.calldata)(*h),
+            }));
+        }
+    }
+    let mut results = read::read_all(provider, &reads, BlockId::from(block.hash), multicall)
+        .await?
+        .into_iter();
+    let mut observed = Vec::with_capacity(scope.contracts.len());
+    for (contract, sets) in scope.contracts.iter().zip(candidates) {
+        observed.push(collect(contract, sets, &mut results)?);
     }
     Ok(observed)
 }
 
-type Waiter = alloy::rpc::client::Waiter<Bytes>;
-
-async fn collect(
-    deployed: &Deployed,
-    fields: Vec<Waiter>,
-    sets: Vec<Vec<(Address, Waiter)>>,
+fn collect(
+    contract: &ScopeContract,
+    candidates: &[BTreeSet<Address>],
+    results: &mut impl Iterator<Item = ReadResult>,
 ) -> Result<ObservedContract, ObserveError> {
-    let kind = deployed.kind;
-    let mut values = Vec::with_capacity(fields.len());
-    for (field, waiter) in kind.fields.iter().zip(fields) {
-        let data = waiter
-            .await
-            .map_err(rpc(format!("calling {}.{}", kind.key, field.getter)))?;
-        let value = (field.decode)(&data).map_err(|source| ObserveError::Decode {
-            contract: kind.key,
-            field: field.key.to_string(),
-            getter: field.getter,
-            source,
-        })?;
-        values.push(value);
+    let kind = contract.deployed.kind;
+    let mut fields = Vec::with_capacity(kind.fields.len());
+    for field in kind.fields {
+        fields.push(decode_field(kind.key, field, results.next())?);
     }
-    let mut role_sets = Vec::with_capacity(sets.len());
-    for (set, members) in kind.role_sets.iter().zip(sets) {
-        let mut holders = BTreeSet::new();
-        for (account, waiter) in members {
-            let data = waiter
-                .await
-                .map_err(rpc(format!("calling {}.{}", kind.key, set.getter)))?;
-            let member = (set.decode)(&data).map_err(|source| ObserveError::Decode {
-                contract: kind.key,
-                field: format!("{}[{account}]", set.key),
-                getter: set.getter,
-                source,
-            })?;
-            if member {
-                holders.insert(account);
+    let mut role_sets = Vec::with_capacity(candidates.len());
+    for ((set, _), holders) in contract.role_sets.iter().zip(candidates) {
+        let mut members = BTreeSet::new();
+        for holder in holders {
+            if decode_member(kind.key, set, *holder, results.next())? {
+                members.insert(*holder);
             }
         }
-        role_sets.push(holders);
+        role_sets.push((set.key, members));
     }
     Ok(ObservedContract {
         kind,
-        address: deployed.address,
-        fields: values,
+        address: contract.deployed.address,
+        fields,
         role_sets,
     })
+}
+
+fn decode_field(
+    contract: &'static str,
+    field: &Field,
+    result: Option<ReadResult>,
+) -> Result<crate::contracts::Value, ObserveError> {
+    let failed = |reason: String| ObserveError::Getter {
+        contract,
+        field: field.key.to_string(),
+        getter: field.getter,
+        reason,
+    };
+    let data = result
+        .unwrap_or_else(|| Err("no answer".to_string()))
+        .map_err(failed)?;
+    (field.decode)(&data).map_err(|e| failed(e.to_string()))
+}
+
+fn decode_member(
+    contract: &'static str,
+    set: &RoleSet,
+    holder: Address,
+    result: Option<ReadResult>,
+) -> Result<bool, ObserveError> {
+    let failed = |reason: String| ObserveError::Getter {
+        contract,
+        field: format!("{}[{holder}]", set.key),
+        getter: set.getter,
+        reason,
+    };
+    let data = result
+        .unwrap_or_else(|| Err("no answer".to_string()))
+        .map_err(failed)?;
+    (set.decode)(&data).map_err(|e| failed(e.to_string()))
 }

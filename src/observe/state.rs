@@ -4,12 +4,12 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use alloy::primitives::{Address, B256};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::contracts::{Kind, Shown, Value};
 
 /// The block every read was made at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockRef {
     /// Block number.
     pub number: u64,
@@ -37,8 +37,8 @@ pub struct ObservedContract {
     pub address: Address,
     /// One value per entry of `kind.fields`, in the same order.
     pub fields: Vec<Value>,
-    /// The holders of each of `kind.role_sets`, in the same order.
-    pub role_sets: Vec<BTreeSet<Address>>,
+    /// The holders of each role set that was listed, by key.
+    pub role_sets: Vec<(&'static str, BTreeSet<Address>)>,
 }
 
 impl ObservedContract {
@@ -50,8 +50,10 @@ impl ObservedContract {
 
     /// The holders of the role set with the given key, if the kind has one.
     pub fn role_set(&self, key: &str) -> Option<&BTreeSet<Address>> {
-        let index = self.kind.role_sets.iter().position(|r| r.key == key)?;
-        self.role_sets.get(index)
+        self.role_sets
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, set)| set)
     }
 }
 
@@ -87,12 +89,12 @@ impl fmt::Display for ObservedContract {
             };
             writeln!(f, "  {:width$}  {shown}", field.key)?;
         }
-        for (set, holders) in kind.role_sets.iter().zip(&self.role_sets) {
+        for (set, holders) in &self.role_sets {
             if holders.is_empty() {
-                writeln!(f, "  {:width$}  (none)", set.key)?;
+                writeln!(f, "  {set:width$}  (none)")?;
             }
             for (i, holder) in holders.iter().enumerate() {
-                let key = if i == 0 { set.key } else { "" };
+                let key = if i == 0 { *set } else { "" };
                 writeln!(f, "  {key:width$}  {holder}")?;
             }
         }

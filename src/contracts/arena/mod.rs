@@ -4,7 +4,10 @@ use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 
-use super::{Field, Kind, RoleSet, Unit, decode_membership};
+use super::{
+    ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, ValueError,
+    address_arg, decode_membership, encode_switch, u16_arg, uint_arg,
+};
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -21,6 +24,7 @@ pub const KIND: Kind = Kind {
     name: "SelfPlayArena",
     fields: FIELDS,
     role_sets: ROLE_SETS,
+    setters: SETTERS,
     creation_code,
 };
 
@@ -44,7 +48,166 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     event_topic: C::OrchestratorUpdated::SIGNATURE_HASH,
     calldata: |account| C::orchestratorsCall(account).abi_encode(),
     decode: decode_membership::<C::orchestratorsCall>,
+    setter: C::setOrchestratorCall::SIGNATURE,
+    set_calldata: |orchestrator, allowed| {
+        C::setOrchestratorCall {
+            orchestrator,
+            allowed,
+        }
+        .abi_encode()
+    },
 }];
+
+const REWARDS: &[&str] = &["rewards.teacher", "rewards.student", "rewards.validator"];
+const COMMITTEE: &[&str] = &["committee.size", "committee.validator_stake"];
+const SPLITS: &[&str] = &[
+    "reward_splits_bps.teacher",
+    "reward_splits_bps.student",
+    "reward_splits_bps.validator",
+];
+
+const SETTERS: &[Setter] = &[
+    Setter {
+        function: C::pauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Pause,
+        produces: Some(Value::Bool(true)),
+        encode: encode_switch::<C::pauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Err("EnforcedPause()")
+            } else {
+                Ok(())
+            }
+        },
+        note: None,
+    },
+    Setter {
+        function: C::unpauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Unpause,
+        produces: Some(Value::Bool(false)),
+        encode: encode_switch::<C::unpauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err("ExpectedPause()")
+            }
+        },
+        note: None,
+    },
+    Setter {
+        function: C::setRewardsCall::SIGNATURE,
+        fields: REWARDS,
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            let call = C::setRewardsCall {
+                teacherReward: uint_arg(args, 0)?,
+                studentReward: uint_arg(args, 1)?,
+                validatorReward: uint_arg(args, 2)?,
+            };
+            Ok(call.abi_encode())
+        },
+        check: no_zero,
+        note: None,
+    },
+    Setter {
+        function: C::setCommitteeParametersCall::SIGNATURE,
+        fields: COMMITTEE,
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            let call = C::setCommitteeParametersCall {
+                committeeSize_: uint_arg(args, 0)?,
+                validatorStake_: uint_arg(args, 1)?,
+            };
+            Ok(call.abi_encode())
+        },
+        check: no_zero,
+        note: None,
+    },
+    Setter {
+        function: C::setTargetSuccessRateBpsCall::SIGNATURE,
+        fields: &["target_success_rate_bps"],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            Ok(C::setTargetSuccessRateBpsCall {
+                targetSuccessRateBps_: uint_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: check_target,
+        note: None,
+    },
+    Setter {
+        function: C::setRewardSplitsCall::SIGNATURE,
+        fields: SPLITS,
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            let call = C::setRewardSplitsCall {
+                teacherSplitBps: u16_arg(args, 0)?,
+                studentSplitBps: u16_arg(args, 1)?,
+                validatorSplitBps: u16_arg(args, 2)?,
+            };
+            Ok(call.abi_encode())
+        },
+        check: check_splits,
+        note: None,
+    },
+    Setter {
+        function: C::transferOwnershipCall::SIGNATURE,
+        fields: &["owner"],
+        phase: Phase::Ownership,
+        produces: None,
+        encode: |args| {
+            Ok(C::transferOwnershipCall {
+                newOwner: address_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |_, args| match address_arg(args, 0) {
+            Ok(owner) if !owner.is_zero() => Ok(()),
+            _ => Err("OwnableInvalidOwner(address)"),
+        },
+        note: None,
+    },
+];
+
+fn no_zero(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
+    if args
+        .iter()
+        .all(|v| matches!(v, Value::Uint(n) if !n.is_zero()))
+    {
+        Ok(())
+    } else {
+        Err("ZeroValue()")
+    }
+}
+
+fn check_target(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
+    match uint_arg(args, 0) {
+        Ok(bps) if !bps.is_zero() && bps <= alloy::primitives::U256::from(10_000) => Ok(()),
+        _ => Err("ZeroValue()"),
+    }
+}
+
+fn check_splits(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
+    let splits: Result<Vec<u16>, ValueError> = (0..3).map(|i| u16_arg(args, i)).collect();
+    let sum: u32 = splits
+        .map_err(|_| "InvalidSplit()")?
+        .into_iter()
+        .map(u32::from)
+        .sum();
+    if (1..=10_000).contains(&sum) {
+        Ok(())
+    } else {
+        Err("InvalidSplit()")
+    }
+}
 
 fn creation_code(owner: Address) -> Vec<u8> {
     let args = C::constructorCall {

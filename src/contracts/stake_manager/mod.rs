@@ -5,7 +5,12 @@ use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 
-use super::{Field, Kind, RoleSet, Unit, Value, decode_membership};
+use alloy::primitives::U256;
+
+use super::{
+    ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, address_arg,
+    always_ok, decode_membership, encode_switch, uint_arg,
+};
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -22,6 +27,7 @@ pub const KIND: Kind = Kind {
     name: "StakeManager",
     fields: FIELDS,
     role_sets: ROLE_SETS,
+    setters: SETTERS,
     creation_code,
 };
 
@@ -46,7 +52,198 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     event_topic: C::ValidatorLockManagerUpdated::SIGNATURE_HASH,
     calldata: |account| C::validatorLockManagersCall(account).abi_encode(),
     decode: decode_membership::<C::validatorLockManagersCall>,
+    setter: C::setValidatorLockManagerCall::SIGNATURE,
+    set_calldata: |manager, allowed| {
+        C::setValidatorLockManagerCall { manager, allowed }.abi_encode()
+    },
 }];
+
+const FEE: &str = "fees_pct.fee";
+const BURN: &str = "fees_pct.burn";
+const VALIDATOR_REWARD: &str = "fees_pct.validator_reward";
+
+const SETTERS: &[Setter] = &[
+    Setter {
+        function: C::pauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Pause,
+        produces: Some(Value::Bool(true)),
+        encode: encode_switch::<C::pauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Err("EnforcedPause()")
+            } else {
+                Ok(())
+            }
+        },
+        note: None,
+    },
+    Setter {
+        function: C::unpauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Unpause,
+        produces: Some(Value::Bool(false)),
+        encode: encode_switch::<C::unpauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err("ExpectedPause()")
+            }
+        },
+        note: None,
+    },
+    Setter {
+        function: C::setPauserCall::SIGNATURE,
+        fields: &["pauser"],
+        phase: Phase::Revoke,
+        produces: None,
+        encode: |args| {
+            Ok(C::setPauserCall {
+                pauser_: address_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: always_ok,
+        note: None,
+    },
+    Setter {
+        function: C::setFeePctCall::SIGNATURE,
+        fields: &[FEE],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            Ok(C::setFeePctCall {
+                pct: uint_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |state, args| percent_sum(args, state.uint(BURN), state.uint(VALIDATOR_REWARD)),
+        note: None,
+    },
+    Setter {
+        function: C::setBurnPctCall::SIGNATURE,
+        fields: &[BURN],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            Ok(C::setBurnPctCall {
+                pct: uint_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |state, args| percent_sum(args, state.uint(FEE), state.uint(VALIDATOR_REWARD)),
+        note: None,
+    },
+    Setter {
+        function: C::setValidatorRewardPctCall::SIGNATURE,
+        fields: &[VALIDATOR_REWARD],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            Ok(C::setValidatorRewardPctCall {
+                pct: uint_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |state, args| percent_sum(args, state.uint(FEE), state.uint(BURN)),
+        note: Some("also sets the slash-reward share to the same percentage"),
+    },
+    Setter {
+        function: C::setStakeRecommendationsCall::SIGNATURE,
+        fields: &["min_stake", "max_stake_per_address"],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            let call = C::setStakeRecommendationsCall {
+                newMin: uint_arg(args, 0)?,
+                newMax: uint_arg(args, 1)?,
+            };
+            Ok(call.abi_encode())
+        },
+        check: check_stake_recommendations,
+        note: None,
+    },
+    Setter {
+        function: C::setRoleMinimumsCall::SIGNATURE,
+        fields: &[
+            "role_minimums.agent",
+            "role_minimums.validator",
+            "role_minimums.platform",
+        ],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            let call = C::setRoleMinimumsCall {
+                agent: uint_arg(args, 0)?,
+                validator: uint_arg(args, 1)?,
+                platform: uint_arg(args, 2)?,
+            };
+            Ok(call.abi_encode())
+        },
+        check: always_ok,
+        note: None,
+    },
+    Setter {
+        function: C::setUnbondingPeriodCall::SIGNATURE,
+        fields: &["unbonding_period"],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| {
+            Ok(C::setUnbondingPeriodCall {
+                period: uint_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |_, args| match uint_arg(args, 0) {
+            Ok(period) if !period.is_zero() => Ok(()),
+            _ => Err("InvalidUnbondingPeriod()"),
+        },
+        note: None,
+    },
+    Setter {
+        function: C::setGovernanceCall::SIGNATURE,
+        fields: &["governance"],
+        phase: Phase::Ownership,
+        produces: None,
+        encode: |args| {
+            Ok(C::setGovernanceCall {
+                newGovernance: address_arg(args, 0)?,
+            }
+            .abi_encode())
+        },
+        check: |_, args| match address_arg(args, 0) {
+            Ok(governance) if !governance.is_zero() => Ok(()),
+            _ => Err("ZeroAddress()"),
+        },
+        note: None,
+    },
+];
+
+/// The percentage setters' check: the new value plus the other two
+/// *current* values may not exceed 100.
+fn percent_sum(args: &[Value], other: U256, another: U256) -> Result<(), Revert> {
+    let new = uint_arg(args, 0).map_err(|_| "InvalidPercentage()")?;
+    let sum = new.saturating_add(other).saturating_add(another);
+    if sum <= U256::from(100) {
+        Ok(())
+    } else {
+        Err("InvalidPercentage()")
+    }
+}
+
+fn check_stake_recommendations(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
+    let (Ok(min), Ok(max)) = (uint_arg(args, 0), uint_arg(args, 1)) else {
+        return Err("InvalidParams()");
+    };
+    if min.is_zero() {
+        Err("InvalidMinStake()")
+    } else if !max.is_zero() && max < min {
+        Err("InvalidParams()")
+    } else {
+        Ok(())
+    }
+}
 
 /// `roleMinimumStake(uint8)` takes the role as an argument (0 Agent,
 /// 1 Validator, 2 Platform), so each role is its own field.

@@ -3,9 +3,9 @@
 
 use alloy::primitives::Address;
 use alloy::sol;
-use alloy::sol_types::SolConstructor;
+use alloy::sol_types::{SolCall, SolConstructor};
 
-use super::{Field, Kind, Unit};
+use super::{Field, Kind, Phase, Setter, Unit, Value, encode_switch};
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -22,6 +22,7 @@ pub const KIND: Kind = Kind {
     name: "SystemPause",
     fields: FIELDS,
     role_sets: &[],
+    setters: SETTERS,
     creation_code,
 };
 
@@ -34,3 +35,36 @@ fn creation_code(governance: Address) -> Vec<u8> {
     .abi_encode();
     [C::BYTECODE.as_ref(), &args].concat()
 }
+
+const SETTERS: &[Setter] = &[
+    Setter {
+        function: C::pauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Pause,
+        produces: Some(Value::Bool(true)),
+        encode: encode_switch::<C::pauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Err("EnforcedPause()")
+            } else {
+                Ok(())
+            }
+        },
+        note: None,
+    },
+    Setter {
+        function: C::unpauseCall::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Unpause,
+        produces: Some(Value::Bool(false)),
+        encode: encode_switch::<C::unpauseCall>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err("ExpectedPause()")
+            }
+        },
+        note: None,
+    },
+];

@@ -1,0 +1,333 @@
+//! The vocabulary of the contract table: fields, role sets, setters, phases.
+
+use alloy::primitives::{Address, B256, U256};
+use alloy::sol_types::SolCall;
+use serde::{Deserialize, Serialize};
+
+/// One managed contract kind: what it is called and which fields it has.
+#[derive(Debug)]
+pub struct Kind {
+    /// Section key in the desired-state file, e.g. `stake_manager`.
+    pub key: &'static str,
+    /// Solidity contract name, e.g. `StakeManager`.
+    pub name: &'static str,
+    /// Scalar fields, each read by one getter call.
+    pub fields: &'static [Field],
+    /// Address sets stored in a mapping, listed from events.
+    pub role_sets: &'static [RoleSet],
+    /// The setters govstate may call, each writing one or more fields.
+    pub setters: &'static [Setter],
+    /// Creation code with constructor arguments, for the devnet: the
+    /// argument is the address that owns or governs the new contract.
+    pub creation_code: fn(Address) -> Vec<u8>,
+}
+
+/// How a field's value is meant, which decides how it is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A yes/no switch.
+    Flag,
+    /// An account or contract address.
+    Address,
+    /// A token amount in base units (wei).
+    Amount,
+    /// A plain count.
+    Count,
+    /// Basis points (1/10000).
+    Bps,
+    /// Percent.
+    Percent,
+    /// A duration in seconds.
+    Seconds,
+}
+
+/// A field's value as read from the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    /// A `bool` getter.
+    Bool(bool),
+    /// An `address` getter.
+    Address(Address),
+    /// Any unsigned integer getter, widened to `uint256`.
+    Uint(U256),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Address(a) => write!(f, "{a}"),
+            Value::Uint(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// One scalar field of a contract and the getter that reads it.
+#[derive(Debug)]
+pub struct Field {
+    /// Key path inside the contract's section, e.g. `rewards.teacher`.
+    pub key: &'static str,
+    /// Solidity getter, for people: `baseTeacherReward()`.
+    pub getter: &'static str,
+    /// How the value is meant.
+    pub unit: Unit,
+    /// ABI-encoded getter call.
+    pub calldata: fn() -> Vec<u8>,
+    /// Decodes the getter's return data.
+    pub decode: fn(&[u8]) -> Result<Value, alloy::sol_types::Error>,
+}
+
+impl Field {
+    /// A field read by the argument-less getter `C`.
+    pub const fn of<C: Getter>(key: &'static str, unit: Unit) -> Field {
+        Field {
+            key,
+            getter: C::SIGNATURE,
+            unit,
+            calldata: encode_default::<C>,
+            decode: C::decode_value,
+        }
+    }
+}
+
+/// An address set kept in a `mapping(address => bool)`: its holders can only
+/// be listed from the event that every change emits, then confirmed one by
+/// one with the getter.
+#[derive(Debug)]
+pub struct RoleSet {
+    /// Key inside the contract's section, e.g. `orchestrators`.
+    pub key: &'static str,
+    /// Solidity getter, for people: `orchestrators(address)`.
+    pub getter: &'static str,
+    /// topic0 of the event emitted on every change; topic1 is the address.
+    pub event_topic: B256,
+    /// ABI-encoded membership getter call for one address.
+    pub calldata: fn(Address) -> Vec<u8>,
+    /// Decodes the membership getter's return data.
+    pub decode: fn(&[u8]) -> Result<bool, alloy::sol_types::Error>,
+    /// Solidity setter that grants or revokes: `setOrchestrator(address,bool)`.
+    pub setter: &'static str,
+    /// ABI-encoded setter call granting (`true`) or revoking (`false`).
+    pub set_calldata: fn(Address, bool) -> Vec<u8>,
+}
+
+/// A getter call with no arguments whose return value is a [`Value`].
+pub trait Getter: SolCall + Default {
+    /// Decodes the return data of this getter into a [`Value`].
+    fn decode_value(data: &[u8]) -> Result<Value, alloy::sol_types::Error>;
+}
+
+impl<C> Getter for C
+where
+    C: SolCall + Default,
+    C::Return: IntoValue,
+{
+    fn decode_value(data: &[u8]) -> Result<Value, alloy::sol_types::Error> {
+        C::abi_decode_returns(data).map(IntoValue::into_value)
+    }
+}
+
+/// A Solidity return type that widens losslessly into a [`Value`].
+pub trait IntoValue {
+    /// The value, widened.
+    fn into_value(self) -> Value;
+}
+
+impl IntoValue for bool {
+    fn into_value(self) -> Value {
+        Value::Bool(self)
+    }
+}
+
+impl IntoValue for Address {
+    fn into_value(self) -> Value {
+        Value::Address(self)
+    }
+}
+
+impl IntoValue for U256 {
+    fn into_value(self) -> Value {
+        Value::Uint(self)
+    }
+}
+
+impl IntoValue for u16 {
+    fn into_value(self) -> Value {
+        Value::Uint(U256::from(self))
+    }
+}
+
+fn encode_default<C: SolCall + Default>() -> Vec<u8> {
+    C::default().abi_encode()
+}
+
+/// Decodes a membership getter's `bool` return data.
+pub fn decode_membership<C: SolCall<Return = bool>>(
+    data: &[u8],
+) -> Result<bool, alloy::sol_types::Error> {
+    C::abi_decode_returns(data)
+}
+
+/// The phases of a plan, in the order they run: contain first, resume last,
+/// hand over control at the very end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Contracts going from running to paused.
+    Pause,
+    /// Roles taken away.
+    Revoke,
+    /// Roles given.
+    Grant,
+    /// Parameters, in an order every intermediate state accepts.
+    Configure,
+    /// Contracts going from paused to running.
+    Unpause,
+    /// Owner or governance transfers; planned only when allowed.
+    Ownership,
+}
+
+impl Phase {
+    /// Every phase, in execution order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Pause,
+        Phase::Revoke,
+        Phase::Grant,
+        Phase::Configure,
+        Phase::Unpause,
+        Phase::Ownership,
+    ];
+
+    /// The phase's name as shown and serialised.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pause => "pause",
+            Phase::Revoke => "revoke",
+            Phase::Grant => "grant",
+            Phase::Configure => "configure",
+            Phase::Unpause => "unpause",
+            Phase::Ownership => "ownership",
+        }
+    }
+}
+
+/// The revert a contract would give for a call, by its custom error's
+/// signature (`InvalidPercentage()`).
+pub type Revert = &'static str;
+
+/// One setter function and the fields it writes.
+#[derive(Debug)]
+pub struct Setter {
+    /// Solidity signature, e.g. `setRewards(uint256,uint256,uint256)`.
+    pub function: &'static str,
+    /// The fields it writes, in argument order. A multi-field setter is
+    /// called with the observed values of the fields the file leaves alone.
+    pub fields: &'static [&'static str],
+    /// When it runs.
+    pub phase: Phase,
+    /// For a switch such as `pause()` / `unpause()`: the value of its single
+    /// field this setter produces. `None` for setters that take the values
+    /// as arguments.
+    pub produces: Option<Value>,
+    /// ABI-encoded call for the given field values (argument order).
+    pub encode: fn(&[Value]) -> Result<Vec<u8>, ValueError>,
+    /// The contract's own check, on the state just before the call: the
+    /// revert it would give, if any.
+    pub check: fn(&ContractState, &[Value]) -> Result<(), Revert>,
+    /// A side effect people should know about before it happens.
+    pub note: Option<&'static str>,
+}
+
+/// A setter was handed a value of the wrong shape (a bug in govstate, never
+/// in the user's file, which is checked first).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected {expected}, got {got:?}")]
+pub struct ValueError {
+    /// What the setter needs.
+    pub expected: &'static str,
+    /// What it got.
+    pub got: Option<Value>,
+}
+
+/// Every scalar field of one contract: the state its checks run against.
+#[derive(Debug, Clone)]
+pub struct ContractState {
+    /// The contract's kind.
+    pub kind: &'static Kind,
+    /// One value per entry of `kind.fields`, in the same order.
+    pub values: Vec<Value>,
+}
+
+impl PartialEq for ContractState {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind.key == other.kind.key && self.values == other.values
+    }
+}
+
+impl Eq for ContractState {}
+
+impl ContractState {
+    /// The value of the field with key path `key`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        let index = self.kind.fields.iter().position(|f| f.key == key)?;
+        self.values.get(index).copied()
+    }
+
+    /// Sets the field with key path `key`; unknown keys are ignored.
+    pub fn set(&mut self, key: &str, value: Value) {
+        if let Some(index) = self.kind.fields.iter().position(|f| f.key == key)
+            && let Some(slot) = self.values.get_mut(index)
+        {
+            *slot = value;
+        }
+    }
+
+    /// The `uint256` value of `key`, or zero when unknown.
+    pub fn uint(&self, key: &str) -> U256 {
+        match self.get(key) {
+            Some(Value::Uint(n)) => n,
+            _ => U256::ZERO,
+        }
+    }
+}
+
+/// A setter argument as `uint256`.
+pub fn uint_arg(args: &[Value], index: usize) -> Result<U256, ValueError> {
+    match args.get(index) {
+        Some(Value::Uint(n)) => Ok(*n),
+        got => Err(ValueError {
+            expected: "an unsigned integer",
+            got: got.copied(),
+        }),
+    }
+}
+
+/// A setter argument as `uint16`.
+pub fn u16_arg(args: &[Value], index: usize) -> Result<u16, ValueError> {
+    let n = uint_arg(args, index)?;
+    u16::try_from(n).map_err(|_| ValueError {
+        expected: "a uint16",
+        got: Some(Value::Uint(n)),
+    })
+}
+
+/// A setter argument as `address`.
+pub fn address_arg(args: &[Value], index: usize) -> Result<Address, ValueError> {
+    match args.get(index) {
+        Some(Value::Address(a)) => Ok(*a),
+        got => Err(ValueError {
+            expected: "an address",
+            got: got.copied(),
+        }),
+    }
+}
+
+/// A check for setters the contract never refuses for their arguments.
+pub fn always_ok(_: &ContractState, _: &[Value]) -> Result<(), Revert> {
+    Ok(())
+}
+
+/// Encodes an argument-less call such as `pause()`.
+pub fn encode_switch<C: SolCall + Default>(_: &[Value]) -> Result<Vec<u8>, ValueError> {
+    Ok(C::default().abi_encode())
+}

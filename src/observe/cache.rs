@@ -1,0 +1,116 @@
+//! The role-holder cache: for each chain, contract and role set, the last
+//! block scanned and every address seen in its events.
+//!
+//! It is only an optimisation: every candidate is confirmed with the getter
+//! at the pinned block, and the last [`REORG_MARGIN`] blocks are always
+//! scanned again, so deleting the cache changes no result.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256};
+use serde::{Deserialize, Serialize};
+
+/// Blocks scanned again on every run to survive reorganisations.
+pub const REORG_MARGIN: u64 = 64;
+
+/// Where the cache lives: `GOVSTATE_CACHE_DIR`, else `$XDG_CACHE_HOME/govstate`,
+/// else `~/.cache/govstate`.
+pub fn default_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("GOVSTATE_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("govstate"))
+}
+
+/// What is remembered of one role set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The contract's deployment block, once known.
+    pub deployed_block: Option<u64>,
+    /// Every block up to this one has been scanned.
+    pub scanned_to: Option<u64>,
+    /// The hash of block `scanned_to` when it was scanned: if the chain no
+    /// longer has it (a reorganisation deeper than the margin, or a devnet
+    /// started afresh), the entry is thrown away.
+    pub scanned_hash: Option<B256>,
+    /// Every address that appeared in the role set's events.
+    pub candidates: BTreeSet<Address>,
+}
+
+impl Entry {
+    /// The first block still to scan, keeping the reorg margin.
+    pub fn resume_from(&self, deployed_block: u64) -> u64 {
+        self.scanned_to.map_or(deployed_block, |to| {
+            to.saturating_sub(REORG_MARGIN).max(deployed_block)
+        })
+    }
+}
+
+fn file(dir: &Path, chain_id: u64, contract: Address, role_set: &str) -> PathBuf {
+    dir.join(format!("{chain_id}"))
+        .join(format!("{contract}-{role_set}.json"))
+}
+
+/// Reads an entry; a missing or unreadable one is simply empty.
+pub fn load(dir: &Path, chain_id: u64, contract: Address, role_set: &str) -> Entry {
+    std::fs::read(file(dir, chain_id, contract, role_set))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Writes an entry. Failing to write only costs a longer scan next time.
+pub fn store(dir: &Path, chain_id: u64, contract: Address, role_set: &str, entry: &Entry) {
+    let path = file(dir, chain_id, contract, role_set);
+    let Ok(json) = serde_json::to_vec(entry) else {
+        return;
+    };
+    let temporary = path.with_extension("json.tmp");
+    let written = path
+        .parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .is_ok()
+        && std::fs::write(&temporary, json).is_ok();
+    if written {
+        let _ = std::fs::rename(&temporary, &path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resuming_rescans_the_reorg_margin_but_not_before_deployment() {
+        let entry = Entry {
+            scanned_to: Some(1_000),
+            ..Entry::default()
+        };
+        assert_eq!(entry.resume_from(0), 1_000 - REORG_MARGIN);
+        assert_eq!(entry.resume_from(990), 990);
+        assert_eq!(Entry::default().resume_from(7), 7);
+    }
+
+    #[test]
+    fn entries_round_trip_and_missing_ones_are_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let contract = Address::repeat_byte(1);
+        assert_eq!(
+            load(dir.path(), 1, contract, "orchestrators"),
+            Entry::default()
+        );
+        let entry = Entry {
+            deployed_block: Some(3),
+            scanned_to: Some(9),
+            scanned_hash: Some(B256::repeat_byte(9)),
+            candidates: [Address::repeat_byte(2)].into(),
+        };
+        store(dir.path(), 1, contract, "orchestrators", &entry);
+        assert_eq!(load(dir.path(), 1, contract, "orchestrators"), entry);
+    }
+}

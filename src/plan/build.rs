@@ -1,0 +1,287 @@
+//! Building a plan: differences → candidate calls → a safe order.
+
+use std::collections::BTreeSet;
+
+use alloy::primitives::Address;
+
+use super::model::Model;
+use super::{
+    Argument, Change, ChangeKind, Desired, DesiredContract, FORMAT_VERSION, Plan, PlanError,
+    PlanOptions, PlannedCall, PlannedContract,
+};
+use crate::contracts::{ContractState, KINDS, Phase, RoleSet, Setter, Value};
+use crate::observe::{Observed, ObservedContract};
+
+/// Plans the calls that take `observed` to `desired`.
+pub fn plan(
+    desired: &Desired,
+    observed: &Observed,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let mut contracts = Vec::new();
+    let mut changes = Vec::new();
+    let mut candidates = Vec::new();
+    for wanted in &desired.contracts {
+        let kind = wanted.deployed.kind;
+        let seen = observed
+            .contracts
+            .iter()
+            .find(|c| c.kind.key == kind.key)
+            .ok_or_else(|| PlanError::NotObserved {
+                contract: kind.key.to_string(),
+            })?;
+        contracts.push(planned_contract(seen));
+        let calls = contract_calls(wanted, seen)?;
+        changes.extend(calls.iter().flat_map(|c| c.changes.iter().cloned()));
+        candidates.extend(calls);
+    }
+    refuse_unallowed_transfers(&candidates, options)?;
+    let calls = order(candidates, Model::from_observed(observed))?;
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        chain_id: observed.chain_id,
+        block: observed.block,
+        contracts,
+        changes,
+        calls,
+    })
+}
+
+fn planned_contract(seen: &ObservedContract) -> PlannedContract {
+    let fields = seen
+        .kind
+        .fields
+        .iter()
+        .zip(&seen.fields)
+        .map(|(f, v)| (f.key.to_string(), *v))
+        .collect();
+    let role_sets = seen
+        .role_sets
+        .iter()
+        .map(|(key, holders)| (key.to_string(), holders.iter().copied().collect()))
+        .collect();
+    PlannedContract {
+        contract: seen.kind.key.to_string(),
+        name: seen.kind.name.to_string(),
+        address: seen.address,
+        fields,
+        role_sets,
+    }
+}
+
+/// Every call one contract needs, unordered: setters first, role sets after.
+fn contract_calls(
+    wanted: &DesiredContract,
+    seen: &ObservedContract,
+) -> Result<Vec<PlannedCall>, PlanError> {
+    let kind = seen.kind;
+    let now = ContractState {
+        kind,
+        values: seen.fields.clone(),
+    };
+    let mut target = now.clone();
+    for (key, value) in &wanted.fields {
+        target.set(key, *value);
+    }
+    let mut calls = Vec::new();
+    for setter in kind.setters.iter().filter(|s| is_needed(s, &now, &target)) {
+        calls.push(setter_call(setter, wanted, &now, &target)?);
+    }
+    for set in kind.role_sets {
+        if let Some(desired) = wanted.role_set(set.key) {
+            let observed = seen
+                .role_sets
+                .iter()
+                .find(|(k, _)| *k == set.key)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            calls.extend(role_calls(wanted, set, &observed, desired));
+        }
+    }
+    Ok(calls)
+}
+
+/// A setter is needed when one of its fields differs; a switch only when the
+/// field must take the value it produces.
+fn is_needed(setter: &Setter, now: &ContractState, target: &ContractState) -> bool {
+    let differs = setter.fields.iter().any(|f| now.get(f) != target.get(f));
+    let produces_target = match (setter.produces, setter.fields.first()) {
+        (Some(value), Some(field)) => target.get(field) == Some(value),
+        _ => true,
+    };
+    differs && produces_target
+}
+
+fn setter_call(
+    setter: &Setter,
+    wanted: &DesiredContract,
+    now: &ContractState,
+    target: &ContractState,
+) -> Result<PlannedCall, PlanError> {
+    let contract = wanted.deployed.kind.key;
+    let mut args = Vec::new();
+    let mut changes = Vec::new();
+    for field in setter.fields {
+        let (before, after) = (now.get(field), target.get(field));
+        if setter.produces.is_none()
+            && let Some(value) = after
+        {
+            args.push(Argument {
+                name: field.to_string(),
+                value,
+            });
+        }
+        if before != after {
+            changes.push(Change {
+                contract: contract.to_string(),
+                field: field.to_string(),
+                kind: ChangeKind::Set,
+                before,
+                after,
+            });
+        }
+    }
+    let values: Vec<Value> = args.iter().map(|a| a.value).collect();
+    let calldata = (setter.encode)(&values).map_err(|source| PlanError::Encode {
+        contract: contract.to_string(),
+        function: setter.function.to_string(),
+        source,
+    })?;
+    Ok(PlannedCall {
+        phase: setter.phase,
+        contract: contract.to_string(),
+        target: wanted.deployed.address,
+        function: setter.function.to_string(),
+        args,
+        calldata: calldata.into(),
+        changes,
+        note: setter.note.map(str::to_string),
+    })
+}
+
+/// Revokes for holders the file does not list, grants for listed addresses
+/// that do not hold the role; each in address order.
+fn role_calls(
+    wanted: &DesiredContract,
+    set: &RoleSet,
+    observed: &BTreeSet<Address>,
+    desired: &BTreeSet<Address>,
+) -> Vec<PlannedCall> {
+    let revokes = observed.difference(desired).map(|a| (*a, false));
+    let grants = desired.difference(observed).map(|a| (*a, true));
+    revokes
+        .chain(grants)
+        .map(|(account, allowed)| role_call(wanted, set, account, allowed))
+        .collect()
+}
+
+fn role_call(
+    wanted: &DesiredContract,
+    set: &RoleSet,
+    account: Address,
+    allowed: bool,
+) -> PlannedCall {
+    let contract = wanted.deployed.kind.key.to_string();
+    let member = Value::Address(account);
+    let (phase, kind, before, after) = if allowed {
+        (Phase::Grant, ChangeKind::Add, None, Some(member))
+    } else {
+        (Phase::Revoke, ChangeKind::Remove, Some(member), None)
+    };
+    PlannedCall {
+        phase,
+        contract: contract.clone(),
+        target: wanted.deployed.address,
+        function: set.setter.to_string(),
+        args: vec![
+            Argument {
+                name: set.key.to_string(),
+                value: member,
+            },
+            Argument {
+                name: "allowed".to_string(),
+                value: Value::Bool(allowed),
+            },
+        ],
+        calldata: (set.set_calldata)(account, allowed).into(),
+        changes: vec![Change {
+            contract,
+            field: set.key.to_string(),
+            kind,
+            before,
+            after,
+        }],
+        note: None,
+    }
+}
+
+fn refuse_unallowed_transfers(
+    calls: &[PlannedCall],
+    options: &PlanOptions,
+) -> Result<(), PlanError> {
+    if options.allow_ownership_transfer {
+        return Ok(());
+    }
+    let changes: Vec<Change> = calls
+        .iter()
+        .filter(|c| c.phase == Phase::Ownership)
+        .flat_map(|c| c.changes.iter().cloned())
+        .collect();
+    if changes.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::OwnershipTransferNotAllowed { changes })
+    }
+}
+
+/// Orders the calls phase by phase. SystemPause pauses first and unpauses
+/// last; inside a phase each call must pass the contract's check on the
+/// state the earlier calls leave, and the first call (in table order) that
+/// passes goes next.
+fn order(mut pending: Vec<PlannedCall>, mut model: Model) -> Result<Vec<PlannedCall>, PlanError> {
+    let mut ordered = Vec::with_capacity(pending.len());
+    for phase in Phase::ALL {
+        let mut in_phase: Vec<PlannedCall> = Vec::new();
+        pending.retain(|c| {
+            if c.phase == phase {
+                in_phase.push(c.clone());
+                false
+            } else {
+                true
+            }
+        });
+        in_phase.sort_by_key(|c| contract_rank(&c.contract, phase));
+        while !in_phase.is_empty() {
+            let next = in_phase
+                .iter()
+                .position(|c| model.check(c).is_ok())
+                .ok_or_else(|| stuck(&in_phase, &model))?;
+            let call = in_phase.remove(next);
+            model.apply(&call);
+            ordered.push(call);
+        }
+    }
+    Ok(ordered)
+}
+
+/// Contracts pause in `KINDS` order (SystemPause first) and unpause in reverse.
+fn contract_rank(contract: &str, phase: Phase) -> usize {
+    let rank = KINDS
+        .iter()
+        .position(|k| k.key == contract)
+        .unwrap_or(KINDS.len());
+    if phase == Phase::Unpause {
+        KINDS.len() - rank
+    } else {
+        rank
+    }
+}
+
+fn stuck(calls: &[PlannedCall], model: &Model) -> PlanError {
+    let first = &calls[0];
+    PlanError::NoSafeOrder {
+        contract: first.contract.clone(),
+        function: first.function.clone(),
+        revert: model.check(first).err().unwrap_or("a revert").to_string(),
+    }
+}

@@ -1,0 +1,90 @@
+//! Plan: diff the desired state against the observed one and turn every
+//! difference into calls, in an order the contracts accept.
+//!
+//! [`plan`] is synchronous and pure: it touches no network, so it is tested
+//! with properties over random states. The rules, from design.md:
+//!
+//! - one call per setter whose arguments differ from the chain, and no other
+//!   call; a multi-field setter carries the observed values of the fields the
+//!   file leaves alone;
+//! - phases run pause → revoke → grant → configure → unpause → ownership;
+//!   SystemPause pauses first and unpauses last;
+//! - inside configure, an order in which every intermediate state passes the
+//!   contract's own checks, found by simulating them; if none exists the plan
+//!   is refused;
+//! - ownership and governance transfers only when explicitly allowed.
+
+mod build;
+pub mod model;
+mod types;
+mod value_serde;
+
+pub use crate::spec::{Desired, DesiredContract};
+pub use build::plan;
+pub use types::{Argument, Change, ChangeKind, FORMAT_VERSION, Plan, PlannedCall, PlannedContract};
+
+use crate::contracts::ValueError;
+
+/// Choices that change what may be planned.
+#[derive(Debug, Clone, Copy, Default)]
+#[must_use]
+pub struct PlanOptions {
+    /// Plan owner and governance transfers (default: `false`, which refuses
+    /// a plan that would need one).
+    pub allow_ownership_transfer: bool,
+}
+
+/// Why no plan could be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The observed state lacks a contract the file manages.
+    #[error("{contract} was not observed")]
+    NotObserved {
+        /// Section key of the contract.
+        contract: String,
+    },
+    /// The file changes an owner or governance without permission.
+    #[error(
+        "the file changes control of a contract ({}); this is planned only with --allow-ownership-transfer",
+        changes.iter().map(describe).collect::<Vec<_>>().join(", ")
+    )]
+    OwnershipTransferNotAllowed {
+        /// The owner or governance differences.
+        changes: Vec<Change>,
+    },
+    /// No order of the calls passes the contract's own checks.
+    #[error(
+        "no safe order for {contract}: {function} would revert {revert} in every order that was tried"
+    )]
+    NoSafeOrder {
+        /// Section key of the contract.
+        contract: String,
+        /// A call that could not be placed.
+        function: String,
+        /// The revert the contract would give.
+        revert: String,
+    },
+    /// A setter could not encode its arguments (a govstate bug).
+    #[error("{contract}.{function}: could not encode the arguments: {source}")]
+    Encode {
+        /// Section key of the contract.
+        contract: String,
+        /// Solidity signature.
+        function: String,
+        /// The mismatch.
+        #[source]
+        source: ValueError,
+    },
+}
+
+fn describe(change: &Change) -> String {
+    let show = |v: &Option<crate::contracts::Value>| v.map(|v| v.to_string()).unwrap_or_default();
+    format!(
+        "{}.{}: {} → {}",
+        change.contract,
+        change.field,
+        show(&change.before),
+        show(&change.after)
+    )
+}

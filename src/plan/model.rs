@@ -1,0 +1,114 @@
+//! An in-memory model of the managed contracts: their fields, role sets and
+//! the checks each setter makes, used to find a safe order and to replay a
+//! plan without a chain.
+
+use std::collections::BTreeSet;
+
+use alloy::primitives::Address;
+
+use super::{ChangeKind, PlannedCall};
+use crate::contracts::{ContractState, Kind, Revert, Value};
+use crate::observe::Observed;
+
+/// The state of every managed contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    contracts: Vec<ModelContract>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ModelContract {
+    state: ContractState,
+    role_sets: Vec<(&'static str, BTreeSet<Address>)>,
+}
+
+impl Model {
+    /// The model of what was observed.
+    pub fn from_observed(observed: &Observed) -> Self {
+        let contracts = observed
+            .contracts
+            .iter()
+            .map(|c| ModelContract {
+                state: ContractState {
+                    kind: c.kind,
+                    values: c.fields.clone(),
+                },
+                role_sets: c.role_sets.clone(),
+            })
+            .collect();
+        Self { contracts }
+    }
+
+    /// The state of the contract of the given kind.
+    pub fn state(&self, kind: &Kind) -> Option<&ContractState> {
+        self.contract(kind.key).map(|c| &c.state)
+    }
+
+    /// The holders of a role set, when it is tracked.
+    pub fn role_set(&self, contract: &str, key: &str) -> Option<&BTreeSet<Address>> {
+        let contract = self.contract(contract)?;
+        contract
+            .role_sets
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, set)| set)
+    }
+
+    /// The revert the contract would give for `call` now, if any.
+    pub fn check(&self, call: &PlannedCall) -> Result<(), Revert> {
+        let Some(contract) = self.contract(&call.contract) else {
+            return Ok(());
+        };
+        let kind = contract.state.kind;
+        let Some(setter) = kind.setters.iter().find(|s| s.function == call.function) else {
+            return Ok(());
+        };
+        let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
+        (setter.check)(&contract.state, &args)
+    }
+
+    /// Applies the effects of `call`.
+    pub fn apply(&mut self, call: &PlannedCall) {
+        let Some(contract) = self
+            .contracts
+            .iter_mut()
+            .find(|c| c.state.kind.key == call.contract)
+        else {
+            return;
+        };
+        for change in &call.changes {
+            match (change.kind, change.after, change.before) {
+                (ChangeKind::Set, Some(after), _) => contract.state.set(&change.field, after),
+                (ChangeKind::Add, Some(Value::Address(a)), _) => {
+                    role_set_mut(contract, &change.field).insert(a);
+                }
+                (ChangeKind::Remove, _, Some(Value::Address(a))) => {
+                    role_set_mut(contract, &change.field).remove(&a);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn contract(&self, key: &str) -> Option<&ModelContract> {
+        self.contracts.iter().find(|c| c.state.kind.key == key)
+    }
+}
+
+fn role_set_mut<'a>(contract: &'a mut ModelContract, key: &str) -> &'a mut BTreeSet<Address> {
+    let index = match contract.role_sets.iter().position(|(k, _)| *k == key) {
+        Some(index) => index,
+        None => {
+            let key = contract
+                .state
+                .kind
+                .role_sets
+                .iter()
+                .find(|r| r.key == key)
+                .map_or("", |r| r.key);
+            contract.role_sets.push((key, BTreeSet::new()));
+            contract.role_sets.len() - 1
+        }
+    };
+    &mut contract.role_sets[index].1
+}

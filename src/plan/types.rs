@@ -1,0 +1,125 @@
+//! The plan: plain, serialisable data. What to call, in which order, and
+//! the state it was made for. Rendering lives elsewhere.
+
+use std::collections::BTreeMap;
+
+use alloy::primitives::{Address, Bytes};
+use serde::{Deserialize, Serialize};
+
+use crate::contracts::{Phase, Value};
+use crate::observe::BlockRef;
+
+/// The version of the plan's JSON layout; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A minimal, ordered set of calls that takes the chain to the desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Layout version, [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The chain the plan is for.
+    pub chain_id: u64,
+    /// The block the chain was observed at.
+    pub block: BlockRef,
+    /// Every managed contract and what was observed of it.
+    pub contracts: Vec<PlannedContract>,
+    /// Every difference between the chain and the file.
+    pub changes: Vec<Change>,
+    /// The calls, in execution order.
+    pub calls: Vec<PlannedCall>,
+}
+
+/// One managed contract as the plan saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedContract {
+    /// Section key, e.g. `arena`.
+    pub contract: String,
+    /// Solidity name, e.g. `SelfPlayArena`.
+    pub name: String,
+    /// Its address.
+    pub address: Address,
+    /// The observed value of every field read (managed fields and the
+    /// co-fields and checks they depend on).
+    pub fields: BTreeMap<String, Value>,
+    /// The observed holders of every managed role set.
+    pub role_sets: BTreeMap<String, Vec<Address>>,
+}
+
+/// What a difference does to a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A scalar field takes a new value.
+    Set,
+    /// An address joins a role set.
+    Add,
+    /// An address leaves a role set.
+    Remove,
+}
+
+/// One difference between the chain and the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Section key of the contract.
+    pub contract: String,
+    /// Key path of the field or role set.
+    pub field: String,
+    /// What happens.
+    pub kind: ChangeKind,
+    /// The value before (the address removed, for a role set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The value after (the address added, for a role set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}
+
+/// One argument of a call, named after the field it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Argument {
+    /// The field (or role-set member) the argument carries.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+}
+
+/// One transaction of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedCall {
+    /// When it runs.
+    pub phase: Phase,
+    /// Section key of the contract called.
+    pub contract: String,
+    /// The contract's address.
+    pub target: Address,
+    /// Solidity signature.
+    pub function: String,
+    /// Decoded arguments.
+    pub args: Vec<Argument>,
+    /// ABI-encoded call data.
+    pub calldata: Bytes,
+    /// The differences this call resolves.
+    pub changes: Vec<Change>,
+    /// A side effect worth knowing before sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Plan {
+    /// True when the chain already matches the file.
+    pub fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.changes.is_empty()
+    }
+
+    /// How many distinct phases the calls use.
+    pub fn phase_count(&self) -> usize {
+        let mut phases: Vec<Phase> = self.calls.iter().map(|c| c.phase).collect();
+        phases.dedup();
+        phases.len()
+    }
+}

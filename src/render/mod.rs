@@ -1,0 +1,89 @@
+//! Rendering plans for people and programs, kept apart from planning:
+//! Terraform-like text for a terminal, markdown for a pull request, JSON
+//! (the plan itself), and a unified diff of the state as YAML.
+
+mod diff;
+mod markdown;
+mod text;
+
+pub use diff::state_diff;
+pub use markdown::markdown;
+pub use text::{Style, text};
+
+use crate::contracts::{Shown, Unit, Value, kind};
+use crate::plan::{Change, ChangeKind, Plan};
+
+/// How the value of `contract.field` is meant (role-set members are addresses).
+fn unit_of(contract: &str, field: &str) -> Unit {
+    kind(contract)
+        .and_then(|k| k.fields.iter().find(|f| f.key == field))
+        .map_or(Unit::Address, |f| f.unit)
+}
+
+/// A value with its unit: `150000000000000000000 (150 ether)`.
+fn show(contract: &str, field: &str, value: Option<Value>) -> String {
+    value.map_or_else(
+        || "(none)".to_string(),
+        |value| {
+            Shown {
+                value,
+                unit: unit_of(contract, field),
+            }
+            .to_string()
+        },
+    )
+}
+
+/// The one-line summary scripts and people read last.
+pub fn summary(plan: &Plan, source: &str) -> String {
+    match plan.calls.len() {
+        0 => format!("No changes. The chain matches {source}."),
+        1 => "Plan: 1 call in 1 phase.".to_string(),
+        n => {
+            let phases = plan.phase_count();
+            format!(
+                "Plan: {n} calls in {phases} phase{}.",
+                if phases == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+/// `~ field: old → new`, `+ set: 0x…` or `- set: 0x…`, without colour.
+fn change_line(change: &Change) -> (char, String) {
+    let (contract, field) = (change.contract.as_str(), change.field.as_str());
+    match change.kind {
+        ChangeKind::Set => {
+            let (before, after) = (
+                show(contract, field, change.before),
+                show(contract, field, change.after),
+            );
+            ('~', format!("{field}: {before} → {after}"))
+        }
+        ChangeKind::Add => (
+            '+',
+            format!("{field}: {}", show(contract, field, change.after)),
+        ),
+        ChangeKind::Remove => (
+            '-',
+            format!("{field}: {}", show(contract, field, change.before)),
+        ),
+    }
+}
+
+/// `setRewards(rewards.teacher: 150 ether, …)` with short values.
+fn call_signature(call: &crate::plan::PlannedCall) -> String {
+    let name = call.function.split('(').next().unwrap_or(&call.function);
+    let args: Vec<String> = call
+        .args
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a.name,
+                show(&call.contract, &a.name, Some(a.value))
+            )
+        })
+        .collect();
+    format!("{name}({})", args.join(", "))
+}

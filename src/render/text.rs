@@ -1,0 +1,88 @@
+//! The plan as text for a terminal: what changes, then the numbered calls,
+//! then one summary line.
+
+use std::fmt::Write;
+
+use super::{call_signature, change_line, summary};
+use crate::plan::Plan;
+
+/// Whether to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour only on a terminal, and never when `NO_COLOR` is set.
+    pub fn detect() -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            color: !no_color && std::io::stdout().is_terminal(),
+        }
+    }
+
+    fn paint(self, sign: char, text: &str) -> String {
+        let code = match sign {
+            '+' => "32",
+            '-' => "31",
+            '~' => "33",
+            _ => "1",
+        };
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Renders `plan`, made from the file `source`.
+pub fn text(plan: &Plan, source: &str, style: Style) -> String {
+    let mut out = String::new();
+    let block = &plan.block;
+    let _ = writeln!(
+        out,
+        "govstate plan: {source} against chain {} at block {} ({})",
+        plan.chain_id, block.number, block.hash
+    );
+    for contract in &plan.contracts {
+        let changes: Vec<_> = plan
+            .changes
+            .iter()
+            .filter(|c| c.contract == contract.contract)
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "\n{} ({}) at {}",
+            contract.contract, contract.name, contract.address
+        );
+        for change in changes {
+            let (sign, line) = change_line(change);
+            let _ = writeln!(out, "  {}", style.paint(sign, &format!("{sign} {line}")));
+        }
+    }
+    if !plan.calls.is_empty() {
+        let _ = writeln!(out, "\nCalls, in order:");
+        let width = plan.calls.len().to_string().len();
+        for (i, call) in plan.calls.iter().enumerate() {
+            let phase = call.phase.name();
+            let _ = writeln!(
+                out,
+                "  {:>width$}. {phase:<9}  {:<13}  {}",
+                i + 1,
+                call.contract,
+                call_signature(call)
+            );
+            if let Some(note) = &call.note {
+                let _ = writeln!(out, "  {:>width$}  {:<9}  note: {note}", "", "");
+            }
+        }
+    }
+    let _ = writeln!(out, "\n{}", style.paint('=', &summary(plan, source)));
+    out
+}

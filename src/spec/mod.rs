@@ -1,0 +1,5 @@
+//! Spec: the desired-state file.
+
+mod desired;
+
+pub use desired::{Desired, DesiredContract};
