@@ -16,6 +16,7 @@
 
 pub mod contracts;
 pub mod devnet;
+pub mod execute;
 pub mod observe;
 pub mod plan;
 pub mod render;

@@ -17,9 +17,36 @@ pub struct Kind {
     pub role_sets: &'static [RoleSet],
     /// The setters govstate may call, each writing one or more fields.
     pub setters: &'static [Setter],
+    /// Who may call the setters: the getter of the owner or governance.
+    pub authority: Authority,
+    /// The signature of the custom error with this selector, for naming a
+    /// revert (`InvalidPercentage()`).
+    pub error_signature: fn([u8; 4]) -> Option<&'static str>,
     /// Creation code with constructor arguments, for the devnet: the
     /// argument is the address that owns or governs the new contract.
     pub creation_code: fn(Address) -> Vec<u8>,
+}
+
+/// The account allowed to call a contract's setters, read by a getter.
+#[derive(Debug)]
+pub struct Authority {
+    /// Solidity getter, for people: `owner()`.
+    pub getter: &'static str,
+    /// ABI-encoded getter call.
+    pub calldata: fn() -> Vec<u8>,
+    /// Decodes the getter's return data.
+    pub decode: fn(&[u8]) -> Result<Address, alloy::sol_types::Error>,
+}
+
+impl Authority {
+    /// The authority read by the argument-less getter `C`.
+    pub const fn of<C: SolCall<Return = Address> + Default>() -> Authority {
+        Authority {
+            getter: C::SIGNATURE,
+            calldata: encode_default::<C>,
+            decode: C::abi_decode_returns,
+        }
+    }
 }
 
 /// How a field's value is meant, which decides how it is shown.
@@ -236,6 +263,9 @@ pub struct Setter {
     pub check: fn(&ContractState, &[Value]) -> Result<(), Revert>,
     /// A side effect people should know about before it happens.
     pub note: Option<&'static str>,
+    /// An address field whose holder may also call this setter besides the
+    /// authority (StakeManager's `pauser` may pause and unpause).
+    pub also_allowed: Option<&'static str>,
 }
 
 /// A setter was handed a value of the wrong shape (a bug in govstate, never
@@ -330,4 +360,46 @@ pub fn always_ok(_: &ContractState, _: &[Value]) -> Result<(), Revert> {
 /// Encodes an argument-less call such as `pause()`.
 pub fn encode_switch<C: SolCall + Default>(_: &[Value]) -> Result<Vec<u8>, ValueError> {
     Ok(C::default().abi_encode())
+}
+
+/// The `pause()` setter of a Pausable contract: Pause phase, refused when
+/// already paused (`EnforcedPause()`).
+pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static str>) -> Setter {
+    Setter {
+        function: C::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Pause,
+        produces: Some(Value::Bool(true)),
+        encode: encode_switch::<C>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Err("EnforcedPause()")
+            } else {
+                Ok(())
+            }
+        },
+        note: None,
+        also_allowed,
+    }
+}
+
+/// The `unpause()` setter of a Pausable contract: Unpause phase, refused
+/// when not paused (`ExpectedPause()`).
+pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static str>) -> Setter {
+    Setter {
+        function: C::SIGNATURE,
+        fields: &["paused"],
+        phase: Phase::Unpause,
+        produces: Some(Value::Bool(false)),
+        encode: encode_switch::<C>,
+        check: |state, _| {
+            if state.get("paused") == Some(Value::Bool(true)) {
+                Ok(())
+            } else {
+                Err("ExpectedPause()")
+            }
+        },
+        note: None,
+        also_allowed,
+    }
 }

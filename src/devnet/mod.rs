@@ -88,6 +88,20 @@ impl Devnet {
         owner_signer().address()
     }
 
+    /// Installs Multicall3's code at its canonical address, as on most
+    /// public chains (a fresh anvil has none).
+    pub async fn install_multicall3(&self) -> Result<(), DevnetError> {
+        let provider = ProviderBuilder::new().connect_http(self.url.clone());
+        let params = (
+            crate::observe::MULTICALL3,
+            crate::observe::multicall3_code(),
+        );
+        provider
+            .raw_request::<_, ()>("anvil_setCode".into(), params)
+            .await?;
+        Ok(())
+    }
+
     /// The anvil process id, for checks that it stops.
     pub fn anvil_pid(&self) -> u32 {
         self.anvil.pid()

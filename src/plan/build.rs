@@ -30,7 +30,10 @@ pub fn plan(
             .ok_or_else(|| PlanError::NotObserved {
                 contract: kind.key.to_string(),
             })?;
-        contracts.push(planned_contract(seen));
+        contracts.push(PlannedContract::observed(
+            seen,
+            wanted.deployed.deployed_block,
+        ));
         let calls = contract_calls(wanted, seen)?;
         changes.extend(calls.iter().flat_map(|c| c.changes.iter().cloned()));
         candidates.extend(calls);
@@ -45,28 +48,6 @@ pub fn plan(
         changes,
         calls,
     })
-}
-
-fn planned_contract(seen: &ObservedContract) -> PlannedContract {
-    let fields = seen
-        .kind
-        .fields
-        .iter()
-        .zip(&seen.fields)
-        .map(|(f, v)| (f.key.to_string(), *v))
-        .collect();
-    let role_sets = seen
-        .role_sets
-        .iter()
-        .map(|(key, holders)| (key.to_string(), holders.iter().copied().collect()))
-        .collect();
-    PlannedContract {
-        contract: seen.kind.key.to_string(),
-        name: seen.kind.name.to_string(),
-        address: seen.address,
-        fields,
-        role_sets,
-    }
 }
 
 /// Every call one contract needs, unordered: setters first, role sets after.

@@ -7,7 +7,7 @@ use alloy::primitives::{Address, Bytes};
 use serde::{Deserialize, Serialize};
 
 use crate::contracts::{Phase, Value};
-use crate::observe::BlockRef;
+use crate::observe::{BlockRef, ObservedContract};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -40,11 +40,40 @@ pub struct PlannedContract {
     pub name: String,
     /// Its address.
     pub address: Address,
+    /// The block it was deployed in, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_block: Option<u64>,
     /// The observed value of every field read (managed fields and the
     /// co-fields and checks they depend on).
     pub fields: BTreeMap<String, Value>,
     /// The observed holders of every managed role set.
     pub role_sets: BTreeMap<String, Vec<Address>>,
+}
+
+impl PlannedContract {
+    /// What was observed of one contract, in the plan's shape.
+    pub fn observed(seen: &ObservedContract, deployed_block: Option<u64>) -> Self {
+        let fields = seen
+            .kind
+            .fields
+            .iter()
+            .zip(&seen.fields)
+            .map(|(f, v)| (f.key.to_string(), *v))
+            .collect();
+        let role_sets = seen
+            .role_sets
+            .iter()
+            .map(|(k, s)| (k.to_string(), s.iter().copied().collect()))
+            .collect();
+        PlannedContract {
+            contract: seen.kind.key.to_string(),
+            name: seen.kind.name.to_string(),
+            address: seen.address,
+            deployed_block,
+            fields,
+            role_sets,
+        }
+    }
 }
 
 /// What a difference does to a field.

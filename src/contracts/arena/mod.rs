@@ -5,8 +5,8 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 
 use super::{
-    ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, ValueError,
-    address_arg, decode_membership, encode_switch, u16_arg, uint_arg,
+    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, ValueError,
+    address_arg, decode_membership, pause_setter, u16_arg, uint_arg, unpause_setter,
 };
 
 sol!(
@@ -25,6 +25,8 @@ pub const KIND: Kind = Kind {
     fields: FIELDS,
     role_sets: ROLE_SETS,
     setters: SETTERS,
+    authority: Authority::of::<C::ownerCall>(),
+    error_signature: C::SelfPlayArenaErrors::signature_by_selector,
     creation_code,
 };
 
@@ -67,36 +69,8 @@ const SPLITS: &[&str] = &[
 ];
 
 const SETTERS: &[Setter] = &[
-    Setter {
-        function: C::pauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Pause,
-        produces: Some(Value::Bool(true)),
-        encode: encode_switch::<C::pauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Err("EnforcedPause()")
-            } else {
-                Ok(())
-            }
-        },
-        note: None,
-    },
-    Setter {
-        function: C::unpauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Unpause,
-        produces: Some(Value::Bool(false)),
-        encode: encode_switch::<C::unpauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Ok(())
-            } else {
-                Err("ExpectedPause()")
-            }
-        },
-        note: None,
-    },
+    pause_setter::<C::pauseCall>(None),
+    unpause_setter::<C::unpauseCall>(None),
     Setter {
         function: C::setRewardsCall::SIGNATURE,
         fields: REWARDS,
@@ -112,6 +86,7 @@ const SETTERS: &[Setter] = &[
         },
         check: no_zero,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setCommitteeParametersCall::SIGNATURE,
@@ -127,6 +102,7 @@ const SETTERS: &[Setter] = &[
         },
         check: no_zero,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setTargetSuccessRateBpsCall::SIGNATURE,
@@ -141,6 +117,7 @@ const SETTERS: &[Setter] = &[
         },
         check: check_target,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setRewardSplitsCall::SIGNATURE,
@@ -157,6 +134,7 @@ const SETTERS: &[Setter] = &[
         },
         check: check_splits,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
@@ -174,6 +152,7 @@ const SETTERS: &[Setter] = &[
             _ => Err("OwnableInvalidOwner(address)"),
         },
         note: None,
+        also_allowed: None,
     },
 ];
 

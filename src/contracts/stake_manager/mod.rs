@@ -8,8 +8,8 @@ use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 use alloy::primitives::U256;
 
 use super::{
-    ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, address_arg,
-    always_ok, decode_membership, encode_switch, uint_arg,
+    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value,
+    address_arg, always_ok, decode_membership, pause_setter, uint_arg, unpause_setter,
 };
 
 sol!(
@@ -28,6 +28,8 @@ pub const KIND: Kind = Kind {
     fields: FIELDS,
     role_sets: ROLE_SETS,
     setters: SETTERS,
+    authority: Authority::of::<C::governanceCall>(),
+    error_signature: C::StakeManagerErrors::signature_by_selector,
     creation_code,
 };
 
@@ -63,36 +65,8 @@ const BURN: &str = "fees_pct.burn";
 const VALIDATOR_REWARD: &str = "fees_pct.validator_reward";
 
 const SETTERS: &[Setter] = &[
-    Setter {
-        function: C::pauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Pause,
-        produces: Some(Value::Bool(true)),
-        encode: encode_switch::<C::pauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Err("EnforcedPause()")
-            } else {
-                Ok(())
-            }
-        },
-        note: None,
-    },
-    Setter {
-        function: C::unpauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Unpause,
-        produces: Some(Value::Bool(false)),
-        encode: encode_switch::<C::unpauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Ok(())
-            } else {
-                Err("ExpectedPause()")
-            }
-        },
-        note: None,
-    },
+    pause_setter::<C::pauseCall>(Some("pauser")),
+    unpause_setter::<C::unpauseCall>(Some("pauser")),
     Setter {
         function: C::setPauserCall::SIGNATURE,
         fields: &["pauser"],
@@ -106,6 +80,7 @@ const SETTERS: &[Setter] = &[
         },
         check: always_ok,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
@@ -120,6 +95,7 @@ const SETTERS: &[Setter] = &[
         },
         check: |state, args| percent_sum(args, state.uint(BURN), state.uint(VALIDATOR_REWARD)),
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
@@ -134,6 +110,7 @@ const SETTERS: &[Setter] = &[
         },
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(VALIDATOR_REWARD)),
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
@@ -148,6 +125,7 @@ const SETTERS: &[Setter] = &[
         },
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(BURN)),
         note: Some("also sets the slash-reward share to the same percentage"),
+        also_allowed: None,
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
@@ -163,6 +141,7 @@ const SETTERS: &[Setter] = &[
         },
         check: check_stake_recommendations,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
@@ -183,6 +162,7 @@ const SETTERS: &[Setter] = &[
         },
         check: always_ok,
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
@@ -200,6 +180,7 @@ const SETTERS: &[Setter] = &[
             _ => Err("InvalidUnbondingPeriod()"),
         },
         note: None,
+        also_allowed: None,
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
@@ -217,6 +198,7 @@ const SETTERS: &[Setter] = &[
             _ => Err("ZeroAddress()"),
         },
         note: None,
+        also_allowed: None,
     },
 ];
 

@@ -3,9 +3,9 @@
 
 use alloy::primitives::Address;
 use alloy::sol;
-use alloy::sol_types::{SolCall, SolConstructor};
+use alloy::sol_types::SolConstructor;
 
-use super::{Field, Kind, Phase, Setter, Unit, Value, encode_switch};
+use super::{Authority, Field, Kind, Setter, Unit, pause_setter, unpause_setter};
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -23,6 +23,8 @@ pub const KIND: Kind = Kind {
     fields: FIELDS,
     role_sets: &[],
     setters: SETTERS,
+    authority: Authority::of::<C::governanceCall>(),
+    error_signature: C::SystemPauseErrors::signature_by_selector,
     creation_code,
 };
 
@@ -37,34 +39,6 @@ fn creation_code(governance: Address) -> Vec<u8> {
 }
 
 const SETTERS: &[Setter] = &[
-    Setter {
-        function: C::pauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Pause,
-        produces: Some(Value::Bool(true)),
-        encode: encode_switch::<C::pauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Err("EnforcedPause()")
-            } else {
-                Ok(())
-            }
-        },
-        note: None,
-    },
-    Setter {
-        function: C::unpauseCall::SIGNATURE,
-        fields: &["paused"],
-        phase: Phase::Unpause,
-        produces: Some(Value::Bool(false)),
-        encode: encode_switch::<C::unpauseCall>,
-        check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Ok(())
-            } else {
-                Err("ExpectedPause()")
-            }
-        },
-        note: None,
-    },
+    pause_setter::<C::pauseCall>(None),
+    unpause_setter::<C::unpauseCall>(None),
 ];

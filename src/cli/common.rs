@@ -1,0 +1,73 @@
+//! What several commands share: loading the file, reaching the chain.
+
+use std::path::{Path, PathBuf};
+
+use alloy::providers::DynProvider;
+use alloy::transports::http::reqwest::Url;
+use anyhow::{Context, bail};
+use clap::Args;
+use govstate::observe::{ObserveOptions, cache};
+use govstate::rpc::{RpcStats, connect};
+use govstate::spec::{Desired, load_file};
+
+/// How to reach the chain and how to read it.
+#[derive(Debug, Args)]
+pub struct ChainArgs {
+    /// JSON-RPC endpoint. Default: the variable the file names in
+    /// `rpc_url_env`, else `ETH_RPC_URL`.
+    #[arg(long, value_name = "URL")]
+    rpc_url: Option<String>,
+    /// Read with a JSON-RPC batch even where Multicall3 is deployed.
+    #[arg(long)]
+    no_multicall: bool,
+    /// Where to keep the role-holder cache. Default: `GOVSTATE_CACHE_DIR`,
+    /// else `$XDG_CACHE_HOME/govstate`, else `~/.cache/govstate`.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Scan role holders from the deployment block every time.
+    #[arg(long)]
+    no_cache: bool,
+    /// The largest block range asked of `eth_getLogs` at once.
+    #[arg(long, value_name = "BLOCKS", default_value_t = 50_000)]
+    log_chunk_blocks: u64,
+}
+
+impl ChainArgs {
+    /// A provider for the endpoint, counting its traffic in `stats`.
+    pub fn connect(&self, file_env: Option<&str>, stats: &RpcStats) -> anyhow::Result<DynProvider> {
+        let url = self.rpc_url(file_env)?;
+        let url: Url = url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))?;
+        Ok(connect(url, stats))
+    }
+
+    fn rpc_url(&self, file_env: Option<&str>) -> anyhow::Result<String> {
+        if let Some(url) = &self.rpc_url {
+            return Ok(url.clone());
+        }
+        let variable = file_env.unwrap_or("ETH_RPC_URL");
+        match std::env::var(variable) {
+            Ok(url) if !url.is_empty() => Ok(url),
+            _ => bail!("no RPC endpoint: pass --rpc-url or set {variable}"),
+        }
+    }
+
+    /// How to observe, from the flags.
+    pub fn observe_options(&self) -> ObserveOptions {
+        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(cache::default_dir) };
+        ObserveOptions { multicall: !self.no_multicall, cache_dir, log_chunk_blocks: self.log_chunk_blocks }
+    }
+}
+
+/// A validated file in the contract table's terms.
+pub struct Loaded {
+    /// What the file asks for.
+    pub desired: Desired,
+    /// The variable holding the RPC endpoint, when the file names one.
+    pub rpc_url_env: Option<String>,
+}
+
+/// Loads and validates a desired-state file; every problem is reported.
+pub fn load_desired(path: &Path) -> anyhow::Result<Loaded> {
+    let spec = load_file(path)?;
+    Ok(Loaded { desired: spec.desired(), rpc_url_env: spec.rpc_url_env().map(str::to_string) })
+}

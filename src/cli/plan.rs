@@ -1,0 +1,88 @@
+//! `govstate plan FILE`: observe, diff, order, show.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use govstate::observe::{Scope, observe};
+use govstate::plan::{Plan, PlanError, PlanOptions, plan};
+use govstate::render::{Style, markdown, state_diff, text};
+use govstate::rpc::RpcStats;
+
+use super::common::{ChainArgs, load_desired};
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Terraform-like text for a terminal.
+    Text,
+    /// The plan as JSON.
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Arguments of `govstate plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The desired-state file.
+    file: PathBuf,
+    /// Save the plan (JSON) for `govstate apply PLAN`.
+    #[arg(long, value_name = "PLAN")]
+    out: Option<PathBuf>,
+    /// How to show the plan.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also show a unified diff of the managed state, chain vs file, as YAML.
+    #[arg(long)]
+    diff: bool,
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Plan owner and governance transfers (refused otherwise).
+    #[arg(long)]
+    allow_ownership_transfer: bool,
+    /// Print the JSON-RPC requests and round trips used, on stderr.
+    #[arg(long)]
+    stats: bool,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let source = args.file.display().to_string();
+    let desired = load_desired(&args.file)?;
+    let stats = RpcStats::default();
+    let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
+    let observed = observe(&provider, &Scope::of(&desired.desired), &args.chain.observe_options())
+        .await
+        .with_context(|| format!("could not observe the chain for {source}"))?;
+    let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
+    let made = plan(&desired.desired, &observed, &options);
+    if args.diff || matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. })) {
+        print!("{}", state_diff(&desired.desired, &observed, &source));
+    }
+    let made = made.with_context(|| format!("no plan for {source}"))?;
+    if let Some(out) = &args.out {
+        save(&made, out)?;
+    }
+    print!("{}", render(&made, &source, args.format)?);
+    if args.stats {
+        eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
+    }
+    Ok(if args.detailed_exitcode && !made.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+fn render(plan: &Plan, source: &str, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Text => text(plan, source, Style::detect()),
+        Format::Markdown => markdown(plan, source),
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(plan)?),
+    })
+}
+
+fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(plan)?;
+    std::fs::write(path, json + "\n").with_context(|| format!("could not write the plan to {}", path.display()))
+}

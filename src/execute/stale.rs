@@ -1,0 +1,139 @@
+//! Is the chain still in the state a plan was made for? And did applying
+//! it reach the state it promised?
+
+use std::collections::BTreeSet;
+
+use alloy::primitives::Address;
+
+use crate::contracts::{Deployed, Value, kind};
+use crate::observe::{Observed, Scope, ScopeContract};
+use crate::plan::{ChangeKind, Plan, PlannedContract};
+
+/// What to observe to check `plan`: its contracts, every field, and its
+/// role sets with every address the plan mentions as a candidate.
+pub fn scope_of(plan: &Plan) -> Scope {
+    let contracts = plan
+        .contracts
+        .iter()
+        .filter_map(|c| {
+            let kind = kind(&c.contract)?;
+            let deployed = Deployed {
+                kind,
+                address: c.address,
+                deployed_block: c.deployed_block,
+            };
+            let role_sets = kind
+                .role_sets
+                .iter()
+                .filter_map(|set| {
+                    let observed = c.role_sets.get(set.key)?;
+                    let mut named: BTreeSet<Address> = observed.iter().copied().collect();
+                    named.extend(mentioned(plan, &c.contract, set.key));
+                    Some((set, named))
+                })
+                .collect();
+            Some(ScopeContract {
+                deployed,
+                role_sets,
+            })
+        })
+        .collect();
+    Scope {
+        chain_id: plan.chain_id,
+        contracts,
+    }
+}
+
+fn mentioned<'a>(
+    plan: &'a Plan,
+    contract: &'a str,
+    key: &'a str,
+) -> impl Iterator<Item = Address> + 'a {
+    plan.changes
+        .iter()
+        .filter(move |c| c.contract == contract && c.field == key)
+        .flat_map(|c| [c.before, c.after])
+        .filter_map(|v| match v {
+            Some(Value::Address(a)) => Some(a),
+            _ => None,
+        })
+}
+
+/// The differences between what `expected` records and what is observed
+/// now, one line each (`arena.paused: plan saw false, chain has true`).
+pub fn differences(expected: &[PlannedContract], now: &Observed) -> Vec<String> {
+    let mut out = Vec::new();
+    for contract in expected {
+        let Some(seen) = now
+            .contracts
+            .iter()
+            .find(|c| c.kind.key == contract.contract)
+        else {
+            out.push(format!("{}: not observed", contract.contract));
+            continue;
+        };
+        if seen.address != contract.address {
+            out.push(format!(
+                "{}: address {} instead of {}",
+                contract.contract, seen.address, contract.address
+            ));
+        }
+        for (key, value) in &contract.fields {
+            let current = seen.field(key);
+            if current != Some(*value) {
+                let current = current.map_or("nothing".to_string(), |v| v.to_string());
+                out.push(format!(
+                    "{}.{key}: expected {value}, chain has {current}",
+                    contract.contract
+                ));
+            }
+        }
+        for (key, holders) in &contract.role_sets {
+            let expected: BTreeSet<Address> = holders.iter().copied().collect();
+            let current = seen.role_set(key).cloned().unwrap_or_default();
+            for extra in current.difference(&expected) {
+                out.push(format!(
+                    "{}.{key}: {extra} holds the role, unexpected",
+                    contract.contract
+                ));
+            }
+            for missing in expected.difference(&current) {
+                out.push(format!(
+                    "{}.{key}: {missing} no longer holds the role",
+                    contract.contract
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The state `plan` promises once applied: what it observed, with every
+/// change made.
+pub fn promised(plan: &Plan) -> Vec<PlannedContract> {
+    let mut contracts = plan.contracts.clone();
+    for change in &plan.changes {
+        let Some(contract) = contracts.iter_mut().find(|c| c.contract == change.contract) else {
+            continue;
+        };
+        match (change.kind, change.before, change.after) {
+            (ChangeKind::Set, _, Some(after)) => {
+                contract.fields.insert(change.field.clone(), after);
+            }
+            (ChangeKind::Add, _, Some(Value::Address(a))) => {
+                let holders = contract.role_sets.entry(change.field.clone()).or_default();
+                if !holders.contains(&a) {
+                    holders.push(a);
+                    holders.sort();
+                }
+            }
+            (ChangeKind::Remove, Some(Value::Address(a)), _) => {
+                if let Some(holders) = contract.role_sets.get_mut(&change.field) {
+                    holders.retain(|h| *h != a);
+                }
+            }
+            _ => {}
+        }
+    }
+    contracts
+}
