@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
+use alloy::network::EthereumWallet;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::ClientBuilder;
 use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
+use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
@@ -49,6 +51,17 @@ pub fn connect(url: Url, stats: &RpcStats) -> DynProvider {
         .layer(CountingLayer(stats.clone()))
         .http(url);
     ProviderBuilder::new().connect_client(client).erased()
+}
+
+/// A provider for `url` that signs as `signer`, its traffic counted in `stats`.
+pub fn connect_signing(url: Url, stats: &RpcStats, signer: PrivateKeySigner) -> DynProvider {
+    let client = ClientBuilder::default()
+        .layer(CountingLayer(stats.clone()))
+        .http(url);
+    ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_client(client)
+        .erased()
 }
 
 /// The tower layer that counts.

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use govstate::observe::{ObserveOptions, cache};
 use govstate::rpc::{RpcStats, connect};
-use govstate::spec::{Desired, load_file};
+use govstate::spec::{Desired, load_file_with_overrides};
 
 /// How to reach the chain and how to read it.
 #[derive(Debug, Args)]
@@ -35,9 +35,14 @@ pub struct ChainArgs {
 impl ChainArgs {
     /// A provider for the endpoint, counting its traffic in `stats`.
     pub fn connect(&self, file_env: Option<&str>, stats: &RpcStats) -> anyhow::Result<DynProvider> {
+        Ok(connect(self.url(file_env)?, stats))
+    }
+
+    /// The endpoint: `--rpc-url`, else the file's variable, else `ETH_RPC_URL`.
+    pub fn url(&self, file_env: Option<&str>) -> anyhow::Result<Url> {
         let url = self.rpc_url(file_env)?;
-        let url: Url = url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))?;
-        Ok(connect(url, stats))
+        url.parse()
+            .with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
     }
 
     fn rpc_url(&self, file_env: Option<&str>) -> anyhow::Result<String> {
@@ -53,8 +58,16 @@ impl ChainArgs {
 
     /// How to observe, from the flags.
     pub fn observe_options(&self) -> ObserveOptions {
-        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(cache::default_dir) };
-        ObserveOptions { multicall: !self.no_multicall, cache_dir, log_chunk_blocks: self.log_chunk_blocks }
+        let cache_dir = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(cache::default_dir)
+        };
+        ObserveOptions {
+            multicall: !self.no_multicall,
+            cache_dir,
+            log_chunk_blocks: self.log_chunk_blocks,
+        }
     }
 }
 
@@ -68,6 +81,14 @@ pub struct Loaded {
 
 /// Loads and validates a desired-state file; every problem is reported.
 pub fn load_desired(path: &Path) -> anyhow::Result<Loaded> {
-    let spec = load_file(path)?;
-    Ok(Loaded { desired: spec.desired(), rpc_url_env: spec.rpc_url_env().map(str::to_string) })
+    load_desired_with(path, &[])
+}
+
+/// Like [`load_desired`], with `key.path=value` overrides applied first.
+pub fn load_desired_with(path: &Path, overrides: &[String]) -> anyhow::Result<Loaded> {
+    let spec = load_file_with_overrides(path, overrides)?;
+    Ok(Loaded {
+        desired: spec.desired(),
+        rpc_url_env: spec.rpc_url_env().map(str::to_string),
+    })
 }

@@ -1,7 +1,12 @@
-//! Commands and the exit codes scripts rely on: 0 ok, 1 error.
+//! Commands and the exit codes scripts rely on: 0 ok (in sync), 2 changes
+//! (with `--detailed-exitcode`), 1 error.
 
+mod apply;
+mod common;
 mod demo;
 mod devnet;
+mod plan;
+mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +24,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check desired-state files offline: exit 0 when all are valid, 1 otherwise.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of the desired-state file.
+    Schema,
+    /// Observe the chain, diff it against the file, and show the ordered calls.
+    Plan(plan::PlanArgs),
+    /// Show the plan, confirm, send it phase by phase, and verify.
+    Apply(apply::ApplyArgs),
     /// Start a local anvil with the three contracts deployed, write a
     /// matching state file, and run until stopped (Ctrl-C).
     Devnet {
@@ -36,6 +49,10 @@ enum Command {
 /// Runs one command and returns its exit code.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Schema => validate::schema(),
+        Command::Plan(args) => plan::run(args).await,
+        Command::Apply(args) => apply::run(args).await,
         Command::Devnet { port, write_state } => devnet::run(port, &write_state).await,
         Command::Demo => demo::run().await,
     }

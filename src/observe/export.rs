@@ -6,14 +6,62 @@ use serde_yaml::{Mapping, Value as Yaml};
 
 use super::{Observed, ObservedContract};
 use crate::contracts::{Deployment, Kind, Unit, Value};
-use crate::spec::Desired;
+use crate::spec::{Desired, load_str};
 
 const ETHER: u128 = 1_000_000_000_000_000_000;
 const GWEI: u128 = 1_000_000_000;
 
 /// Renders `observed` as a desired-state file (YAML) for `deployment`, with
 /// every managed field and role set written out.
+///
+/// A value the file format rejects as a desired state (the arena's initial
+/// 10000/10000/10000 splits, which `setRewardSplits` itself refuses) is left
+/// out, with a comment saying why, so the file stays valid and applying it
+/// changes nothing.
 pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: &str) -> String {
+    let mut root = observed_mapping(observed, deployment);
+    let mut left_out = Vec::new();
+    for _ in 0..MAX_LEFT_OUT {
+        let text = serde_yaml::to_string(&Yaml::Mapping(root.clone())).unwrap_or_default();
+        let error = match load_str(&text, "the observed state") {
+            Ok(spec) => return format!("{header}{}{}", comments(&left_out), spec.to_yaml()),
+            Err(error) => error,
+        };
+        let mut removed = false;
+        for diagnostic in error.diagnostics() {
+            let key = diagnostic
+                .path
+                .split('[')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if remove_path(&mut root, &key) {
+                left_out.push(format!("{key}: {}", diagnostic.message));
+                removed = true;
+            }
+        }
+        if !removed {
+            break;
+        }
+    }
+    // Unreachable for the managed contracts; still better than nothing.
+    format!(
+        "{header}{}",
+        serde_yaml::to_string(&Yaml::Mapping(root)).unwrap_or_default()
+    )
+}
+
+/// At most this many keys are ever left out of a written file.
+const MAX_LEFT_OUT: usize = 8;
+
+fn comments(left_out: &[String]) -> String {
+    left_out
+        .iter()
+        .map(|line| format!("# Left out, not a valid desired state: {line}\n"))
+        .collect()
+}
+
+fn observed_mapping(observed: &Observed, deployment: &Deployment) -> Mapping {
     let mut root = Mapping::new();
     root.insert("version".into(), 1.into());
     root.insert("chain_id".into(), observed.chain_id.into());
@@ -31,8 +79,18 @@ pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: 
     for contract in &observed.contracts {
         root.insert(contract.kind.key.into(), section(contract).into());
     }
-    let body = serde_yaml::to_string(&Yaml::Mapping(root)).unwrap_or_default();
-    format!("{header}{body}")
+    root
+}
+
+/// Removes the key at a dotted path; true when there was one.
+fn remove_path(map: &mut Mapping, path: &str) -> bool {
+    match path.split_once('.') {
+        None => map.remove(path).is_some(),
+        Some((head, rest)) => match map.get_mut(head) {
+            Some(Yaml::Mapping(child)) => remove_path(child, rest),
+            _ => false,
+        },
+    }
 }
 
 /// The keys `desired` manages, as YAML: first as observed on the chain, then

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, U256};
 
+use super::{Amount, ChecksummedAddress, Duration, Spec};
 use crate::contracts::{Deployed, Deployment, Kind, Value};
 
 /// What the file asks of every contract it manages.
@@ -52,5 +53,166 @@ impl DesiredContract {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, set)| set)
+    }
+}
+
+/// Collects the keys a section writes, in the contract table's terms.
+#[derive(Debug, Default)]
+pub struct Managed {
+    fields: Vec<(&'static str, Value)>,
+    role_sets: Vec<(&'static str, BTreeSet<Address>)>,
+}
+
+impl Managed {
+    /// A written flag.
+    pub fn flag(&mut self, key: &'static str, value: Option<bool>) -> &mut Self {
+        self.push(key, value.map(Value::Bool))
+    }
+
+    /// A written address.
+    pub fn address(&mut self, key: &'static str, value: Option<ChecksummedAddress>) -> &mut Self {
+        self.push(key, value.map(|a| Value::Address(a.get())))
+    }
+
+    /// A written amount.
+    pub fn amount(&mut self, key: &'static str, value: Option<Amount>) -> &mut Self {
+        self.push(key, value.map(|a| Value::Uint(a.get())))
+    }
+
+    /// A written plain number (count, bps, percent).
+    pub fn number(&mut self, key: &'static str, value: Option<u64>) -> &mut Self {
+        self.push(key, value.map(|n| Value::Uint(U256::from(n))))
+    }
+
+    /// A written duration, in seconds.
+    pub fn seconds(&mut self, key: &'static str, value: Option<Duration>) -> &mut Self {
+        self.push(key, value.map(|d| Value::Uint(U256::from(d.0))))
+    }
+
+    /// A written role set.
+    pub fn role_set(
+        &mut self,
+        key: &'static str,
+        holders: Option<&Vec<ChecksummedAddress>>,
+    ) -> &mut Self {
+        if let Some(holders) = holders {
+            self.role_sets
+                .push((key, holders.iter().map(|a| a.get()).collect()));
+        }
+        self
+    }
+
+    fn push(&mut self, key: &'static str, value: Option<Value>) -> &mut Self {
+        if let Some(value) = value {
+            self.fields.push((key, value));
+        }
+        self
+    }
+
+    fn into_contract(self, deployed: Deployed) -> DesiredContract {
+        DesiredContract {
+            deployed,
+            fields: self.fields,
+            role_sets: self.role_sets,
+        }
+    }
+}
+
+impl Spec {
+    /// What the file asks for, in the contract table's terms: one entry per
+    /// section, in `KINDS` order.
+    pub fn desired(&self) -> Desired {
+        let state = self.state();
+        let refs = &state.contracts;
+        let deployed = |key: &str, address: Option<(ChecksummedAddress, Option<u64>)>| {
+            let kind = crate::contracts::kind(key)?;
+            address.map(|(a, deployed_block)| Deployed {
+                kind,
+                address: a.get(),
+                deployed_block,
+            })
+        };
+        let mut sections: Vec<(&str, Option<Managed>)> = vec![
+            (
+                "system_pause",
+                state.system_pause.as_ref().map(|s| s.managed()),
+            ),
+            ("arena", state.arena.as_ref().map(|s| s.managed())),
+            (
+                "stake_manager",
+                state.stake_manager.as_ref().map(|s| s.managed()),
+            ),
+        ];
+        let addresses = [
+            (
+                "system_pause",
+                refs.system_pause.as_ref().map(|r| (r.address, None)),
+            ),
+            (
+                "arena",
+                refs.arena.as_ref().map(|r| (r.address, r.deployed_block)),
+            ),
+            (
+                "stake_manager",
+                refs.stake_manager
+                    .as_ref()
+                    .map(|r| (r.address, r.deployed_block)),
+            ),
+        ];
+        let mut contracts = Vec::new();
+        for ((key, managed), (_, address)) in sections.drain(..).zip(addresses) {
+            if let (Some(managed), Some(deployed)) = (managed, deployed(key, address)) {
+                contracts.push(managed.into_contract(deployed));
+            }
+        }
+        Desired {
+            chain_id: state.chain_id,
+            contracts,
+        }
+    }
+
+    /// The environment variable naming the RPC endpoint, if the file names one.
+    pub fn rpc_url_env(&self) -> Option<&str> {
+        self.state().rpc_url_env.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_a_section_writes_is_a_field_of_the_table() {
+        let text = std::fs::read_to_string("tests/spec_valid/full.yaml").unwrap_or_default();
+        let spec = crate::spec::load_str(&text, "full.yaml").expect("the full example is valid");
+        let desired = spec.desired();
+        assert_eq!(desired.contracts.len(), 3);
+        for contract in &desired.contracts {
+            let kind = contract.deployed.kind;
+            for (key, _) in &contract.fields {
+                assert!(
+                    kind.fields.iter().any(|f| f.key == *key),
+                    "{}.{key}",
+                    kind.key
+                );
+            }
+            for (key, _) in &contract.role_sets {
+                assert!(
+                    kind.role_sets.iter().any(|r| r.key == *key),
+                    "{}.{key}",
+                    kind.key
+                );
+            }
+        }
+        let written: usize = desired
+            .contracts
+            .iter()
+            .map(|c| c.fields.len() + c.role_sets.len())
+            .sum();
+        let table: usize = crate::contracts::KINDS
+            .iter()
+            .map(|k| k.fields.len() + k.role_sets.len())
+            .sum();
+        assert_eq!(written, table, "the full example writes every managed key");
     }
 }

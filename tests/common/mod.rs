@@ -119,3 +119,101 @@ pub fn revert_bytes(error: &RpcError<TransportErrorKind>) -> Bytes {
         .and_then(|payload| payload.as_revert_data())
         .unwrap_or_else(|| panic!("expected a revert, got {error}"))
 }
+
+impl TestChain {
+    /// Writes the desired-state file matching the fresh deployment (what
+    /// `govstate devnet` writes) into `dir` and returns its path.
+    pub async fn write_state_file(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
+        let options = ObserveOptions {
+            cache_dir: None,
+            ..ObserveOptions::default()
+        };
+        let deployment = self.devnet.deployment();
+        let observed = observe(&self.reader(), &Scope::everything(deployment), &options)
+            .await
+            .expect("observe");
+        let path = dir.join("devnet.yaml");
+        std::fs::write(&path, desired_state_yaml(&observed, deployment, ""))
+            .expect("state file written");
+        path
+    }
+
+    /// Loads `file` with overrides, observes and plans, with a role-holder
+    /// cache in `cache`.
+    pub async fn plan(
+        &self,
+        file: &std::path::Path,
+        overrides: &[&str],
+        cache: &std::path::Path,
+    ) -> Result<govstate::plan::Plan, govstate::plan::PlanError> {
+        use govstate::observe::{ObserveOptions, Scope, observe};
+        let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let spec =
+            govstate::spec::load_file_with_overrides(file, &overrides).expect("a valid file");
+        let desired = spec.desired();
+        let options = ObserveOptions {
+            cache_dir: Some(cache.to_path_buf()),
+            ..ObserveOptions::default()
+        };
+        let observed = observe(&self.reader(), &Scope::of(&desired), &options)
+            .await
+            .expect("observe");
+        govstate::plan::plan(
+            &desired,
+            &observed,
+            &govstate::plan::PlanOptions {
+                allow_ownership_transfer: true,
+            },
+        )
+    }
+
+    /// Runs the govstate binary against this chain; returns (exit code, stdout, stderr).
+    pub fn govstate(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+            .args(args)
+            .env("ETH_RPC_URL", self.devnet.url().as_str())
+            .env_remove("GOVSTATE_PRIVATE_KEY")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("govstate runs");
+        let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+        (
+            output.status.code(),
+            text(output.stdout),
+            text(output.stderr),
+        )
+    }
+
+    /// Grants `count` orchestrators directly on-chain, back to back, and
+    /// returns them.
+    pub async fn grant_orchestrators(&self, count: usize) -> Vec<Address> {
+        use alloy::sol_types::SolCall;
+        use govstate::contracts::arena::SelfPlayArena;
+        let (owner, provider) = self.account(0);
+        let arena = self.address("arena");
+        let mut nonce = provider.get_transaction_count(owner).await.expect("nonce");
+        let mut accounts = Vec::with_capacity(count);
+        let mut last = None;
+        for i in 0..count {
+            let account = Address::left_padding_from(&(i as u64 + 0x1000).to_be_bytes());
+            let data = SelfPlayArena::setOrchestratorCall {
+                orchestrator: account,
+                allowed: true,
+            }
+            .abi_encode();
+            let tx = TransactionRequest::default()
+                .to(arena)
+                .input(Bytes::from(data).into())
+                .nonce(nonce)
+                .gas_limit(100_000);
+            last = Some(provider.send_transaction(tx).await.expect("sent"));
+            nonce += 1;
+            accounts.push(account);
+        }
+        if let Some(last) = last {
+            assert!(last.get_receipt().await.expect("receipt").status());
+        }
+        accounts
+    }
+}

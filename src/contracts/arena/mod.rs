@@ -1,5 +1,7 @@
 //! SelfPlayArena: Ownable + Pausable; its owner is an EOA or a Safe.
 
+pub mod desired;
+
 use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};

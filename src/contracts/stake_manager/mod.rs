@@ -1,6 +1,8 @@
 //! StakeManager: Governable (its governance is a TimelockController in
 //! production) + Pausable, with a pauser that may also pause and unpause.
 
+pub mod desired;
+
 use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};

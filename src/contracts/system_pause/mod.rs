@@ -1,6 +1,8 @@
 //! SystemPause: the global switch, as the operators' runbook uses it
 //! (`pause()`, `unpause()`, `paused()`, governance only).
 
+pub mod desired;
+
 use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::SolConstructor;

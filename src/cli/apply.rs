@@ -1,0 +1,201 @@
+//! `govstate apply FILE|PLAN`: show, confirm, send, verify.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use govstate::execute::{ApplyOptions, SignerSource, apply};
+use govstate::observe::{Scope, observe};
+use govstate::plan::{Plan, PlanOptions, plan};
+use govstate::render::{Style, text};
+use govstate::rpc::{RpcStats, connect_signing};
+
+use super::common::{ChainArgs, load_desired_with};
+
+/// Arguments of `govstate apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A desired-state file (planned now), or a plan saved by `plan --out`
+    /// (applied without asking: saving it was the approval).
+    target: PathBuf,
+    /// Apply without asking.
+    #[arg(long)]
+    yes: bool,
+    /// Override a field of the file for this run only, e.g.
+    /// `--set arena.paused=true`; shown in the plan and kept in the receipt.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Plan owner and governance transfers (refused otherwise).
+    #[arg(long)]
+    allow_ownership_transfer: bool,
+    /// Confirmations to wait for after each phase.
+    #[arg(long, default_value_t = 1)]
+    confirmations: u64,
+    /// Skip simulating the calls before sending.
+    #[arg(long)]
+    no_simulate: bool,
+    /// Where receipts are written. Default: `receipts/` beside the file.
+    #[arg(long, value_name = "DIR")]
+    receipts_dir: Option<PathBuf>,
+    #[command(flatten)]
+    signer: SignerArgs,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+/// Signer options, as Foundry has them.
+#[derive(Args)]
+pub struct SignerArgs {
+    /// Private key (hex). Never printed, logged or written.
+    #[arg(
+        long,
+        env = "GOVSTATE_PRIVATE_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    private_key: Option<String>,
+    /// Keystore file.
+    #[arg(
+        long,
+        env = "ETH_KEYSTORE",
+        value_name = "PATH",
+        conflicts_with = "private_key"
+    )]
+    keystore: Option<PathBuf>,
+    /// File holding the keystore password (else `ETH_PASSWORD`).
+    #[arg(long, value_name = "PATH")]
+    password_file: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SignerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignerArgs")
+            .field("keystore", &self.keystore)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignerArgs {
+    fn source(&self) -> anyhow::Result<SignerSource> {
+        let password = match &self.password_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("could not read {}", path.display()))?,
+            ),
+            None => std::env::var("ETH_PASSWORD").ok(),
+        };
+        Ok(SignerSource {
+            private_key: self.private_key.clone(),
+            keystore: self.keystore.clone(),
+            password,
+        })
+    }
+}
+
+pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let source = args.target.display().to_string();
+    let signer = args.signer.source()?.signer()?;
+    let stats = RpcStats::default();
+    let (plan, rpc_env) = if is_saved_plan(&args.target) {
+        if !args.overrides.is_empty() {
+            bail!("--set applies to a desired-state file, not to a saved plan");
+        }
+        (read_plan(&args.target)?, None)
+    } else {
+        let loaded = load_desired_with(&args.target, &args.overrides)?;
+        let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
+        let observed = observe(
+            &provider,
+            &Scope::of(&loaded.desired),
+            &args.chain.observe_options(),
+        )
+        .await?;
+        let options = PlanOptions {
+            allow_ownership_transfer: args.allow_ownership_transfer,
+        };
+        (
+            plan(&loaded.desired, &observed, &options)
+                .with_context(|| format!("no plan for {source}"))?,
+            loaded.rpc_url_env,
+        )
+    };
+    let url = args.chain.url(rpc_env.as_deref())?;
+    print!("{}", text(&plan, &source, Style::detect()));
+    for set in &args.overrides {
+        println!("Override for this run only: {set}");
+    }
+    if plan.calls.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len())? {
+        println!("Nothing was sent.");
+        return Ok(ExitCode::from(1));
+    }
+    let address = signer.address();
+    let provider = connect_signing(url, &stats, signer);
+    let options = ApplyOptions {
+        confirmations: args.confirmations,
+        simulate_first: !args.no_simulate,
+        receipts_dir: args
+            .receipts_dir
+            .clone()
+            .unwrap_or_else(|| default_receipts_dir(&args.target)),
+        observe: args.chain.observe_options(),
+        source: source.clone(),
+        overrides: args.overrides.clone(),
+    };
+    let applied = apply(&provider, &plan, address, &options).await?;
+    for tx in &applied.receipt.transactions {
+        println!(
+            "  {:>2}. {:<9}  {}  {}  block {}",
+            tx.call,
+            tx.phase.name(),
+            tx.hash,
+            tx.status,
+            tx.block.unwrap_or_default()
+        );
+    }
+    println!(
+        "Applied {} calls; the chain now matches {source}.",
+        applied.receipt.transactions.len()
+    );
+    println!("Receipt: {}", applied.receipt_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A saved plan is JSON; a desired-state file is YAML.
+fn is_saved_plan(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `govstate plan --out`",
+            path.display()
+        )
+    })
+}
+
+fn default_receipts_dir(target: &Path) -> PathBuf {
+    target.parent().unwrap_or(Path::new(".")).join("receipts")
+}
+
+/// Asks on the terminal; without one, refuses.
+fn confirmed(calls: usize) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls"
+        );
+    }
+    print!("Apply these {calls} calls? [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}

@@ -1,0 +1,442 @@
+//! `plan` against real contracts on anvil: no changes on a fresh devnet,
+//! one call per changed field, safe ordering, drift in role sets, and the
+//! round-trip budget.
+
+mod common;
+
+use alloy::primitives::{Address, U256, address};
+use alloy::sol_types::{SolCall, SolError};
+use common::TestChain;
+use govstate::contracts::stake_manager::StakeManager;
+use govstate::contracts::{Phase, Value};
+use govstate::plan::Plan;
+
+const OTHER: Address = address!("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+
+fn ether(n: u64) -> Value {
+    Value::Uint(U256::from(n) * U256::from(10u64).pow(U256::from(18)))
+}
+
+fn uint(n: u64) -> Value {
+    Value::Uint(U256::from(n))
+}
+
+fn calls(plan: &Plan) -> Vec<(String, String, Vec<Value>)> {
+    plan.calls
+        .iter()
+        .map(|c| {
+            (
+                c.contract.clone(),
+                c.function.split('(').next().unwrap_or("").to_string(),
+                c.args.iter().map(|a| a.value).collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fresh_devnet_matches_its_own_state_file() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let plan = chain.plan(&file, &[], dir.path()).await.expect("a plan");
+    assert!(plan.is_empty(), "{plan:#?}");
+    let (code, stdout, _) = chain.govstate(&[
+        "plan",
+        file.to_str().unwrap_or_default(),
+        "--detailed-exitcode",
+        "--no-cache",
+    ]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("No changes. The chain matches"), "{stdout}");
+}
+
+#[tokio::test]
+async fn each_field_changed_alone_plans_exactly_one_call_to_its_setter() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let other = Value::Address(OTHER);
+    let cases: Vec<(&str, &str, &str, Vec<Value>)> = vec![
+        ("system_pause.paused=true", "system_pause", "pause", vec![]),
+        (
+            "arena.owner=0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "arena",
+            "transferOwnership",
+            vec![other],
+        ),
+        ("arena.paused=true", "arena", "pause", vec![]),
+        (
+            "arena.rewards.teacher=200 ether",
+            "arena",
+            "setRewards",
+            vec![ether(200), ether(50), ether(25)],
+        ),
+        (
+            "arena.rewards.student=60 ether",
+            "arena",
+            "setRewards",
+            vec![ether(150), ether(60), ether(25)],
+        ),
+        (
+            "arena.rewards.validator=1 gwei",
+            "arena",
+            "setRewards",
+            vec![ether(150), ether(50), uint(1_000_000_000)],
+        ),
+        (
+            "arena.committee.size=7",
+            "arena",
+            "setCommitteeParameters",
+            vec![uint(7), ether(5)],
+        ),
+        (
+            "arena.committee.validator_stake=6 ether",
+            "arena",
+            "setCommitteeParameters",
+            vec![uint(5), ether(6)],
+        ),
+        (
+            "arena.target_success_rate_bps=8000",
+            "arena",
+            "setTargetSuccessRateBps",
+            vec![uint(8000)],
+        ),
+        (
+            "arena.reward_splits_bps={teacher: 6000, student: 2000, validator: 2000}",
+            "arena",
+            "setRewardSplits",
+            vec![uint(6000), uint(2000), uint(2000)],
+        ),
+        (
+            "arena.orchestrators=[\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]",
+            "arena",
+            "setOrchestrator",
+            vec![other, Value::Bool(true)],
+        ),
+        (
+            "stake_manager.governance=0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "stake_manager",
+            "setGovernance",
+            vec![other],
+        ),
+        (
+            "stake_manager.paused=true",
+            "stake_manager",
+            "pause",
+            vec![],
+        ),
+        (
+            "stake_manager.pauser=0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "stake_manager",
+            "setPauser",
+            vec![other],
+        ),
+        (
+            "stake_manager.validator_lock_managers=[\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]",
+            "stake_manager",
+            "setValidatorLockManager",
+            vec![other, Value::Bool(true)],
+        ),
+        (
+            "stake_manager.fees_pct.fee=4",
+            "stake_manager",
+            "setFeePct",
+            vec![uint(4)],
+        ),
+        (
+            "stake_manager.fees_pct.burn=1",
+            "stake_manager",
+            "setBurnPct",
+            vec![uint(1)],
+        ),
+        (
+            "stake_manager.fees_pct.validator_reward=10",
+            "stake_manager",
+            "setValidatorRewardPct",
+            vec![uint(10)],
+        ),
+        (
+            "stake_manager.min_stake=2 ether",
+            "stake_manager",
+            "setStakeRecommendations",
+            vec![ether(2), uint(0)],
+        ),
+        (
+            "stake_manager.max_stake_per_address=10 ether",
+            "stake_manager",
+            "setStakeRecommendations",
+            vec![ether(1), ether(10)],
+        ),
+        (
+            "stake_manager.role_minimums.agent=1 ether",
+            "stake_manager",
+            "setRoleMinimums",
+            vec![ether(1), uint(0), uint(0)],
+        ),
+        (
+            "stake_manager.role_minimums.validator=5 ether",
+            "stake_manager",
+            "setRoleMinimums",
+            vec![uint(0), ether(5), uint(0)],
+        ),
+        (
+            "stake_manager.role_minimums.platform=3",
+            "stake_manager",
+            "setRoleMinimums",
+            vec![uint(0), uint(0), uint(3)],
+        ),
+        (
+            "stake_manager.unbonding_period=1d",
+            "stake_manager",
+            "setUnbondingPeriod",
+            vec![uint(86_400)],
+        ),
+    ];
+    for (set, contract, function, args) in cases {
+        let plan = chain
+            .plan(&file, &[set], dir.path())
+            .await
+            .unwrap_or_else(|e| panic!("{set}: {e}"));
+        let expected = vec![(contract.to_string(), function.to_string(), args)];
+        assert_eq!(calls(&plan), expected, "{set}");
+    }
+}
+
+#[tokio::test]
+async fn fees_are_lowered_before_raised_and_that_order_is_the_one_the_contract_accepts() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let stake = chain.address("stake_manager");
+    chain
+        .send(
+            0,
+            stake,
+            StakeManager::setFeePctCall {
+                pct: U256::from(60),
+            }
+            .abi_encode(),
+        )
+        .await;
+    chain
+        .send(
+            0,
+            stake,
+            StakeManager::setBurnPctCall {
+                pct: U256::from(40),
+            }
+            .abi_encode(),
+        )
+        .await;
+    let plan = chain
+        .plan(
+            &file,
+            &["stake_manager.fees_pct={fee: 40, burn: 60, validator_reward: 0}"],
+            dir.path(),
+        )
+        .await
+        .expect("a plan");
+    let names: Vec<String> = calls(&plan).into_iter().map(|(_, f, _)| f).collect();
+    assert_eq!(names, ["setFeePct", "setBurnPct"]);
+
+    // The reverse order reverts InvalidPercentage on the real contract...
+    let snapshot = chain.snapshot().await;
+    let (owner, _) = chain.account(0);
+    let reversed = chain
+        .revert_data(owner, stake, plan.calls[1].calldata.to_vec())
+        .await;
+    assert_eq!(
+        reversed.as_ref().and_then(|d| d.get(..4)),
+        Some(&StakeManager::InvalidPercentage::SELECTOR[..])
+    );
+    // ...while the plan's order succeeds and reaches the file.
+    for call in &plan.calls {
+        chain.send(0, call.target, call.calldata.to_vec()).await;
+    }
+    assert!(
+        chain
+            .plan(
+                &file,
+                &["stake_manager.fees_pct={fee: 40, burn: 60, validator_reward: 0}"],
+                dir.path()
+            )
+            .await
+            .expect("plan")
+            .is_empty()
+    );
+    chain.revert(snapshot).await;
+}
+
+#[tokio::test]
+async fn an_orchestrator_granted_behind_govstates_back_is_revoked_with_or_without_a_warm_cache() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let first = chain.grant_orchestrators(1).await[0];
+    let plan = chain.plan(&file, &[], cache.path()).await.expect("a plan");
+    assert_eq!(
+        calls(&plan),
+        [(
+            "arena".to_string(),
+            "setOrchestrator".to_string(),
+            vec![Value::Address(first), Value::Bool(false)]
+        )]
+    );
+    assert_eq!(plan.calls[0].phase, Phase::Revoke);
+    assert!(
+        std::fs::read_dir(cache.path())
+            .map(|d| d.count())
+            .unwrap_or(0)
+            > 0,
+        "the cache was written"
+    );
+
+    // A second grant after the cache is warm is found by the incremental scan.
+    let second = Address::repeat_byte(0x42);
+    let data = govstate::contracts::arena::SelfPlayArena::setOrchestratorCall {
+        orchestrator: second,
+        allowed: true,
+    }
+    .abi_encode();
+    chain.send(0, chain.address("arena"), data).await;
+    let plan = chain.plan(&file, &[], cache.path()).await.expect("a plan");
+    let revoked: Vec<Value> = plan.calls.iter().map(|c| c.args[0].value).collect();
+    assert_eq!(revoked, [Value::Address(first), Value::Address(second)]);
+}
+
+#[tokio::test]
+async fn pausing_roles_and_parameters_are_ordered_by_phase_and_unpausing_comes_last() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let holder = chain.grant_orchestrators(1).await[0];
+    let plan = chain
+        .plan(
+            &file,
+            &[
+                "system_pause.paused=true",
+                "arena.paused=true",
+                "arena.committee.size=9",
+                "arena.orchestrators=[\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]",
+            ],
+            dir.path(),
+        )
+        .await
+        .expect("a plan");
+    let order: Vec<(Phase, String)> = plan
+        .calls
+        .iter()
+        .map(|c| {
+            (
+                c.phase,
+                format!(
+                    "{}.{}",
+                    c.contract,
+                    c.function.split('(').next().unwrap_or("")
+                ),
+            )
+        })
+        .collect();
+    let expected = [
+        (Phase::Pause, "system_pause.pause"),
+        (Phase::Pause, "arena.pause"),
+        (Phase::Revoke, "arena.setOrchestrator"),
+        (Phase::Grant, "arena.setOrchestrator"),
+        (Phase::Configure, "arena.setCommitteeParameters"),
+    ];
+    let expected: Vec<(Phase, String)> =
+        expected.iter().map(|(p, s)| (*p, s.to_string())).collect();
+    assert_eq!(order, expected);
+    assert_eq!(plan.calls[2].args[0].value, Value::Address(holder));
+    for call in &plan.calls {
+        chain.send(0, call.target, call.calldata.to_vec()).await;
+    }
+    // Now paused: unpausing with a parameter change configures first and
+    // resumes SystemPause last.
+    let plan = chain
+        .plan(
+            &file,
+            &[
+                "system_pause.paused=false",
+                "arena.paused=false",
+                "arena.committee.size=4",
+                "arena.orchestrators=[]",
+            ],
+            dir.path(),
+        )
+        .await
+        .expect("a plan");
+    let order: Vec<String> = plan
+        .calls
+        .iter()
+        .map(|c| {
+            format!(
+                "{}.{}",
+                c.contract,
+                c.function.split('(').next().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "arena.setOrchestrator",
+            "arena.setCommitteeParameters",
+            "arena.unpause",
+            "system_pause.unpause"
+        ]
+    );
+}
+
+fn round_trips(stderr: &str) -> u64 {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("RPC: "))
+        .and_then(|l| l.split(" in ").nth(1))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stats in {stderr}"))
+}
+
+#[tokio::test]
+async fn a_thousand_orchestrators_are_planned_in_three_round_trips_with_and_without_multicall() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let holders = chain.grant_orchestrators(1000).await;
+    let file = chain.write_state_file(dir.path()).await;
+    let text = std::fs::read_to_string(&file).expect("state file");
+    assert!(
+        text.contains(&holders[999].to_checksum(None)),
+        "the file lists the holders"
+    );
+    let path = file.to_str().unwrap_or_default();
+    let cache = dir.path().join("cache");
+    let cache = cache.to_str().unwrap_or_default();
+    let (code, stdout, stderr) = chain.govstate(&[
+        "plan",
+        path,
+        "--stats",
+        "--detailed-exitcode",
+        "--no-multicall",
+        "--cache-dir",
+        cache,
+    ]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let batch = round_trips(&stderr);
+    chain
+        .devnet
+        .install_multicall3()
+        .await
+        .expect("multicall installed");
+    let (code, stdout, stderr) =
+        chain.govstate(&["plan", path, "--stats", "--detailed-exitcode", "--no-cache"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let multicall = round_trips(&stderr);
+    assert!(
+        batch <= 3 && multicall <= 3,
+        "batch {batch}, multicall {multicall} round trips"
+    );
+    assert!(stderr.contains("RPC: "), "{stderr}");
+}
