@@ -79,12 +79,8 @@ pub struct Loaded {
     pub rpc_url_env: Option<String>,
 }
 
-/// Loads and validates a desired-state file; every problem is reported.
-pub fn load_desired(path: &Path) -> anyhow::Result<Loaded> {
-    load_desired_with(path, &[])
-}
-
-/// Like [`load_desired`], with `key.path=value` overrides applied first.
+/// Loads and validates a desired-state file, with `key.path=value`
+/// overrides applied first; every problem is reported.
 pub fn load_desired_with(path: &Path, overrides: &[String]) -> anyhow::Result<Loaded> {
     let spec = load_file_with_overrides(path, overrides)?;
     Ok(Loaded {

@@ -10,7 +10,7 @@ use govstate::plan::{Plan, PlanError, PlanOptions, plan};
 use govstate::render::{Style, markdown, state_diff, text};
 use govstate::rpc::RpcStats;
 
-use super::common::{ChainArgs, load_desired};
+use super::common::{ChainArgs, load_desired_with};
 
 /// Output formats of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,6 +43,9 @@ pub struct PlanArgs {
     /// Plan owner and governance transfers (refused otherwise).
     #[arg(long)]
     allow_ownership_transfer: bool,
+    /// Override a field of the file for this run only, e.g. `--set arena.paused=true`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
     /// Print the JSON-RPC requests and round trips used, on stderr.
     #[arg(long)]
     stats: bool,
@@ -52,7 +55,7 @@ pub struct PlanArgs {
 
 pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let source = args.file.display().to_string();
-    let desired = load_desired(&args.file)?;
+    let desired = load_desired_with(&args.file, &args.overrides)?;
     let stats = RpcStats::default();
     let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
     let observed = observe(
@@ -74,6 +77,11 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         save(&made, out)?;
     }
     print!("{}", render(&made, &source, args.format)?);
+    if args.format == Format::Text {
+        for set in &args.overrides {
+            println!("Override for this run only: {set}");
+        }
+    }
     if args.stats {
         eprintln!(
             "RPC: {} requests in {} round trips",

@@ -217,3 +217,87 @@ impl TestChain {
         accounts
     }
 }
+
+/// A `govstate` child process, for tests that stop it midway.
+pub fn spawn_govstate(chain: &TestChain, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(args)
+        .env("ETH_RPC_URL", chain.devnet.url().as_str())
+        .env_remove("GOVSTATE_PRIVATE_KEY")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("govstate starts")
+}
+
+impl TestChain {
+    /// The number of transactions `account` has had mined.
+    pub async fn nonce(&self, account: Address) -> u64 {
+        self.reader()
+            .get_transaction_count(account)
+            .await
+            .expect("nonce")
+    }
+
+    /// Turns anvil's mining on every transaction on or off.
+    pub async fn automine(&self, on: bool) {
+        let _: serde_json::Value = self
+            .reader()
+            .raw_request("evm_setAutomine".into(), (on,))
+            .await
+            .expect("evm_setAutomine");
+    }
+
+    /// Mines one block with whatever is pending.
+    pub async fn mine(&self) {
+        let _: serde_json::Value = self
+            .reader()
+            .raw_request("evm_mine".into(), ())
+            .await
+            .expect("evm_mine");
+    }
+
+    /// The transactions waiting in anvil's pool.
+    pub async fn pending_count(&self) -> usize {
+        let status: serde_json::Value = self
+            .reader()
+            .raw_request("txpool_status".into(), ())
+            .await
+            .expect("txpool_status");
+        let pending = status["pending"]
+            .as_str()
+            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok());
+        pending.or_else(|| status["pending"].as_u64()).unwrap_or(0) as usize
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass; true when it held.
+pub async fn eventually<F, Fut>(seconds: u64, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if condition().await {
+            return true;
+        }
+        tokio::task::yield_now().await;
+    }
+    false
+}
+
+/// The receipts written in `dir`, parsed.
+pub fn receipts(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect()
+}
