@@ -7,11 +7,19 @@
 //! spec → observe → plan → execute → verify
 //! ```
 //!
-//! - [`contracts`] is the table of managed contracts, their fields and getters:
-//!   the one place that knows a contract. Everything else is generic over it.
-//! - [`observe`] reads every managed field at one pinned block.
+//! - [`spec`] loads and validates the desired-state file (never touching the
+//!   network) and turns it into [`spec::Desired`], in the table's terms.
+//! - [`contracts`] is the table of managed contracts: fields, getters, setter
+//!   groups, phases and the contracts' own checks. It is the one place that
+//!   knows a contract; everything else is generic over it.
+//! - [`observe`] reads every managed field at one pinned block, in three
+//!   round trips whatever the number of role holders.
+//! - [`plan`] diffs desired against observed and orders the calls; it is pure.
+//! - [`render`] shows a plan as text, markdown or a diff.
+//! - [`execute`] sends a plan phase by phase and verifies by observing again.
+//! - [`rpc`] connects to an endpoint and counts the traffic.
 //! - [`devnet`] runs a local anvil with the reference contracts deployed, for
-//!   the demo, the devnet command and the tests.
+//!   the demo, the devnet command, the tests and the benchmarks.
 #![deny(missing_docs)]
 
 pub mod contracts;
@@ -23,6 +31,9 @@ pub mod render;
 pub mod rpc;
 pub mod spec;
 
-pub use contracts::{Deployed, Deployment, KINDS, Kind, Value};
+pub use contracts::{Deployed, Deployment, KINDS, Kind, Phase, Value};
 pub use devnet::{AnvilOptions, Devnet};
-pub use observe::{Observed, observe};
+pub use execute::{ApplyError, ApplyOptions, apply};
+pub use observe::{ObserveOptions, Observed, Scope, observe};
+pub use plan::{Plan, PlanError, PlanOptions, plan};
+pub use spec::{Desired, Spec, SpecError, load_file};

@@ -1,47 +1,167 @@
 //! `govstate demo`: the whole story on a throwaway devnet.
+//!
+//! A devnet with a compromised orchestrator; a desired change (pause the
+//! arena, rotate the orchestrator, rebalance fees); plan; apply; plan again
+//! (no changes); a change made on-chain behind govstate's back; plan shows
+//! the drift.
 
 use std::process::ExitCode;
 
-use alloy::providers::ProviderBuilder;
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, Bytes};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
 use anyhow::Context;
-use govstate::devnet::{AnvilOptions, Devnet};
-use govstate::observe::observe;
-use govstate::observe::{ObserveOptions, Scope};
+use govstate::devnet::{AnvilOptions, Devnet, dev_signer, owner_signer};
+use govstate::execute::{ApplyOptions, apply};
+use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
+use govstate::plan::{Plan, PlanOptions, plan};
+use govstate::render::{Style, text};
+use govstate::rpc::{RpcStats, connect, connect_signing};
+use govstate::spec::load_file_with_overrides;
+
+/// What the operator wants: pause the arena, replace the compromised
+/// orchestrator, rebalance the fees.
+const CHANGE: [&str; 3] = [
+    "arena.paused=true",
+    "arena.orchestrators=[\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"]",
+    "stake_manager.fees_pct={fee: 4, burn: 1, validator_reward: 10}",
+];
 
 pub async fn run() -> anyhow::Result<ExitCode> {
-    println!(
-        "Starting a throwaway devnet (anvil) and deploying SystemPause, SelfPlayArena and StakeManager…"
-    );
+    let style = Style::detect();
+    heading("1. A throwaway devnet");
     let devnet = Devnet::start(&AnvilOptions::default())
         .await
         .context("could not start the devnet")?;
     for deployed in &devnet.deployment().contracts {
         println!(
-            "  deployed {:<14} at {}",
-            deployed.kind.name, deployed.address
+            "  {:<14} {}  ({})",
+            deployed.kind.key, deployed.address, deployed.kind.name
         );
     }
-    let provider = ProviderBuilder::new().connect_http(devnet.url().clone());
-    let observed = observe(
-        &provider,
-        &Scope::everything(devnet.deployment()),
-        &throwaway(),
-    )
-    .await
-    .context("could not read the chain")?;
-    println!();
-    println!("Governance state as observed on-chain:");
-    println!();
-    print!("{observed}");
-    println!();
-    println!("Demo finished; the devnet is stopped.");
+    let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
+    grant_orchestrator(&devnet, compromised).await?;
+    println!("  orchestrator {compromised} holds the role (and is about to be found compromised)");
+
+    let dir = tempfile_dir()?;
+    let file = dir.join("devnet.yaml");
+    let stats = RpcStats::default();
+    let reader = connect(devnet.url().clone(), &stats);
+    let options = ObserveOptions {
+        cache_dir: None,
+        ..ObserveOptions::default()
+    };
+    let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
+    std::fs::write(
+        &file,
+        desired_state_yaml(&observed, devnet.deployment(), ""),
+    )?;
+
+    heading("2. The desired change, reviewed in git");
+    for change in CHANGE {
+        println!("  {change}");
+    }
+    let overrides: Vec<String> = CHANGE.iter().map(|s| s.to_string()).collect();
+    let desired = load_file_with_overrides(&file, &overrides)?.desired();
+    let source = "devnet.yaml with the change";
+
+    heading("3. govstate plan");
+    let made = plan_now(&reader, &desired, &options).await?;
+    print!("{}", text(&made, source, style));
+
+    heading("4. govstate apply");
+    let signer = owner_signer();
+    let address = signer.address();
+    let sender = connect_signing(devnet.url().clone(), &stats, signer);
+    let apply_options = ApplyOptions {
+        confirmations: 1,
+        simulate_first: true,
+        receipts_dir: dir.join("receipts"),
+        observe: options.clone(),
+        source: source.to_string(),
+        overrides: overrides.clone(),
+    };
+    let applied = apply(&sender, &made, address, &apply_options).await?;
+    for tx in &applied.receipt.transactions {
+        println!(
+            "  {:>2}. {:<9} {:<13} {:<40} {} in block {}",
+            tx.call,
+            tx.phase.name(),
+            tx.contract,
+            tx.function,
+            tx.status,
+            tx.block.unwrap_or_default()
+        );
+    }
+    println!("  verified: observing again finds the promised state; receipt written");
+
+    heading("5. govstate plan, again");
+    print!(
+        "{}",
+        text(&plan_now(&reader, &desired, &options).await?, source, style)
+    );
+
+    heading("6. Someone changes the chain behind govstate's back");
+    let intruder = dev_signer(3).map(|s| s.address()).unwrap_or_default();
+    grant_orchestrator(&devnet, intruder).await?;
+    println!("  the owner key granted {intruder} the orchestrator role directly");
+    print!(
+        "{}",
+        text(&plan_now(&reader, &desired, &options).await?, source, style)
+    );
+
+    heading("Done");
+    println!(
+        "  {} JSON-RPC requests in {} round trips; the devnet is stopped.",
+        stats.requests(),
+        stats.round_trips()
+    );
+    drop(devnet);
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
 }
 
-/// A throwaway chain needs no role-holder cache.
-fn throwaway() -> ObserveOptions {
-    ObserveOptions {
-        cache_dir: None,
-        ..ObserveOptions::default()
+fn heading(title: &str) {
+    println!("\n== {title}\n");
+}
+
+async fn plan_now(
+    reader: &impl Provider,
+    desired: &govstate::spec::Desired,
+    options: &ObserveOptions,
+) -> anyhow::Result<Plan> {
+    let observed = observe(reader, &Scope::of(desired), options).await?;
+    Ok(plan(desired, &observed, &PlanOptions::default())?)
+}
+
+/// Grants the orchestrator role directly, as the runbook's scripts would.
+async fn grant_orchestrator(devnet: &Devnet, account: Address) -> anyhow::Result<()> {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(owner_signer()))
+        .connect_http(devnet.url().clone());
+    let arena = devnet
+        .deployment()
+        .address_of("arena")
+        .context("no arena")?;
+    let data = SelfPlayArena::setOrchestratorCall {
+        orchestrator: account,
+        allowed: true,
     }
+    .abi_encode();
+    let tx = TransactionRequest::default()
+        .with_to(arena)
+        .with_input(Bytes::from(data));
+    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
+    anyhow::ensure!(receipt.status(), "granting {account} reverted");
+    Ok(())
+}
+
+/// A fresh directory for the demo's files, removed at the end.
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("govstate-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
+    Ok(dir)
 }

@@ -179,8 +179,6 @@ impl Spec {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn every_key_a_section_writes_is_a_field_of_the_table() {
         let text = std::fs::read_to_string("tests/spec_valid/full.yaml").unwrap_or_default();

@@ -248,6 +248,30 @@ impl Read for RewardSplits {
     }
 }
 
+impl ArenaDesired {
+    /// The keys this section writes, in the contract table's terms.
+    pub fn managed(&self) -> crate::spec::Managed {
+        let mut managed = crate::spec::Managed::default();
+        let rewards = self.rewards.clone().unwrap_or_default();
+        let committee = self.committee.clone().unwrap_or_default();
+        let splits = self.reward_splits_bps.clone().unwrap_or_default();
+        managed
+            .address("owner", self.owner)
+            .flag("paused", self.paused)
+            .role_set("orchestrators", self.orchestrators.as_ref())
+            .amount("rewards.teacher", rewards.teacher)
+            .amount("rewards.student", rewards.student)
+            .amount("rewards.validator", rewards.validator)
+            .number("committee.size", committee.size)
+            .amount("committee.validator_stake", committee.validator_stake)
+            .number("target_success_rate_bps", self.target_success_rate_bps)
+            .number("reward_splits_bps.teacher", splits.teacher)
+            .number("reward_splits_bps.student", splits.student)
+            .number("reward_splits_bps.validator", splits.validator);
+        managed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,29 +337,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(problems(&arena).len(), 6);
-    }
-}
-
-impl ArenaDesired {
-    /// The keys this section writes, in the contract table's terms.
-    pub fn managed(&self) -> crate::spec::Managed {
-        let mut managed = crate::spec::Managed::default();
-        let rewards = self.rewards.clone().unwrap_or_default();
-        let committee = self.committee.clone().unwrap_or_default();
-        let splits = self.reward_splits_bps.clone().unwrap_or_default();
-        managed
-            .address("owner", self.owner)
-            .flag("paused", self.paused)
-            .role_set("orchestrators", self.orchestrators.as_ref())
-            .amount("rewards.teacher", rewards.teacher)
-            .amount("rewards.student", rewards.student)
-            .amount("rewards.validator", rewards.validator)
-            .number("committee.size", committee.size)
-            .amount("committee.validator_stake", committee.validator_stake)
-            .number("target_success_rate_bps", self.target_success_rate_bps)
-            .number("reward_splits_bps.teacher", splits.teacher)
-            .number("reward_splits_bps.student", splits.student)
-            .number("reward_splits_bps.validator", splits.validator);
-        managed
     }
 }

@@ -178,6 +178,33 @@ impl Read for RoleMinimums {
     }
 }
 
+impl StakeManagerDesired {
+    /// The keys this section writes, in the contract table's terms.
+    pub fn managed(&self) -> crate::spec::Managed {
+        let mut managed = crate::spec::Managed::default();
+        let fees = self.fees_pct.clone().unwrap_or_default();
+        let roles = self.role_minimums.clone().unwrap_or_default();
+        managed
+            .address("governance", self.governance)
+            .flag("paused", self.paused)
+            .address("pauser", self.pauser)
+            .role_set(
+                "validator_lock_managers",
+                self.validator_lock_managers.as_ref(),
+            )
+            .number("fees_pct.fee", fees.fee)
+            .number("fees_pct.burn", fees.burn)
+            .number("fees_pct.validator_reward", fees.validator_reward)
+            .amount("min_stake", self.min_stake)
+            .amount("max_stake_per_address", self.max_stake_per_address)
+            .amount("role_minimums.agent", roles.agent)
+            .amount("role_minimums.validator", roles.validator)
+            .amount("role_minimums.platform", roles.platform)
+            .seconds("unbonding_period", self.unbonding_period);
+        managed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use alloy::primitives::U256;
@@ -246,32 +273,5 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(problems(&stake).len(), 2);
-    }
-}
-
-impl StakeManagerDesired {
-    /// The keys this section writes, in the contract table's terms.
-    pub fn managed(&self) -> crate::spec::Managed {
-        let mut managed = crate::spec::Managed::default();
-        let fees = self.fees_pct.clone().unwrap_or_default();
-        let roles = self.role_minimums.clone().unwrap_or_default();
-        managed
-            .address("governance", self.governance)
-            .flag("paused", self.paused)
-            .address("pauser", self.pauser)
-            .role_set(
-                "validator_lock_managers",
-                self.validator_lock_managers.as_ref(),
-            )
-            .number("fees_pct.fee", fees.fee)
-            .number("fees_pct.burn", fees.burn)
-            .number("fees_pct.validator_reward", fees.validator_reward)
-            .amount("min_stake", self.min_stake)
-            .amount("max_stake_per_address", self.max_stake_per_address)
-            .amount("role_minimums.agent", roles.agent)
-            .amount("role_minimums.validator", roles.validator)
-            .amount("role_minimums.platform", roles.platform)
-            .seconds("unbonding_period", self.unbonding_period);
-        managed
     }
 }

@@ -1,0 +1,196 @@
+//! `plan` with 10, 1,000 and 10,000 orchestrators on anvil, against the
+//! runbook's way of reading the same state, measured in the same run: one
+//! `cast call` per field and per address, in sequence.
+//!
+//! Run with `npm ci && cargo bench --bench plan` (sizes can be narrowed with
+//! `GOVSTATE_BENCH_SIZES=10,1000`). Prints a table and the ratios.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, Bytes};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
+use govstate::contracts::arena::SelfPlayArena;
+use govstate::devnet::{AnvilOptions, Devnet, owner_signer};
+use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
+use govstate::plan::{PlanOptions, plan};
+use govstate::rpc::{RpcStats, connect};
+
+struct Row {
+    holders: usize,
+    govstate: Duration,
+    govstate_round_trips: u64,
+    govstate_warm: Duration,
+    cast: Duration,
+    cast_calls: usize,
+}
+
+fn cast() -> String {
+    let local = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
+    );
+    if std::path::Path::new(local).is_file() {
+        local.to_string()
+    } else {
+        "cast".to_string()
+    }
+}
+
+async fn grant(devnet: &Devnet, count: usize) -> Vec<Address> {
+    let signer = owner_signer();
+    let owner = signer.address();
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(devnet.url().clone());
+    let arena = devnet.deployment().address_of("arena").unwrap_or_default();
+    let mut nonce = provider
+        .get_transaction_count(owner)
+        .await
+        .unwrap_or_default();
+    let mut holders = Vec::with_capacity(count);
+    let mut last = None;
+    for i in 0..count {
+        let account = Address::left_padding_from(&(i as u64 + 0x1000).to_be_bytes());
+        let data = SelfPlayArena::setOrchestratorCall {
+            orchestrator: account,
+            allowed: true,
+        }
+        .abi_encode();
+        let tx = TransactionRequest::default()
+            .to(arena)
+            .input(Bytes::from(data).into())
+            .nonce(nonce)
+            .gas_limit(100_000);
+        last = provider.send_transaction(tx).await.ok();
+        nonce += 1;
+        holders.push(account);
+    }
+    if let Some(last) = last {
+        let _ = last.get_receipt().await;
+    }
+    holders
+}
+
+async fn measure(count: usize) -> Row {
+    let devnet = Devnet::start(&AnvilOptions::default())
+        .await
+        .expect("devnet");
+    let holders = grant(&devnet, count).await;
+    let dir = std::env::temp_dir().join(format!(
+        "govstate-bench-plan-{}-{count}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let throwaway = ObserveOptions {
+        cache_dir: None,
+        ..ObserveOptions::default()
+    };
+    let reader = connect(devnet.url().clone(), &RpcStats::default());
+    let everything = observe(&reader, &Scope::everything(devnet.deployment()), &throwaway)
+        .await
+        .expect("observe");
+    let file = dir.join("state.yaml");
+    std::fs::write(
+        &file,
+        desired_state_yaml(&everything, devnet.deployment(), ""),
+    )
+    .expect("write");
+
+    // govstate: load, observe (cold cache), plan.
+    let cache = ObserveOptions {
+        cache_dir: Some(dir.join("cache")),
+        ..ObserveOptions::default()
+    };
+    let stats = RpcStats::default();
+    let provider = connect(devnet.url().clone(), &stats);
+    let start = Instant::now();
+    let desired = govstate::spec::load_file(&file).expect("valid").desired();
+    let observed = observe(&provider, &Scope::of(&desired), &cache)
+        .await
+        .expect("observe");
+    let made = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
+    let govstate = start.elapsed();
+    assert!(made.is_empty(), "the file matches the chain");
+    let govstate_round_trips = stats.round_trips();
+    // Warm cache: the incremental scan.
+    let start = Instant::now();
+    let observed = observe(&provider, &Scope::of(&desired), &cache)
+        .await
+        .expect("observe");
+    let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
+    let govstate_warm = start.elapsed();
+
+    // The runbook: one `cast call` per field and per address, in sequence.
+    let url = devnet.url().to_string();
+    let mut calls: Vec<(Address, String, Option<Address>)> = Vec::new();
+    for deployed in &devnet.deployment().contracts {
+        for field in deployed.kind.fields {
+            calls.push((deployed.address, field.getter.to_string(), None));
+        }
+    }
+    let arena = devnet.deployment().address_of("arena").unwrap_or_default();
+    calls.extend(
+        holders
+            .iter()
+            .map(|h| (arena, "orchestrators(address)".to_string(), Some(*h))),
+    );
+    let start = Instant::now();
+    for (to, sig, arg) in &calls {
+        let mut command = Command::new(cast());
+        command.args(["call", "--rpc-url", &url, &to.to_string(), sig]);
+        if let Some(arg) = arg {
+            command.arg(arg.to_string());
+        }
+        let output = command.output().expect("cast runs");
+        assert!(output.status.success(), "cast call {sig} failed");
+    }
+    let cast = start.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    Row {
+        holders: count,
+        govstate,
+        govstate_round_trips,
+        govstate_warm,
+        cast,
+        cast_calls: calls.len(),
+    }
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("GOVSTATE_BENCH_SIZES")
+        .unwrap_or_else(|_| "10,1000,10000".to_string())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let rows: Vec<Row> = sizes
+        .iter()
+        .map(|n| runtime.block_on(measure(*n)))
+        .collect();
+    println!(
+        "plan: govstate (load + observe + plan, in-process) vs the runbook (one `cast call` per field and address)"
+    );
+    println!(
+        "| orchestrators | govstate cold | round trips | govstate warm cache | cast calls | cast (sequential) | speed-up |"
+    );
+    println!(
+        "|--------------:|--------------:|------------:|--------------------:|-----------:|------------------:|---------:|"
+    );
+    for r in &rows {
+        println!(
+            "| {:>13} | {:>10.1} ms | {:>11} | {:>16.1} ms | {:>10} | {:>15.1} ms | {:>7.0}x |",
+            r.holders,
+            r.govstate.as_secs_f64() * 1e3,
+            r.govstate_round_trips,
+            r.govstate_warm.as_secs_f64() * 1e3,
+            r.cast_calls,
+            r.cast.as_secs_f64() * 1e3,
+            r.cast.as_secs_f64() / r.govstate.as_secs_f64()
+        );
+    }
+}

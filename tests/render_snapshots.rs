@@ -1,0 +1,169 @@
+//! What people read, pinned: the plan as text, markdown and JSON for one
+//! fixed plan (no chain). A change to the output shows up in review as a
+//! change to the snapshot files.
+
+use std::collections::BTreeSet;
+
+use alloy::primitives::{Address, B256, U256};
+use govstate::contracts::{Deployed, KINDS, Value};
+use govstate::observe::{BlockRef, Observed, ObservedContract};
+use govstate::plan::{Plan, PlanOptions, plan};
+use govstate::render::{Style, markdown, text};
+use govstate::spec::{Desired, DesiredContract};
+
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+fn uint(n: u128) -> Value {
+    Value::Uint(U256::from(n))
+}
+
+/// A chain with a compromised orchestrator, fees 60/40/0, everything running.
+fn observed() -> Observed {
+    let owner = Value::Address(Address::repeat_byte(0xf3));
+    let no = Value::Bool(false);
+    let fields = [
+        vec![no],
+        vec![
+            owner,
+            no,
+            uint(150 * ETHER),
+            uint(50 * ETHER),
+            uint(25 * ETHER),
+            uint(5),
+            uint(5 * ETHER),
+            uint(7000),
+            uint(6000),
+            uint(2000),
+            uint(2000),
+        ],
+        vec![
+            owner,
+            no,
+            Value::Address(Address::ZERO),
+            uint(60),
+            uint(40),
+            uint(0),
+            uint(ETHER),
+            uint(0),
+            uint(0),
+            uint(0),
+            uint(0),
+            uint(604_800),
+        ],
+    ];
+    let contracts = KINDS
+        .iter()
+        .zip(fields)
+        .enumerate()
+        .map(|(i, (kind, fields))| ObservedContract {
+            kind,
+            address: Address::repeat_byte(0xa0 + i as u8),
+            fields,
+            role_sets: match kind.key {
+                "arena" => vec![(
+                    "orchestrators",
+                    BTreeSet::from([Address::repeat_byte(0x11)]),
+                )],
+                _ => vec![],
+            },
+        })
+        .collect();
+    Observed {
+        chain_id: 31337,
+        block: BlockRef {
+            number: 42,
+            hash: B256::repeat_byte(0x42),
+        },
+        contracts,
+    }
+}
+
+/// Pause everything, rotate the orchestrator, rebalance fees, raise a reward.
+fn desired() -> Desired {
+    let key = |contract: &str, field: &str| {
+        govstate::contracts::kind(contract)
+            .and_then(|k| k.fields.iter().find(|f| f.key == field))
+            .map(|f| f.key)
+            .unwrap_or("")
+    };
+    let wants: [(&str, Vec<(&str, Value)>); 3] = [
+        ("system_pause", vec![("paused", Value::Bool(true))]),
+        (
+            "arena",
+            vec![
+                ("paused", Value::Bool(true)),
+                ("rewards.teacher", uint(200 * ETHER)),
+            ],
+        ),
+        (
+            "stake_manager",
+            vec![
+                ("fees_pct.fee", uint(40)),
+                ("fees_pct.burn", uint(55)),
+                ("fees_pct.validator_reward", uint(5)),
+            ],
+        ),
+    ];
+    let contracts = KINDS
+        .iter()
+        .zip(wants)
+        .enumerate()
+        .map(|(i, (kind, (_, fields)))| DesiredContract {
+            deployed: Deployed {
+                kind,
+                address: Address::repeat_byte(0xa0 + i as u8),
+                deployed_block: Some(1),
+            },
+            fields: fields
+                .into_iter()
+                .map(|(f, v)| (key(kind.key, f), v))
+                .collect(),
+            role_sets: match kind.key {
+                "arena" => vec![(
+                    "orchestrators",
+                    BTreeSet::from([Address::repeat_byte(0x22)]),
+                )],
+                _ => vec![],
+            },
+        })
+        .collect();
+    Desired {
+        chain_id: 31337,
+        contracts,
+    }
+}
+
+fn the_plan() -> Plan {
+    plan(&desired(), &observed(), &PlanOptions::default()).expect("a plan")
+}
+
+#[test]
+fn plan_text_reads_like_terraform() {
+    insta::assert_snapshot!(text(
+        &the_plan(),
+        "state/mainnet.yaml",
+        Style { color: false }
+    ));
+}
+
+#[test]
+fn plan_markdown_is_a_pull_request_comment() {
+    insta::assert_snapshot!(markdown(&the_plan(), "state/mainnet.yaml"));
+}
+
+#[test]
+fn plan_json_is_the_saved_plan() {
+    let json = serde_json::to_string_pretty(&the_plan()).expect("json");
+    insta::assert_snapshot!(json);
+    let back: Plan = serde_json::from_str(&json).expect("a saved plan reads back");
+    assert_eq!(back, the_plan());
+}
+
+#[test]
+fn colour_marks_additions_removals_and_changes() {
+    let coloured = text(&the_plan(), "x.yaml", Style { color: true });
+    assert!(coloured.contains("\x1b[32m+ orchestrators"));
+    assert!(coloured.contains("\x1b[31m- orchestrators"));
+    assert!(coloured.contains("\x1b[33m~ paused"));
+    assert!(!text(&the_plan(), "x.yaml", Style { color: false }).contains('\x1b'));
+}
