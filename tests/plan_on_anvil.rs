@@ -440,3 +440,108 @@ async fn a_thousand_orchestrators_are_planned_in_three_round_trips_with_and_with
     );
     assert!(stderr.contains("RPC: "), "{stderr}");
 }
+
+/// Reads the arena's orchestrators with the given observe options.
+async fn orchestrators(
+    chain: &TestChain,
+    deployed_block: Option<u64>,
+    options: &govstate::observe::ObserveOptions,
+) -> Vec<Address> {
+    use govstate::observe::{Scope, ScopeContract, observe};
+    let arena = govstate::contracts::kind("arena").expect("arena");
+    let deployed = govstate::contracts::Deployed {
+        kind: arena,
+        address: chain.address("arena"),
+        deployed_block,
+    };
+    let scope = Scope {
+        chain_id: 31337,
+        contracts: vec![ScopeContract {
+            deployed,
+            role_sets: vec![(&arena.role_sets[0], Default::default())],
+        }],
+    };
+    let observed = observe(&chain.reader(), &scope, options)
+        .await
+        .expect("observe");
+    observed.contracts[0]
+        .role_set("orchestrators")
+        .map(|s| s.iter().copied().collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn role_holders_are_the_same_whatever_the_chunk_size_and_without_a_deployment_block() {
+    let chain = TestChain::start().await;
+    let mut holders = chain.grant_orchestrators(7).await;
+    holders.sort();
+    let cache = tempfile::tempdir().expect("tempdir");
+    let options =
+        |chunk: u64, cache: Option<std::path::PathBuf>| govstate::observe::ObserveOptions {
+            multicall: false,
+            cache_dir: cache,
+            log_chunk_blocks: chunk,
+        };
+    assert_eq!(
+        orchestrators(&chain, Some(0), &options(50_000, None)).await,
+        holders
+    );
+    assert_eq!(
+        orchestrators(&chain, Some(0), &options(2, None)).await,
+        holders,
+        "two blocks per eth_getLogs"
+    );
+    // No deployment block: found by bisection, then remembered in the cache.
+    assert_eq!(
+        orchestrators(
+            &chain,
+            None,
+            &options(50_000, Some(cache.path().to_path_buf()))
+        )
+        .await,
+        holders
+    );
+    let cached = std::fs::read_dir(cache.path().join("31337"))
+        .expect("cache dir")
+        .next()
+        .expect("an entry")
+        .expect("entry");
+    let entry: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cached.path()).expect("read")).expect("json");
+    let deployed = chain
+        .devnet
+        .deployment()
+        .contracts
+        .iter()
+        .find(|c| c.kind.key == "arena")
+        .and_then(|c| c.deployed_block);
+    assert_eq!(
+        entry["deployed_block"].as_u64(),
+        deployed,
+        "bisection found the deployment block"
+    );
+}
+
+#[tokio::test]
+async fn a_cache_from_an_earlier_devnet_at_the_same_addresses_is_thrown_away() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let options = govstate::observe::ObserveOptions {
+        cache_dir: Some(cache.path().to_path_buf()),
+        ..Default::default()
+    };
+    let earlier = TestChain::start().await;
+    // Longer than the reorg margin, so only the block hash can tell.
+    let mut first = earlier.grant_orchestrators(80).await;
+    first.sort();
+    assert_eq!(orchestrators(&earlier, Some(0), &options).await, first);
+    drop(earlier);
+    // A new devnet: same chain id, same addresses, a shorter history.
+    let later = TestChain::start().await;
+    let data = govstate::contracts::arena::SelfPlayArena::setOrchestratorCall {
+        orchestrator: OTHER,
+        allowed: true,
+    }
+    .abi_encode();
+    later.send(0, later.address("arena"), data).await;
+    assert_eq!(orchestrators(&later, Some(0), &options).await, [OTHER]);
+}
