@@ -127,27 +127,35 @@ async fn measure(count: usize) -> Row {
 
     // The runbook: one `cast call` per field and per address, in sequence.
     let url = devnet.url().to_string();
-    let mut calls: Vec<(Address, String, Option<Address>)> = Vec::new();
+    let mut calls: Vec<(Address, Vec<String>)> = Vec::new();
     for deployed in &devnet.deployment().contracts {
         for field in deployed.kind.fields {
-            calls.push((deployed.address, field.getter.to_string(), None));
+            let data = Bytes::from((field.calldata)()).to_string();
+            calls.push((deployed.address, vec!["--data".to_string(), data]));
         }
     }
     let arena = devnet.deployment().address_of("arena").unwrap_or_default();
-    calls.extend(
-        holders
-            .iter()
-            .map(|h| (arena, "orchestrators(address)".to_string(), Some(*h))),
-    );
+    for holder in &holders {
+        calls.push((
+            arena,
+            vec![
+                "orchestrators(address)(bool)".to_string(),
+                holder.to_string(),
+            ],
+        ));
+    }
     let start = Instant::now();
-    for (to, sig, arg) in &calls {
-        let mut command = Command::new(cast());
-        command.args(["call", "--rpc-url", &url, &to.to_string(), sig]);
-        if let Some(arg) = arg {
-            command.arg(arg.to_string());
-        }
-        let output = command.output().expect("cast runs");
-        assert!(output.status.success(), "cast call {sig} failed");
+    for (to, args) in &calls {
+        let output = Command::new(cast())
+            .args(["call", "--rpc-url", &url, &to.to_string()])
+            .args(args)
+            .output()
+            .expect("cast runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "cast call {args:?} failed: {stderr}"
+        );
     }
     let cast = start.elapsed();
     let _ = std::fs::remove_dir_all(&dir);

@@ -33,9 +33,10 @@ pub struct ApplyArgs {
     /// Confirmations to wait for after each phase.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
-    /// Skip simulating the calls before sending.
-    #[arg(long)]
-    no_simulate: bool,
+    /// Run every call in order with `eth_simulateV1` at the current block
+    /// before sending anything, and refuse if one would revert.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    simulate_first: bool,
     /// Where receipts are written. Default: `receipts/` beside the file.
     #[arg(long, value_name = "DIR")]
     receipts_dir: Option<PathBuf>,
@@ -137,7 +138,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let provider = connect_signing(url, &stats, signer);
     let options = ApplyOptions {
         confirmations: args.confirmations,
-        simulate_first: !args.no_simulate,
+        simulate_first: args.simulate_first,
         receipts_dir: args
             .receipts_dir
             .clone()

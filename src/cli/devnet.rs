@@ -13,7 +13,7 @@ use govstate::observe::{desired_state_yaml, observe};
 pub const STATE_HEADER: &str = "# yaml-language-server: $schema=../schema/govstate.schema.json\n\
 # Written by `govstate devnet`: the governance state it deployed.\n";
 
-pub async fn run(port: u16, state_path: &Path) -> anyhow::Result<ExitCode> {
+pub async fn run(port: u16, state_path: &Path, multicall3: bool) -> anyhow::Result<ExitCode> {
     // Listen before anything is printed: a signal sent as soon as the banner
     // appears must find the handler in place.
     let stop = stop_signal()?;
@@ -23,6 +23,12 @@ pub async fn run(port: u16, state_path: &Path) -> anyhow::Result<ExitCode> {
     })
     .await
     .context("could not start the devnet")?;
+    if multicall3 {
+        devnet
+            .install_multicall3()
+            .await
+            .context("could not install Multicall3")?;
+    }
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
     println!("Press Ctrl-C to stop.");

@@ -41,6 +41,10 @@ enum Command {
         /// Where to write the desired-state file matching the deployment.
         #[arg(long, default_value = "state/devnet.yaml")]
         write_state: PathBuf,
+        /// Also install Multicall3 at its canonical address, as on most
+        /// public chains (a fresh anvil has none).
+        #[arg(long)]
+        multicall3: bool,
     },
     /// Run the whole story on a throwaway devnet, then exit.
     Demo,
@@ -53,7 +57,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
-        Command::Devnet { port, write_state } => devnet::run(port, &write_state).await,
+        Command::Devnet {
+            port,
+            write_state,
+            multicall3,
+        } => devnet::run(port, &write_state, multicall3).await,
         Command::Demo => demo::run().await,
     }
 }
