@@ -6,18 +6,20 @@
 //! more blocks than the plan has non-empty phases.
 
 use std::collections::BTreeSet;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
+use alloy::primitives::Address;
 use alloy::sol_types::SolCall;
 use govstate::contracts::arena::SelfPlayArena;
 use govstate::contracts::stake_manager::StakeManager;
 use govstate::contracts::system_pause::SystemPause;
 use govstate::devnet::{AnvilOptions, Devnet, owner_signer};
+
+use common::TestChain;
 use govstate::execute::{ApplyOptions, apply};
 use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
 use govstate::plan::{Plan, PlanOptions, plan};
@@ -38,114 +40,54 @@ const CHANGE: [&str; 8] = [
 ];
 
 fn cast() -> String {
-    let local = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
-    );
-    if std::path::Path::new(local).is_file() {
-        local.to_string()
-    } else {
-        "cast".to_string()
-    }
+    let local = concat!(env!("CARGO_MANIFEST_DIR"), "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast");
+    if std::path::Path::new(local).is_file() { local.to_string() } else { "cast".to_string() }
 }
 
 /// The starting state: SystemPause paused, one orchestrator, one lock manager.
-async fn prepare(devnet: &Devnet) {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(owner_signer()))
-        .connect_http(devnet.url().clone());
-    let at = |key| devnet.deployment().address_of(key).unwrap_or_default();
-    let steps: Vec<(Address, Vec<u8>)> = vec![
-        (at("system_pause"), SystemPause::pauseCall {}.abi_encode()),
+async fn prepare(chain: &TestChain) {
+    let steps: Vec<(&str, Vec<u8>)> = vec![
+        ("system_pause", SystemPause::pauseCall {}.abi_encode()),
         (
-            at("arena"),
-            SelfPlayArena::setOrchestratorCall {
-                orchestrator: Address::repeat_byte(0xa1),
-                allowed: true,
-            }
-            .abi_encode(),
+            "arena",
+            SelfPlayArena::setOrchestratorCall { orchestrator: Address::repeat_byte(0xa1), allowed: true }.abi_encode(),
         ),
         (
-            at("stake_manager"),
-            StakeManager::setValidatorLockManagerCall {
-                manager: Address::repeat_byte(0xd1),
-                allowed: true,
-            }
-            .abi_encode(),
+            "stake_manager",
+            StakeManager::setValidatorLockManagerCall { manager: Address::repeat_byte(0xd1), allowed: true }
+                .abi_encode(),
         ),
     ];
-    for (to, data) in steps {
-        let tx = TransactionRequest::default()
-            .to(to)
-            .input(Bytes::from(data).into());
-        let receipt = provider
-            .send_transaction(tx)
-            .await
-            .expect("sent")
-            .get_receipt()
-            .await
-            .expect("receipt");
-        assert!(receipt.status());
+    for (contract, data) in steps {
+        chain.send(0, chain.address(contract), data).await;
     }
 }
 
-async fn snapshot(provider: &impl Provider) -> U256 {
-    provider
-        .raw_request("evm_snapshot".into(), ())
-        .await
-        .expect("snapshot")
-}
-
-async fn revert(provider: &impl Provider, id: U256) {
-    let ok: bool = provider
-        .raw_request("evm_revert".into(), (id,))
-        .await
-        .expect("revert");
-    assert!(ok);
-}
-
 async fn make_plan(devnet: &Devnet, dir: &std::path::Path) -> Plan {
-    let options = ObserveOptions {
-        cache_dir: None,
-        ..ObserveOptions::default()
-    };
+    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
     let reader = connect(devnet.url().clone(), &RpcStats::default());
-    let everything = observe(&reader, &Scope::everything(devnet.deployment()), &options)
-        .await
-        .expect("observe");
+    let everything = observe(&reader, &Scope::everything(devnet.deployment()), &options).await.expect("observe");
     let file = dir.join("state.yaml");
-    std::fs::write(
-        &file,
-        desired_state_yaml(&everything, devnet.deployment(), ""),
-    )
-    .expect("write");
+    std::fs::write(&file, desired_state_yaml(&everything, devnet.deployment(), "")).expect("write");
     let overrides: Vec<String> = CHANGE.iter().map(|s| s.to_string()).collect();
-    let desired = govstate::spec::load_file_with_overrides(&file, &overrides)
-        .expect("valid")
-        .desired();
-    let observed = observe(&reader, &Scope::of(&desired), &options)
-        .await
-        .expect("observe");
+    let desired = govstate::spec::load_file_with_overrides(&file, &overrides).expect("valid").desired();
+    let observed = observe(&reader, &Scope::of(&desired), &options).await.expect("observe");
     plan(&desired, &observed, &PlanOptions::default()).expect("plan")
 }
 
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let devnet = Devnet::start(&AnvilOptions {
-            block_time: Some(1),
-            ..AnvilOptions::default()
-        })
-        .await
-        .expect("devnet");
-        prepare(&devnet).await;
+        let options = AnvilOptions { block_time: Some(1), ..AnvilOptions::default() };
+        let chain = TestChain::start_with(&options).await;
+        prepare(&chain).await;
+        let devnet = &chain.devnet;
         let dir = std::env::temp_dir().join(format!("govstate-bench-apply-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
-        let plan = make_plan(&devnet, &dir).await;
+        let plan = make_plan(devnet, &dir).await;
         let phases = plan.phase_count();
         assert_eq!((plan.calls.len(), phases), (12, 5), "the benchmark's plan");
-        let reader = connect(devnet.url().clone(), &RpcStats::default());
-        let start_state = snapshot(&reader).await;
+        let start_state = chain.snapshot().await;
 
         // govstate apply: preflight, simulate, phases back to back, verify.
         let signer = owner_signer();
@@ -155,27 +97,17 @@ fn main() {
             confirmations: 1,
             simulate_first: true,
             receipts_dir: dir.join("receipts"),
-            observe: ObserveOptions {
-                cache_dir: None,
-                ..ObserveOptions::default()
-            },
+            observe: ObserveOptions { cache_dir: None, ..ObserveOptions::default() },
             source: "bench".to_string(),
             overrides: Vec::new(),
         };
         let start = Instant::now();
-        let applied = apply(&sender, &plan, address, &options)
-            .await
-            .expect("apply converges");
+        let applied = apply(&sender, &plan, address, &options).await.expect("apply converges");
         let govstate = start.elapsed();
-        let govstate_blocks: BTreeSet<u64> = applied
-            .receipt
-            .transactions
-            .iter()
-            .filter_map(|t| t.block)
-            .collect();
+        let govstate_blocks: BTreeSet<u64> = applied.receipt.transactions.iter().filter_map(|t| t.block).collect();
 
         // The runbook: one `cast send` per call, each waiting for its receipt.
-        revert(&reader, start_state).await;
+        chain.revert(start_state).await;
         let url = devnet.url().to_string();
         let start = Instant::now();
         let mut cast_blocks = BTreeSet::new();
@@ -194,59 +126,29 @@ fn main() {
                 .arg(call.calldata.to_string())
                 .output()
                 .expect("cast runs");
-            assert!(
-                output.status.success(),
-                "cast send failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let receipt: serde_json::Value =
-                serde_json::from_slice(&output.stdout).unwrap_or_default();
-            let block = receipt["blockNumber"]
-                .as_str()
-                .and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok());
+            assert!(output.status.success(), "cast send failed: {}", String::from_utf8_lossy(&output.stderr));
+            let receipt: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+            let block =
+                receipt["blockNumber"].as_str().and_then(|b| u64::from_str_radix(b.trim_start_matches("0x"), 16).ok());
             cast_blocks.extend(block);
         }
         let cast = start.elapsed();
         let _ = std::fs::remove_dir_all(&dir);
-        report(
-            plan.calls.len(),
-            phases,
-            govstate,
-            govstate_blocks.len(),
-            cast,
-            cast_blocks.len(),
-        );
+        report(plan.calls.len(), phases, govstate, govstate_blocks.len(), cast, cast_blocks.len());
     });
 }
 
-fn report(
-    calls: usize,
-    phases: usize,
-    govstate: Duration,
-    govstate_blocks: usize,
-    cast: Duration,
-    cast_blocks: usize,
-) {
+fn report(calls: usize, phases: usize, govstate: Duration, govstate_blocks: usize, cast: Duration, cast_blocks: usize) {
     println!("apply: {calls} calls in {phases} phases, anvil --block-time 1");
     println!("| way                                   | wall time | blocks used |");
     println!("|---------------------------------------|----------:|------------:|");
-    println!(
-        "| govstate apply (simulate + verify)    | {:>7.2} s | {govstate_blocks:>11} |",
-        govstate.as_secs_f64()
-    );
-    println!(
-        "| runbook: cast send per call, waiting  | {:>7.2} s | {cast_blocks:>11} |",
-        cast.as_secs_f64()
-    );
+    println!("| govstate apply (simulate + verify)    | {:>7.2} s | {govstate_blocks:>11} |", govstate.as_secs_f64());
+    println!("| runbook: cast send per call, waiting  | {:>7.2} s | {cast_blocks:>11} |", cast.as_secs_f64());
     println!(
         "ratio runbook / govstate: time {:.2}x, blocks {:.2}x; target blocks <= phases: {} <= {phases} {}",
         cast.as_secs_f64() / govstate.as_secs_f64(),
         cast_blocks as f64 / govstate_blocks.max(1) as f64,
         govstate_blocks,
-        if govstate_blocks <= phases {
-            "met"
-        } else {
-            "MISSED"
-        }
+        if govstate_blocks <= phases { "met" } else { "MISSED" }
     );
 }

@@ -5,19 +5,18 @@
 //! Run with `npm ci && cargo bench --bench plan` (sizes can be narrowed with
 //! `GOVSTATE_BENCH_SIZES=10,1000`). Prints a table and the ratios.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes};
-use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
-use alloy::sol_types::SolCall;
-use govstate::contracts::arena::SelfPlayArena;
-use govstate::devnet::{AnvilOptions, Devnet, owner_signer};
 use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
 use govstate::plan::{PlanOptions, plan};
 use govstate::rpc::{RpcStats, connect};
+
+use common::TestChain;
 
 struct Row {
     holders: usize,
@@ -29,99 +28,37 @@ struct Row {
 }
 
 fn cast() -> String {
-    let local = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast"
-    );
-    if std::path::Path::new(local).is_file() {
-        local.to_string()
-    } else {
-        "cast".to_string()
-    }
-}
-
-async fn grant(devnet: &Devnet, count: usize) -> Vec<Address> {
-    let signer = owner_signer();
-    let owner = signer.address();
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(devnet.url().clone());
-    let arena = devnet.deployment().address_of("arena").unwrap_or_default();
-    let mut nonce = provider
-        .get_transaction_count(owner)
-        .await
-        .unwrap_or_default();
-    let mut holders = Vec::with_capacity(count);
-    let mut last = None;
-    for i in 0..count {
-        let account = Address::left_padding_from(&(i as u64 + 0x1000).to_be_bytes());
-        let data = SelfPlayArena::setOrchestratorCall {
-            orchestrator: account,
-            allowed: true,
-        }
-        .abi_encode();
-        let tx = TransactionRequest::default()
-            .to(arena)
-            .input(Bytes::from(data).into())
-            .nonce(nonce)
-            .gas_limit(100_000);
-        last = provider.send_transaction(tx).await.ok();
-        nonce += 1;
-        holders.push(account);
-    }
-    if let Some(last) = last {
-        let _ = last.get_receipt().await;
-    }
-    holders
+    let local = concat!(env!("CARGO_MANIFEST_DIR"), "/node_modules/@foundry-rs/cast-linux-amd64/bin/cast");
+    if std::path::Path::new(local).is_file() { local.to_string() } else { "cast".to_string() }
 }
 
 async fn measure(count: usize) -> Row {
-    let devnet = Devnet::start(&AnvilOptions::default())
-        .await
-        .expect("devnet");
-    let holders = grant(&devnet, count).await;
-    let dir = std::env::temp_dir().join(format!(
-        "govstate-bench-plan-{}-{count}",
-        std::process::id()
-    ));
+    let chain = TestChain::start().await;
+    let holders = chain.grant_orchestrators(count).await;
+    let devnet = &chain.devnet;
+    let dir = std::env::temp_dir().join(format!("govstate-bench-plan-{}-{count}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let throwaway = ObserveOptions {
-        cache_dir: None,
-        ..ObserveOptions::default()
-    };
+    let throwaway = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
     let reader = connect(devnet.url().clone(), &RpcStats::default());
-    let everything = observe(&reader, &Scope::everything(devnet.deployment()), &throwaway)
-        .await
-        .expect("observe");
+    let everything = observe(&reader, &Scope::everything(devnet.deployment()), &throwaway).await.expect("observe");
     let file = dir.join("state.yaml");
-    std::fs::write(
-        &file,
-        desired_state_yaml(&everything, devnet.deployment(), ""),
-    )
-    .expect("write");
+    std::fs::write(&file, desired_state_yaml(&everything, devnet.deployment(), "")).expect("write");
 
     // govstate: load, observe (cold cache), plan.
-    let cache = ObserveOptions {
-        cache_dir: Some(dir.join("cache")),
-        ..ObserveOptions::default()
-    };
+    let cache = ObserveOptions { cache_dir: Some(dir.join("cache")), ..ObserveOptions::default() };
     let stats = RpcStats::default();
     let provider = connect(devnet.url().clone(), &stats);
     let start = Instant::now();
     let desired = govstate::spec::load_file(&file).expect("valid").desired();
-    let observed = observe(&provider, &Scope::of(&desired), &cache)
-        .await
-        .expect("observe");
+    let observed = observe(&provider, &Scope::of(&desired), &cache).await.expect("observe");
     let made = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
     let govstate = start.elapsed();
     assert!(made.is_empty(), "the file matches the chain");
     let govstate_round_trips = stats.round_trips();
     // Warm cache: the incremental scan.
     let start = Instant::now();
-    let observed = observe(&provider, &Scope::of(&desired), &cache)
-        .await
-        .expect("observe");
+    let observed = observe(&provider, &Scope::of(&desired), &cache).await.expect("observe");
     let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
     let govstate_warm = start.elapsed();
 
@@ -136,13 +73,7 @@ async fn measure(count: usize) -> Row {
     }
     let arena = devnet.deployment().address_of("arena").unwrap_or_default();
     for holder in &holders {
-        calls.push((
-            arena,
-            vec![
-                "orchestrators(address)(bool)".to_string(),
-                holder.to_string(),
-            ],
-        ));
+        calls.push((arena, vec!["orchestrators(address)(bool)".to_string(), holder.to_string()]));
     }
     let start = Instant::now();
     for (to, args) in &calls {
@@ -152,21 +83,11 @@ async fn measure(count: usize) -> Row {
             .output()
             .expect("cast runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            output.status.success(),
-            "cast call {args:?} failed: {stderr}"
-        );
+        assert!(output.status.success(), "cast call {args:?} failed: {stderr}");
     }
     let cast = start.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
-    Row {
-        holders: count,
-        govstate,
-        govstate_round_trips,
-        govstate_warm,
-        cast,
-        cast_calls: calls.len(),
-    }
+    Row { holders: count, govstate, govstate_round_trips, govstate_warm, cast, cast_calls: calls.len() }
 }
 
 fn main() {
@@ -176,10 +97,7 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let rows: Vec<Row> = sizes
-        .iter()
-        .map(|n| runtime.block_on(measure(*n)))
-        .collect();
+    let rows: Vec<Row> = sizes.iter().map(|n| runtime.block_on(measure(*n))).collect();
     println!(
         "plan: govstate (load + observe + plan, in-process) vs the runbook (one `cast call` per field and address)"
     );

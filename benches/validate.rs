@@ -75,10 +75,7 @@ fn measure(work: impl Fn()) -> Measurement {
     PEAK.store(before, Ordering::Relaxed);
     work();
     let peak_bytes = PEAK.load(Ordering::Relaxed).saturating_sub(before);
-    Measurement {
-        median: times[RUNS / 2],
-        peak_bytes,
-    }
+    Measurement { median: times[RUNS / 2], peak_bytes }
 }
 
 fn mib(bytes: usize) -> f64 {
@@ -96,16 +93,10 @@ fn main() {
         let value = serde_yaml::from_str::<serde_yaml::Value>(black_box(&text));
         black_box(value.ok());
     });
-    println!(
-        "validate: {ORCHESTRATORS} orchestrators, {:.2} MiB of YAML, median of {RUNS} runs",
-        mib(text.len())
-    );
+    println!("validate: {ORCHESTRATORS} orchestrators, {:.2} MiB of YAML, median of {RUNS} runs", mib(text.len()));
     println!("| step                               | median (ms) | peak heap (MiB) |");
     println!("|------------------------------------|------------:|----------------:|");
-    for (name, m) in [
-        ("govstate::spec::load_str", &validate),
-        ("baseline: serde_yaml::Value parse", &baseline),
-    ] {
+    for (name, m) in [("govstate::spec::load_str", &validate), ("baseline: serde_yaml::Value parse", &baseline)] {
         let ms = m.median.as_secs_f64() * 1e3;
         println!("| {name:<34} | {ms:>11.2} | {:>15.2} |", mib(m.peak_bytes));
     }

@@ -47,21 +47,14 @@ impl RpcStats {
 
 /// A read-only provider for `url` whose traffic is counted in `stats`.
 pub fn connect(url: Url, stats: &RpcStats) -> DynProvider {
-    let client = ClientBuilder::default()
-        .layer(CountingLayer(stats.clone()))
-        .http(url);
+    let client = ClientBuilder::default().layer(CountingLayer(stats.clone())).http(url);
     ProviderBuilder::new().connect_client(client).erased()
 }
 
 /// A provider for `url` that signs as `signer`, its traffic counted in `stats`.
 pub fn connect_signing(url: Url, stats: &RpcStats, signer: PrivateKeySigner) -> DynProvider {
-    let client = ClientBuilder::default()
-        .layer(CountingLayer(stats.clone()))
-        .http(url);
-    ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_client(client)
-        .erased()
+    let client = ClientBuilder::default().layer(CountingLayer(stats.clone())).http(url);
+    ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_client(client).erased()
 }
 
 /// The tower layer that counts.
@@ -72,10 +65,7 @@ impl<S> Layer<S> for CountingLayer {
     type Service = Counting<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Counting {
-            inner,
-            stats: self.0.clone(),
-        }
+        Counting { inner, stats: self.0.clone() }
     }
 }
 
@@ -88,12 +78,7 @@ struct Counting<S> {
 
 impl<S> Service<RequestPacket> for Counting<S>
 where
-    S: Service<
-            RequestPacket,
-            Response = ResponsePacket,
-            Error = TransportError,
-            Future = TransportFut<'static>,
-        >,
+    S: Service<RequestPacket, Response = ResponsePacket, Error = TransportError, Future = TransportFut<'static>>,
 {
     type Response = ResponsePacket;
     type Error = TransportError;

@@ -30,35 +30,33 @@ struct Setup {
 async fn setup() -> Setup {
     let chain = TestChain::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = chain
-        .write_state_file(dir.path())
-        .await
-        .to_string_lossy()
-        .into_owned();
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
     chain.grant_orchestrators(1).await;
     Setup { chain, dir, file }
 }
 
 impl Setup {
     fn receipts_dir(&self) -> String {
-        self.dir
-            .path()
-            .join("receipts")
-            .to_string_lossy()
-            .into_owned()
+        self.dir.path().join("receipts").to_string_lossy().into_owned()
+    }
+
+    /// Starts `apply --yes` of [`CHANGE`] with mining off, and returns once
+    /// its first phase (two pauses) waits in the pool.
+    async fn apply_with_mining_off(&self) -> std::process::Child {
+        self.chain.automine(false).await;
+        let receipts_dir = self.receipts_dir();
+        let mut args = vec!["apply", &self.file, "--no-cache", "--private-key", OWNER_KEY];
+        args.extend_from_slice(&["--receipts-dir", &receipts_dir, "--yes"]);
+        args.extend_from_slice(&CHANGE);
+        let child = spawn_govstate(&self.chain, &args);
+        let sent = eventually(30, || async { self.chain.pending_count().await == 2 }).await;
+        assert!(sent, "the pause phase was sent");
+        child
     }
 
     fn apply(&self, key: &str, extra: &[&str]) -> (Option<i32>, String, String) {
         let receipts = self.receipts_dir();
-        let mut args = vec![
-            "apply",
-            &self.file,
-            "--no-cache",
-            "--private-key",
-            key,
-            "--receipts-dir",
-            &receipts,
-        ];
+        let mut args = vec!["apply", &self.file, "--no-cache", "--private-key", key, "--receipts-dir", &receipts];
         args.extend_from_slice(extra);
         self.chain.govstate(&args)
     }
@@ -89,12 +87,7 @@ async fn apply_converges_and_planning_again_finds_nothing() {
 #[tokio::test]
 async fn a_stale_saved_plan_is_refused_naming_the_field_and_sending_nothing() {
     let s = setup().await;
-    let saved = s
-        .dir
-        .path()
-        .join("plan.json")
-        .to_string_lossy()
-        .into_owned();
+    let saved = s.dir.path().join("plan.json").to_string_lossy().into_owned();
     let mut plan_args = vec!["plan", s.file.as_str(), "--no-cache", "--out", &saved];
     plan_args.extend_from_slice(&CHANGE);
     let (code, stdout, stderr) = s.chain.govstate(&plan_args);
@@ -102,32 +95,15 @@ async fn a_stale_saved_plan_is_refused_naming_the_field_and_sending_nothing() {
     // Someone changes the unbonding period (a field the plan does not touch).
     let stake = s.chain.address("stake_manager");
     s.chain
-        .send(
-            0,
-            stake,
-            StakeManager::setUnbondingPeriodCall {
-                period: alloy::primitives::U256::from(60),
-            }
-            .abi_encode(),
-        )
+        .send(0, stake, StakeManager::setUnbondingPeriodCall { period: alloy::primitives::U256::from(60) }.abi_encode())
         .await;
     let (owner, _) = s.chain.account(0);
     let before = s.chain.nonce(owner).await;
     let receipts_dir = s.receipts_dir();
-    let (code, stdout, stderr) = s.chain.govstate(&[
-        "apply",
-        &saved,
-        "--no-cache",
-        "--private-key",
-        OWNER_KEY,
-        "--receipts-dir",
-        &receipts_dir,
-    ]);
+    let (code, stdout, stderr) =
+        s.chain.govstate(&["apply", &saved, "--no-cache", "--private-key", OWNER_KEY, "--receipts-dir", &receipts_dir]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("stake_manager.unbonding_period"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("stake_manager.unbonding_period"), "{stderr}");
     assert!(stderr.contains("nothing was sent"), "{stderr}");
     assert_eq!(s.chain.nonce(owner).await, before);
 }
@@ -138,14 +114,8 @@ async fn a_signer_that_is_not_the_owner_is_refused_before_any_transaction() {
     let (stranger, _) = s.chain.account(1);
     let (code, stdout, stderr) = s.apply(STRANGER_KEY, &[&CHANGE[..], &["--yes"]].concat());
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(
-        stderr.contains(&format!("{stranger} may not call")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&s.chain.devnet.owner().to_string()),
-        "names who may: {stderr}"
-    );
+    assert!(stderr.contains(&format!("{stranger} may not call")), "{stderr}");
+    assert!(stderr.contains(&s.chain.devnet.owner().to_string()), "names who may: {stderr}");
     assert_eq!(s.chain.nonce(stranger).await, 0);
 }
 
@@ -154,15 +124,9 @@ async fn a_wrong_chain_id_in_the_file_is_refused_before_any_transaction() {
     let s = setup().await;
     let (owner, _) = s.chain.account(0);
     let before = s.chain.nonce(owner).await;
-    let (code, stdout, stderr) = s.apply(
-        OWNER_KEY,
-        &["--set=chain_id=1", "--set=arena.paused=true", "--yes"],
-    );
+    let (code, stdout, stderr) = s.apply(OWNER_KEY, &["--set=chain_id=1", "--set=arena.paused=true", "--yes"]);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("serves chain 31337, but the file is for chain 1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("serves chain 31337, but the file is for chain 1"), "{stderr}");
     assert_eq!(s.chain.nonce(owner).await, before);
 }
 
@@ -173,10 +137,7 @@ async fn without_a_terminal_or_yes_apply_refuses_and_sends_nothing() {
     let before = s.chain.nonce(owner).await;
     let (code, stdout, stderr) = s.apply(OWNER_KEY, &CHANGE);
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("refusing to apply without confirmation"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("refusing to apply without confirmation"), "{stderr}");
     assert_eq!(s.chain.nonce(owner).await, before);
 }
 
@@ -189,18 +150,9 @@ async fn the_private_key_appears_nowhere_in_output_or_receipts() {
     let key = OWNER_KEY.trim_start_matches("0x");
     let receipts = receipts(s.dir.path().join("receipts").as_path());
     assert!(!receipts.is_empty());
-    for text in [
-        stdout,
-        stderr,
-        bad_stdout,
-        bad_stderr.clone(),
-        serde_json::to_string(&receipts).unwrap_or_default(),
-    ] {
+    for text in [stdout, stderr, bad_stdout, bad_stderr.clone(), serde_json::to_string(&receipts).unwrap_or_default()] {
         assert!(!text.contains(key), "the key leaked");
-        assert!(
-            !text.contains("not-a-key-but-secret"),
-            "a bad key leaked: {text}"
-        );
+        assert!(!text.contains("not-a-key-but-secret"), "a bad key leaked: {text}");
     }
     assert!(bad_stderr.contains("not a 32-byte hex key"), "{bad_stderr}");
 }
@@ -211,37 +163,11 @@ async fn a_revert_stops_the_apply_at_its_phase_and_the_receipt_records_it() {
     let (owner, _) = s.chain.account(0);
     let stake = s.chain.address("stake_manager");
     // A pauser who can pause StakeManager from another account.
-    s.chain
-        .send(
-            0,
-            stake,
-            StakeManager::setPauserCall {
-                pauser_: s.chain.account(2).0,
-            }
-            .abi_encode(),
-        )
-        .await;
+    s.chain.send(0, stake, StakeManager::setPauserCall { pauser_: s.chain.account(2).0 }.abi_encode()).await;
     let before = s.chain.nonce(owner).await;
-    s.chain.automine(false).await;
-    let receipts_dir = s.receipts_dir();
-    let mut args = vec![
-        "apply",
-        s.file.as_str(),
-        "--no-cache",
-        "--private-key",
-        OWNER_KEY,
-        "--receipts-dir",
-        &receipts_dir,
-        "--yes",
-    ];
-    args.extend_from_slice(&CHANGE);
-    let mut child = spawn_govstate(&s.chain, &args);
-    // Wait until the pause phase is in the pool, then let the pauser pause
-    // StakeManager first, with a higher tip, in the same block.
-    assert!(
-        eventually(30, || async { s.chain.pending_count().await == 2 }).await,
-        "the pause phase was sent"
-    );
+    let mut child = s.apply_with_mining_off().await;
+    // The pause phase is in the pool: let the pauser pause StakeManager
+    // first, with a higher tip, in the same block.
     let (_, pauser) = s.chain.account(2);
     let tx = alloy::rpc::types::TransactionRequest::default()
         .to(stake)
@@ -258,18 +184,14 @@ async fn a_revert_stops_the_apply_at_its_phase_and_the_receipt_records_it() {
     assert_eq!(s.chain.pending_count().await, 0);
     assert_eq!(s.chain.nonce(owner).await, before + 2);
     let receipt = &receipts(s.dir.path().join("receipts").as_path())[0];
-    let reverted: Vec<&serde_json::Value> = receipt["transactions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["status"] == "reverted")
-        .collect();
+    let reverted: Vec<&serde_json::Value> =
+        receipt["transactions"].as_array().into_iter().flatten().filter(|t| t["status"] == "reverted").collect();
     assert_eq!(reverted.len(), 1, "{receipt:#}");
     assert_eq!(reverted[0]["revert"], "EnforcedPause()");
     assert!(
-        receipt["outcome"].as_str().is_some_and(
-            |o| o.contains("EnforcedPause()") && o.contains("later phases were not sent")
-        )
+        receipt["outcome"]
+            .as_str()
+            .is_some_and(|o| o.contains("EnforcedPause()") && o.contains("later phases were not sent"))
     );
     s.chain.automine(true).await;
 }
@@ -286,24 +208,7 @@ async fn killed_after_the_first_phase_apply_resumes_and_sends_nothing_twice() {
     let total = planned["calls"].as_array().map(Vec::len).unwrap_or(0) as u64;
     assert_eq!(total, 7);
 
-    s.chain.automine(false).await;
-    let receipts_dir = s.receipts_dir();
-    let mut args = vec![
-        "apply",
-        s.file.as_str(),
-        "--no-cache",
-        "--private-key",
-        OWNER_KEY,
-        "--receipts-dir",
-        &receipts_dir,
-        "--yes",
-    ];
-    args.extend_from_slice(&CHANGE);
-    let mut child = spawn_govstate(&s.chain, &args);
-    assert!(
-        eventually(30, || async { s.chain.pending_count().await == 2 }).await,
-        "the pause phase was sent"
-    );
+    let mut child = s.apply_with_mining_off().await;
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
     s.chain.mine().await;
@@ -311,13 +216,6 @@ async fn killed_after_the_first_phase_apply_resumes_and_sends_nothing_twice() {
 
     let (code, stdout, stderr) = s.apply(OWNER_KEY, &[&CHANGE[..], &["--yes"]].concat());
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert_eq!(
-        s.chain.nonce(owner).await,
-        before + total,
-        "every call was sent exactly once"
-    );
-    assert!(
-        !stdout.contains("pause()"),
-        "the pause phase was not planned again: {stdout}"
-    );
+    assert_eq!(s.chain.nonce(owner).await, before + total, "every call was sent exactly once");
+    assert!(!stdout.contains("pause()"), "the pause phase was not planned again: {stdout}");
 }

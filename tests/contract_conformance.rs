@@ -44,10 +44,7 @@ struct Call {
 }
 
 fn call(on: On, c: impl SolCall) -> Call {
-    Call {
-        on,
-        data: c.abi_encode(),
-    }
+    Call { on, data: c.abi_encode() }
 }
 
 /// What must happen.
@@ -57,10 +54,7 @@ enum Expect {
     Revert([u8; 4], &'static str),
     /// The call succeeds, emits exactly these events in this order, and
     /// afterwards each getter returns the given ABI-encoded value.
-    Success {
-        events: Vec<B256>,
-        then: Vec<(Call, Vec<u8>)>,
-    },
+    Success { events: Vec<B256>, then: Vec<(Call, Vec<u8>)> },
 }
 
 struct Case {
@@ -72,26 +66,11 @@ struct Case {
 }
 
 fn reverts<E: SolError>(name: &'static str, from: usize, call: Call) -> Case {
-    Case {
-        name,
-        setup: vec![],
-        from,
-        call,
-        expect: Expect::Revert(E::SELECTOR, E::SIGNATURE),
-    }
+    Case { name, setup: vec![], from, call, expect: Expect::Revert(E::SELECTOR, E::SIGNATURE) }
 }
 
 fn succeeds(name: &'static str, call: Call, events: &[B256], then: Vec<(Call, Vec<u8>)>) -> Case {
-    Case {
-        name,
-        setup: vec![],
-        from: OWNER,
-        call,
-        expect: Expect::Success {
-            events: events.to_vec(),
-            then,
-        },
-    }
+    Case { name, setup: vec![], from: OWNER, call, expect: Expect::Success { events: events.to_vec(), then } }
 }
 
 impl Case {
@@ -116,146 +95,50 @@ fn ether(n: u64) -> U256 {
 
 /// Every governance setter of every contract, with valid arguments.
 fn every_setter(stranger: Address) -> Vec<(Call, [u8; 4], &'static str)> {
-    let arena_owner = |c: Call| {
-        (
-            c,
-            Arena::OwnableUnauthorizedAccount::SELECTOR,
-            "OwnableUnauthorizedAccount(address)",
-        )
-    };
-    let governance = |c: Call| {
-        (
-            c,
-            Stake::NotGovernance::SELECTOR,
-            Stake::NotGovernance::SIGNATURE,
-        )
-    };
+    let arena_owner = |c: Call| (c, Arena::OwnableUnauthorizedAccount::SELECTOR, "OwnableUnauthorizedAccount(address)");
+    let governance = |c: Call| (c, Stake::NotGovernance::SELECTOR, Stake::NotGovernance::SIGNATURE);
     vec![
         arena_owner(call(On::Arena, Arena::pauseCall {})),
         arena_owner(call(On::Arena, Arena::unpauseCall {})),
+        arena_owner(call(On::Arena, Arena::setOrchestratorCall { orchestrator: ALICE, allowed: true })),
         arena_owner(call(
             On::Arena,
-            Arena::setOrchestratorCall {
-                orchestrator: ALICE,
-                allowed: true,
-            },
+            Arena::setRewardsCall { teacherReward: ether(1), studentReward: ether(1), validatorReward: ether(1) },
         )),
         arena_owner(call(
             On::Arena,
-            Arena::setRewardsCall {
-                teacherReward: ether(1),
-                studentReward: ether(1),
-                validatorReward: ether(1),
-            },
+            Arena::setCommitteeParametersCall { committeeSize_: U256::from(3), validatorStake_: ether(1) },
         )),
+        arena_owner(call(On::Arena, Arena::setTargetSuccessRateBpsCall { targetSuccessRateBps_: U256::from(5000) })),
         arena_owner(call(
             On::Arena,
-            Arena::setCommitteeParametersCall {
-                committeeSize_: U256::from(3),
-                validatorStake_: ether(1),
-            },
+            Arena::setRewardSplitsCall { teacherSplitBps: 5000, studentSplitBps: 3000, validatorSplitBps: 2000 },
         )),
-        arena_owner(call(
-            On::Arena,
-            Arena::setTargetSuccessRateBpsCall {
-                targetSuccessRateBps_: U256::from(5000),
-            },
-        )),
-        arena_owner(call(
-            On::Arena,
-            Arena::setRewardSplitsCall {
-                teacherSplitBps: 5000,
-                studentSplitBps: 3000,
-                validatorSplitBps: 2000,
-            },
-        )),
-        arena_owner(call(
-            On::Arena,
-            Arena::transferOwnershipCall { newOwner: ALICE },
-        )),
+        arena_owner(call(On::Arena, Arena::transferOwnershipCall { newOwner: ALICE })),
         arena_owner(call(On::Arena, Arena::renounceOwnershipCall {})),
-        (
-            call(On::Stake, Stake::pauseCall {}),
-            Stake::Unauthorized::SELECTOR,
-            Stake::Unauthorized::SIGNATURE,
-        ),
-        (
-            call(On::Stake, Stake::unpauseCall {}),
-            Stake::Unauthorized::SELECTOR,
-            Stake::Unauthorized::SIGNATURE,
-        ),
+        (call(On::Stake, Stake::pauseCall {}), Stake::Unauthorized::SELECTOR, Stake::Unauthorized::SIGNATURE),
+        (call(On::Stake, Stake::unpauseCall {}), Stake::Unauthorized::SELECTOR, Stake::Unauthorized::SIGNATURE),
         (
             call(On::Stake, Stake::setPauserCall { pauser_: ALICE }),
             Stake::NotGovernanceOrPauserManager::SELECTOR,
             Stake::NotGovernanceOrPauserManager::SIGNATURE,
         ),
-        governance(call(
-            On::Stake,
-            Stake::setValidatorLockManagerCall {
-                manager: ALICE,
-                allowed: true,
-            },
-        )),
+        governance(call(On::Stake, Stake::setValidatorLockManagerCall { manager: ALICE, allowed: true })),
         governance(call(On::Stake, Stake::setFeePctCall { pct: U256::from(1) })),
+        governance(call(On::Stake, Stake::setBurnPctCall { pct: U256::from(1) })),
+        governance(call(On::Stake, Stake::setValidatorRewardPctCall { pct: U256::from(1) })),
+        governance(call(On::Stake, Stake::setMinStakeCall { minStake_: ether(2) })),
         governance(call(
             On::Stake,
-            Stake::setBurnPctCall { pct: U256::from(1) },
+            Stake::setRoleMinimumsCall { agent: U256::ZERO, validator: ether(1), platform: U256::ZERO },
         )),
-        governance(call(
-            On::Stake,
-            Stake::setValidatorRewardPctCall { pct: U256::from(1) },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setMinStakeCall {
-                minStake_: ether(2),
-            },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setRoleMinimumsCall {
-                agent: U256::ZERO,
-                validator: ether(1),
-                platform: U256::ZERO,
-            },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setStakeRecommendationsCall {
-                newMin: ether(1),
-                newMax: ether(5),
-            },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setMaxStakePerAddressCall { maxStake: ether(9) },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setUnbondingPeriodCall {
-                period: U256::from(60),
-            },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::setGovernanceCall {
-                newGovernance: stranger,
-            },
-        )),
-        governance(call(
-            On::Stake,
-            Stake::transferOwnershipCall { newOwner: stranger },
-        )),
-        (
-            call(On::Pause, Pause::pauseCall {}),
-            Pause::NotGovernance::SELECTOR,
-            Pause::NotGovernance::SIGNATURE,
-        ),
-        (
-            call(On::Pause, Pause::unpauseCall {}),
-            Pause::NotGovernance::SELECTOR,
-            Pause::NotGovernance::SIGNATURE,
-        ),
+        governance(call(On::Stake, Stake::setStakeRecommendationsCall { newMin: ether(1), newMax: ether(5) })),
+        governance(call(On::Stake, Stake::setMaxStakePerAddressCall { maxStake: ether(9) })),
+        governance(call(On::Stake, Stake::setUnbondingPeriodCall { period: U256::from(60) })),
+        governance(call(On::Stake, Stake::setGovernanceCall { newGovernance: stranger })),
+        governance(call(On::Stake, Stake::transferOwnershipCall { newOwner: stranger })),
+        (call(On::Pause, Pause::pauseCall {}), Pause::NotGovernance::SELECTOR, Pause::NotGovernance::SIGNATURE),
+        (call(On::Pause, Pause::unpauseCall {}), Pause::NotGovernance::SELECTOR, Pause::NotGovernance::SIGNATURE),
     ]
 }
 
@@ -272,31 +155,12 @@ fn arena_cases(owner: Address) -> Vec<Case> {
         )
     };
     let committee = |n: u64, stake: U256| {
-        call(
-            On::Arena,
-            Arena::setCommitteeParametersCall {
-                committeeSize_: U256::from(n),
-                validatorStake_: stake,
-            },
-        )
+        call(On::Arena, Arena::setCommitteeParametersCall { committeeSize_: U256::from(n), validatorStake_: stake })
     };
-    let target = |bps: u64| {
-        call(
-            On::Arena,
-            Arena::setTargetSuccessRateBpsCall {
-                targetSuccessRateBps_: U256::from(bps),
-            },
-        )
-    };
+    let target =
+        |bps: u64| call(On::Arena, Arena::setTargetSuccessRateBpsCall { targetSuccessRateBps_: U256::from(bps) });
     let splits = |t: u16, s: u16, v: u16| {
-        call(
-            On::Arena,
-            Arena::setRewardSplitsCall {
-                teacherSplitBps: t,
-                studentSplitBps: s,
-                validatorSplitBps: v,
-            },
-        )
+        call(On::Arena, Arena::setRewardSplitsCall { teacherSplitBps: t, studentSplitBps: s, validatorSplitBps: v })
     };
     let params = Arena::ParametersUpdated::SIGNATURE_HASH;
     vec![
@@ -306,8 +170,7 @@ fn arena_cases(owner: Address) -> Vec<Case> {
             &[Arena::Paused::SIGNATURE_HASH],
             vec![reads(call(On::Arena, Arena::pausedCall {}), true)],
         ),
-        reverts::<Arena::EnforcedPause>("arena pause twice", OWNER, pause.clone())
-            .after(vec![pause.clone()]),
+        reverts::<Arena::EnforcedPause>("arena pause twice", OWNER, pause.clone()).after(vec![pause.clone()]),
         succeeds(
             "arena unpause",
             call(On::Arena, Arena::unpauseCall {}),
@@ -315,69 +178,32 @@ fn arena_cases(owner: Address) -> Vec<Case> {
             vec![reads(call(On::Arena, Arena::pausedCall {}), false)],
         )
         .after(vec![pause.clone()]),
-        reverts::<Arena::ExpectedPause>(
-            "arena unpause while running",
-            OWNER,
-            call(On::Arena, Arena::unpauseCall {}),
-        ),
+        reverts::<Arena::ExpectedPause>("arena unpause while running", OWNER, call(On::Arena, Arena::unpauseCall {})),
         succeeds(
             "arena grant orchestrator",
-            call(
-                On::Arena,
-                Arena::setOrchestratorCall {
-                    orchestrator: ALICE,
-                    allowed: true,
-                },
-            ),
+            call(On::Arena, Arena::setOrchestratorCall { orchestrator: ALICE, allowed: true }),
             &[Arena::OrchestratorUpdated::SIGNATURE_HASH],
-            vec![reads(
-                call(On::Arena, Arena::orchestratorsCall(ALICE)),
-                true,
-            )],
+            vec![reads(call(On::Arena, Arena::orchestratorsCall(ALICE)), true)],
         ),
         succeeds(
             "arena revoke of a non-holder still emits",
-            call(
-                On::Arena,
-                Arena::setOrchestratorCall {
-                    orchestrator: ALICE,
-                    allowed: false,
-                },
-            ),
+            call(On::Arena, Arena::setOrchestratorCall { orchestrator: ALICE, allowed: false }),
             &[Arena::OrchestratorUpdated::SIGNATURE_HASH],
-            vec![reads(
-                call(On::Arena, Arena::orchestratorsCall(ALICE)),
-                false,
-            )],
+            vec![reads(call(On::Arena, Arena::orchestratorsCall(ALICE)), false)],
         ),
         reverts::<Arena::ZeroAddress>(
             "arena orchestrator zero address",
             OWNER,
-            call(
-                On::Arena,
-                Arena::setOrchestratorCall {
-                    orchestrator: Address::ZERO,
-                    allowed: true,
-                },
-            ),
+            call(On::Arena, Arena::setOrchestratorCall { orchestrator: Address::ZERO, allowed: true }),
         ),
         succeeds(
             "arena set rewards",
             rewards(3, 2, 1),
             &[Arena::RewardsUpdated::SIGNATURE_HASH, params],
             vec![
-                reads(
-                    call(On::Arena, Arena::baseTeacherRewardCall {}),
-                    U256::from(3),
-                ),
-                reads(
-                    call(On::Arena, Arena::baseStudentRewardCall {}),
-                    U256::from(2),
-                ),
-                reads(
-                    call(On::Arena, Arena::baseValidatorRewardCall {}),
-                    U256::from(1),
-                ),
+                reads(call(On::Arena, Arena::baseTeacherRewardCall {}), U256::from(3)),
+                reads(call(On::Arena, Arena::baseStudentRewardCall {}), U256::from(2)),
+                reads(call(On::Arena, Arena::baseValidatorRewardCall {}), U256::from(1)),
             ],
         ),
         reverts::<Arena::ZeroValue>("arena zero teacher reward", OWNER, rewards(0, 1, 1)),
@@ -393,19 +219,12 @@ fn arena_cases(owner: Address) -> Vec<Case> {
             ],
         ),
         reverts::<Arena::ZeroValue>("arena zero committee size", OWNER, committee(0, ether(1))),
-        reverts::<Arena::ZeroValue>(
-            "arena zero validator stake",
-            OWNER,
-            committee(3, U256::ZERO),
-        ),
+        reverts::<Arena::ZeroValue>("arena zero validator stake", OWNER, committee(3, U256::ZERO)),
         succeeds(
             "arena set target",
             target(10_000),
             &[Arena::TargetSuccessRateUpdated::SIGNATURE_HASH, params],
-            vec![reads(
-                call(On::Arena, Arena::targetSuccessRateBpsCall {}),
-                U256::from(10_000),
-            )],
+            vec![reads(call(On::Arena, Arena::targetSuccessRateBpsCall {}), U256::from(10_000))],
         ),
         reverts::<Arena::ZeroValue>("arena zero target", OWNER, target(0)),
         reverts::<Arena::ZeroValue>("arena target above 10000", OWNER, target(10_001)),
@@ -414,35 +233,19 @@ fn arena_cases(owner: Address) -> Vec<Case> {
             splits(6000, 2000, 2000),
             &[Arena::RewardSplitsUpdated::SIGNATURE_HASH, params],
             vec![
-                reads(
-                    call(On::Arena, Arena::teacherRewardSplitBpsCall {}),
-                    6000u16,
-                ),
-                reads(
-                    call(On::Arena, Arena::studentRewardSplitBpsCall {}),
-                    2000u16,
-                ),
-                reads(
-                    call(On::Arena, Arena::validatorRewardSplitBpsCall {}),
-                    2000u16,
-                ),
+                reads(call(On::Arena, Arena::teacherRewardSplitBpsCall {}), 6000u16),
+                reads(call(On::Arena, Arena::studentRewardSplitBpsCall {}), 2000u16),
+                reads(call(On::Arena, Arena::validatorRewardSplitBpsCall {}), 2000u16),
             ],
         ),
         reverts::<Arena::InvalidSplit>("arena split sum 0", OWNER, splits(0, 0, 0)),
         reverts::<Arena::InvalidSplit>("arena split sum above 10000", OWNER, splits(5000, 5000, 1)),
-        reverts::<Arena::InvalidSplit>(
-            "arena initial split state is rejected",
-            OWNER,
-            splits(10_000, 10_000, 10_000),
-        ),
+        reverts::<Arena::InvalidSplit>("arena initial split state is rejected", OWNER, splits(10_000, 10_000, 10_000)),
         succeeds(
             "arena works while paused",
             target(5000),
             &[Arena::TargetSuccessRateUpdated::SIGNATURE_HASH, params],
-            vec![reads(
-                call(On::Arena, Arena::targetSuccessRateBpsCall {}),
-                U256::from(5000),
-            )],
+            vec![reads(call(On::Arena, Arena::targetSuccessRateBpsCall {}), U256::from(5000))],
         )
         .after(vec![pause.clone()]),
         succeeds(
@@ -454,12 +257,7 @@ fn arena_cases(owner: Address) -> Vec<Case> {
         reverts::<Arena::OwnableInvalidOwner>(
             "arena transfer ownership to zero",
             OWNER,
-            call(
-                On::Arena,
-                Arena::transferOwnershipCall {
-                    newOwner: Address::ZERO,
-                },
-            ),
+            call(On::Arena, Arena::transferOwnershipCall { newOwner: Address::ZERO }),
         ),
         succeeds(
             "arena owner is the deployer",
@@ -477,8 +275,7 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
     let reward = |n: U256| call(On::Stake, Stake::setValidatorRewardPctCall { pct: n });
     let pause = call(On::Stake, Stake::pauseCall {});
     let set_pauser = call(On::Stake, Stake::setPauserCall { pauser_: helper });
-    let governance =
-        |who: Address| call(On::Stake, Stake::setGovernanceCall { newGovernance: who });
+    let governance = |who: Address| call(On::Stake, Stake::setGovernanceCall { newGovernance: who });
     vec![
         succeeds(
             "stake pause by governance",
@@ -486,14 +283,9 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
             &[Stake::Paused::SIGNATURE_HASH],
             vec![reads(call(On::Stake, Stake::pausedCall {}), true)],
         ),
-        succeeds(
-            "stake pause by the pauser",
-            pause.clone(),
-            &[Stake::Paused::SIGNATURE_HASH],
-            vec![],
-        )
-        .after(vec![set_pauser.clone()])
-        .by(HELPER),
+        succeeds("stake pause by the pauser", pause.clone(), &[Stake::Paused::SIGNATURE_HASH], vec![])
+            .after(vec![set_pauser.clone()])
+            .by(HELPER),
         succeeds(
             "stake unpause by the pauser",
             call(On::Stake, Stake::unpauseCall {}),
@@ -502,13 +294,8 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
         )
         .after(vec![set_pauser.clone(), pause.clone()])
         .by(HELPER),
-        reverts::<Stake::EnforcedPause>("stake pause twice", OWNER, pause.clone())
-            .after(vec![pause.clone()]),
-        reverts::<Stake::ExpectedPause>(
-            "stake unpause while running",
-            OWNER,
-            call(On::Stake, Stake::unpauseCall {}),
-        ),
+        reverts::<Stake::EnforcedPause>("stake pause twice", OWNER, pause.clone()).after(vec![pause.clone()]),
+        reverts::<Stake::ExpectedPause>("stake unpause while running", OWNER, call(On::Stake, Stake::unpauseCall {})),
         succeeds(
             "stake set pauser",
             set_pauser.clone(),
@@ -517,41 +304,21 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
         ),
         succeeds(
             "stake clear pauser",
-            call(
-                On::Stake,
-                Stake::setPauserCall {
-                    pauser_: Address::ZERO,
-                },
-            ),
+            call(On::Stake, Stake::setPauserCall { pauser_: Address::ZERO }),
             &[Stake::PauserUpdated::SIGNATURE_HASH],
             vec![reads(call(On::Stake, Stake::pauserCall {}), Address::ZERO)],
         )
         .after(vec![set_pauser.clone()]),
         succeeds(
             "stake grant lock manager",
-            call(
-                On::Stake,
-                Stake::setValidatorLockManagerCall {
-                    manager: ALICE,
-                    allowed: true,
-                },
-            ),
+            call(On::Stake, Stake::setValidatorLockManagerCall { manager: ALICE, allowed: true }),
             &[Stake::ValidatorLockManagerUpdated::SIGNATURE_HASH],
-            vec![reads(
-                call(On::Stake, Stake::validatorLockManagersCall(ALICE)),
-                true,
-            )],
+            vec![reads(call(On::Stake, Stake::validatorLockManagersCall(ALICE)), true)],
         ),
         reverts::<Stake::InvalidUser>(
             "stake lock manager zero address",
             OWNER,
-            call(
-                On::Stake,
-                Stake::setValidatorLockManagerCall {
-                    manager: Address::ZERO,
-                    allowed: true,
-                },
-            ),
+            call(On::Stake, Stake::setValidatorLockManagerCall { manager: Address::ZERO, allowed: true }),
         ),
         succeeds(
             "stake set fee",
@@ -576,25 +343,15 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
             pct(reward, 10),
             &[Stake::ValidatorRewardPctUpdated::SIGNATURE_HASH],
             vec![
-                reads(
-                    call(On::Stake, Stake::validatorRewardPctCall {}),
-                    U256::from(10),
-                ),
-                reads(
-                    call(On::Stake, Stake::validatorSlashRewardPctCall {}),
-                    U256::from(10),
-                ),
+                reads(call(On::Stake, Stake::validatorRewardPctCall {}), U256::from(10)),
+                reads(call(On::Stake, Stake::validatorSlashRewardPctCall {}), U256::from(10)),
             ],
         ),
         reverts::<Stake::InvalidPercentage>("stake fee above 100", OWNER, pct(fee, 101)),
         reverts::<Stake::InvalidPercentage>("stake burn against current fee", OWNER, pct(burn, 41))
             .after(vec![pct(fee, 60)]),
-        reverts::<Stake::InvalidPercentage>(
-            "stake raise burn before lowering fee",
-            OWNER,
-            pct(burn, 60),
-        )
-        .after(vec![pct(fee, 60), pct(burn, 40)]),
+        reverts::<Stake::InvalidPercentage>("stake raise burn before lowering fee", OWNER, pct(burn, 60))
+            .after(vec![pct(fee, 60), pct(burn, 40)]),
         succeeds(
             "stake lower fee then raise burn",
             pct(burn, 60),
@@ -613,61 +370,32 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
         .after(vec![pct(fee, 60), pct(burn, 40)]),
         succeeds(
             "stake set min stake",
-            call(
-                On::Stake,
-                Stake::setMinStakeCall {
-                    minStake_: ether(2),
-                },
-            ),
+            call(On::Stake, Stake::setMinStakeCall { minStake_: ether(2) }),
             &[Stake::MinStakeUpdated::SIGNATURE_HASH],
             vec![reads(call(On::Stake, Stake::minStakeCall {}), ether(2))],
         ),
         reverts::<Stake::InvalidMinStake>(
             "stake zero min stake",
             OWNER,
-            call(
-                On::Stake,
-                Stake::setMinStakeCall {
-                    minStake_: U256::ZERO,
-                },
-            ),
+            call(On::Stake, Stake::setMinStakeCall { minStake_: U256::ZERO }),
         ),
         succeeds(
             "stake set role minimums",
             call(
                 On::Stake,
-                Stake::setRoleMinimumsCall {
-                    agent: U256::from(1),
-                    validator: ether(5),
-                    platform: U256::from(3),
-                },
+                Stake::setRoleMinimumsCall { agent: U256::from(1), validator: ether(5), platform: U256::from(3) },
             ),
             &[Stake::RoleMinimumUpdated::SIGNATURE_HASH; 3],
             vec![
-                reads(
-                    call(On::Stake, Stake::roleMinimumStakeCall(0)),
-                    U256::from(1),
-                ),
+                reads(call(On::Stake, Stake::roleMinimumStakeCall(0)), U256::from(1)),
                 reads(call(On::Stake, Stake::roleMinimumStakeCall(1)), ether(5)),
-                reads(
-                    call(On::Stake, Stake::roleMinimumStakeCall(2)),
-                    U256::from(3),
-                ),
+                reads(call(On::Stake, Stake::roleMinimumStakeCall(2)), U256::from(3)),
             ],
         ),
         succeeds(
             "stake set stake recommendations",
-            call(
-                On::Stake,
-                Stake::setStakeRecommendationsCall {
-                    newMin: ether(2),
-                    newMax: ether(10),
-                },
-            ),
-            &[
-                Stake::MinStakeUpdated::SIGNATURE_HASH,
-                Stake::MaxStakePerAddressUpdated::SIGNATURE_HASH,
-            ],
+            call(On::Stake, Stake::setStakeRecommendationsCall { newMin: ether(2), newMax: ether(10) }),
+            &[Stake::MinStakeUpdated::SIGNATURE_HASH, Stake::MaxStakePerAddressUpdated::SIGNATURE_HASH],
             vec![
                 reads(call(On::Stake, Stake::minStakeCall {}), ether(2)),
                 reads(call(On::Stake, Stake::maxStakePerAddressCall {}), ether(10)),
@@ -676,66 +404,34 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
         reverts::<Stake::InvalidMinStake>(
             "stake recommendations with zero min",
             OWNER,
-            call(
-                On::Stake,
-                Stake::setStakeRecommendationsCall {
-                    newMin: U256::ZERO,
-                    newMax: U256::ZERO,
-                },
-            ),
+            call(On::Stake, Stake::setStakeRecommendationsCall { newMin: U256::ZERO, newMax: U256::ZERO }),
         ),
         reverts::<Stake::InvalidParams>(
             "stake recommendations with max below min",
             OWNER,
-            call(
-                On::Stake,
-                Stake::setStakeRecommendationsCall {
-                    newMin: ether(5),
-                    newMax: ether(4),
-                },
-            ),
+            call(On::Stake, Stake::setStakeRecommendationsCall { newMin: ether(5), newMax: ether(4) }),
         ),
         succeeds(
             "stake set max stake",
-            call(
-                On::Stake,
-                Stake::setMaxStakePerAddressCall { maxStake: ether(3) },
-            ),
+            call(On::Stake, Stake::setMaxStakePerAddressCall { maxStake: ether(3) }),
             &[Stake::MaxStakePerAddressUpdated::SIGNATURE_HASH],
-            vec![reads(
-                call(On::Stake, Stake::maxStakePerAddressCall {}),
-                ether(3),
-            )],
+            vec![reads(call(On::Stake, Stake::maxStakePerAddressCall {}), ether(3))],
         ),
         succeeds(
             "stake set unbonding period",
-            call(
-                On::Stake,
-                Stake::setUnbondingPeriodCall {
-                    period: U256::from(86_400),
-                },
-            ),
+            call(On::Stake, Stake::setUnbondingPeriodCall { period: U256::from(86_400) }),
             &[Stake::UnbondingPeriodUpdated::SIGNATURE_HASH],
-            vec![reads(
-                call(On::Stake, Stake::unbondingPeriodCall {}),
-                U256::from(86_400),
-            )],
+            vec![reads(call(On::Stake, Stake::unbondingPeriodCall {}), U256::from(86_400))],
         ),
         reverts::<Stake::InvalidUnbondingPeriod>(
             "stake zero unbonding period",
             OWNER,
-            call(
-                On::Stake,
-                Stake::setUnbondingPeriodCall { period: U256::ZERO },
-            ),
+            call(On::Stake, Stake::setUnbondingPeriodCall { period: U256::ZERO }),
         ),
         succeeds(
             "stake set governance",
             governance(ALICE),
-            &[
-                Stake::GovernanceUpdated::SIGNATURE_HASH,
-                Stake::OwnershipTransferred::SIGNATURE_HASH,
-            ],
+            &[Stake::GovernanceUpdated::SIGNATURE_HASH, Stake::OwnershipTransferred::SIGNATURE_HASH],
             vec![
                 reads(call(On::Stake, Stake::governanceCall {}), ALICE),
                 reads(call(On::Stake, Stake::ownerCall {}), ALICE),
@@ -744,10 +440,7 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
         succeeds(
             "stake transfer ownership is set governance",
             call(On::Stake, Stake::transferOwnershipCall { newOwner: ALICE }),
-            &[
-                Stake::GovernanceUpdated::SIGNATURE_HASH,
-                Stake::OwnershipTransferred::SIGNATURE_HASH,
-            ],
+            &[Stake::GovernanceUpdated::SIGNATURE_HASH, Stake::OwnershipTransferred::SIGNATURE_HASH],
             vec![reads(call(On::Stake, Stake::governanceCall {}), ALICE)],
         ),
         reverts::<Stake::ZeroAddress>("stake governance to zero", OWNER, governance(Address::ZERO)),
@@ -765,42 +458,24 @@ fn pause_cases() -> Vec<Case> {
     let unpause = call(On::Pause, Pause::unpauseCall {});
     let paused = || call(On::Pause, Pause::pausedCall {});
     vec![
-        succeeds(
-            "system pause",
-            pause.clone(),
-            &[Pause::Paused::SIGNATURE_HASH],
-            vec![reads(paused(), true)],
-        ),
-        succeeds(
-            "system unpause",
-            unpause.clone(),
-            &[Pause::Unpaused::SIGNATURE_HASH],
-            vec![reads(paused(), false)],
-        )
-        .after(vec![pause.clone()]),
-        reverts::<Pause::EnforcedPause>("system pause twice", OWNER, pause.clone())
+        succeeds("system pause", pause.clone(), &[Pause::Paused::SIGNATURE_HASH], vec![reads(paused(), true)]),
+        succeeds("system unpause", unpause.clone(), &[Pause::Unpaused::SIGNATURE_HASH], vec![reads(paused(), false)])
             .after(vec![pause.clone()]),
+        reverts::<Pause::EnforcedPause>("system pause twice", OWNER, pause.clone()).after(vec![pause.clone()]),
         reverts::<Pause::ExpectedPause>("system unpause while running", OWNER, unpause),
     ]
 }
 
 async fn run_case(chain: &TestChain, case: &Case) {
     for step in &case.setup {
-        chain
-            .send(OWNER, chain.address(step.on.key()), step.data.clone())
-            .await;
+        chain.send(OWNER, chain.address(step.on.key()), step.data.clone()).await;
     }
     let to = chain.address(case.call.on.key());
     let (from, _) = chain.account(case.from);
     match &case.expect {
         Expect::Revert(selector, signature) => {
             let data = chain.revert_data(from, to, case.call.data.clone()).await;
-            let data = data.unwrap_or_else(|| {
-                panic!(
-                    "{}: expected {signature}, but the call succeeded",
-                    case.name
-                )
-            });
+            let data = data.unwrap_or_else(|| panic!("{}: expected {signature}, but the call succeeded", case.name));
             assert_eq!(
                 data.get(..4),
                 Some(&selector[..]),
@@ -810,23 +485,12 @@ async fn run_case(chain: &TestChain, case: &Case) {
         }
         Expect::Success { events, then } => {
             let receipt = chain.send(case.from, to, case.call.data.clone()).await;
-            let emitted: Vec<B256> = receipt
-                .inner
-                .logs()
-                .iter()
-                .filter_map(|log| log.topics().first().copied())
-                .collect();
+            let emitted: Vec<B256> =
+                receipt.inner.logs().iter().filter_map(|log| log.topics().first().copied()).collect();
             assert_eq!(&emitted, events, "{}: events", case.name);
             for (getter, expected) in then {
-                let got = chain
-                    .read(chain.address(getter.on.key()), getter.data.clone())
-                    .await;
-                assert_eq!(
-                    got.as_ref(),
-                    &expected[..],
-                    "{}: getter after the call",
-                    case.name
-                );
+                let got = chain.read(chain.address(getter.on.key()), getter.data.clone()).await;
+                assert_eq!(got.as_ref(), &expected[..], "{}: getter after the call", case.name);
             }
         }
     }
@@ -837,15 +501,9 @@ async fn every_setter_refuses_a_caller_without_the_role() {
     let chain = TestChain::start().await;
     let (stranger, _) = chain.account(STRANGER);
     for (call, selector, signature) in every_setter(stranger) {
-        let data = chain
-            .revert_data(stranger, chain.address(call.on.key()), call.data.clone())
-            .await;
+        let data = chain.revert_data(stranger, chain.address(call.on.key()), call.data.clone()).await;
         let data = data.unwrap_or_else(|| panic!("{signature}: a stranger's call succeeded"));
-        assert_eq!(
-            data.get(..4),
-            Some(&selector[..]),
-            "expected {signature}, got {data}"
-        );
+        assert_eq!(data.get(..4), Some(&selector[..]), "expected {signature}, got {data}");
     }
 }
 
@@ -854,11 +512,8 @@ async fn setters_check_arguments_emit_events_and_change_getters() {
     let chain = TestChain::start().await;
     let (owner, _) = chain.account(OWNER);
     let (helper, _) = chain.account(HELPER);
-    let cases: Vec<Case> = arena_cases(owner)
-        .into_iter()
-        .chain(stake_cases(owner, helper))
-        .chain(pause_cases())
-        .collect();
+    let cases: Vec<Case> =
+        arena_cases(owner).into_iter().chain(stake_cases(owner, helper)).chain(pause_cases()).collect();
     assert!(cases.len() >= 60, "the table lost cases: {}", cases.len());
     for case in &cases {
         let snapshot = chain.snapshot().await;
@@ -873,20 +528,11 @@ async fn fresh_contracts_start_with_the_documented_values() {
     let observed = govstate::observe(
         &chain.reader(),
         &Scope::everything(chain.devnet.deployment()),
-        &ObserveOptions {
-            cache_dir: None,
-            ..ObserveOptions::default()
-        },
+        &ObserveOptions { cache_dir: None, ..ObserveOptions::default() },
     )
     .await
     .expect("observe");
-    let find = |key: &str| {
-        observed
-            .contracts
-            .iter()
-            .find(|c| c.kind.key == key)
-            .expect("observed")
-    };
+    let find = |key: &str| observed.contracts.iter().find(|c| c.kind.key == key).expect("observed");
     let stake = find("stake_manager");
     let uint = |n: u64| govstate::Value::Uint(U256::from(n));
     let expected = [
@@ -906,15 +552,8 @@ async fn fresh_contracts_start_with_the_documented_values() {
         assert_eq!(stake.field(key), Some(value), "stake_manager.{key}");
     }
     let arena = find("arena");
-    for key in [
-        "reward_splits_bps.teacher",
-        "reward_splits_bps.student",
-        "reward_splits_bps.validator",
-    ] {
+    for key in ["reward_splits_bps.teacher", "reward_splits_bps.student", "reward_splits_bps.validator"] {
         assert_eq!(arena.field(key), Some(uint(10_000)), "arena.{key}");
     }
-    assert_eq!(
-        find("system_pause").field("paused"),
-        Some(govstate::Value::Bool(false))
-    );
+    assert_eq!(find("system_pause").field("paused"), Some(govstate::Value::Bool(false)));
 }

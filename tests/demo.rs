@@ -4,17 +4,10 @@ use std::process::Command;
 
 #[test]
 fn demo_plans_applies_converges_and_then_sees_drift() {
-    let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
-        .arg("demo")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("demo runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_govstate")).arg("demo").env("NO_COLOR", "1").output().expect("demo runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "demo failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
     let steps = [
         "== 3. govstate plan",
         "Plan: 6 calls in 4 phases.",
@@ -28,9 +21,7 @@ fn demo_plans_applies_converges_and_then_sees_drift() {
     ];
     let mut rest = stdout.as_ref();
     for step in steps {
-        let at = rest
-            .find(step)
-            .unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{stdout}"));
+        let at = rest.find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{stdout}"));
         rest = &rest[at + step.len()..];
     }
     assert_eq!(stdout.matches("success in block").count(), 6, "{stdout}");
@@ -45,9 +36,6 @@ fn a_missing_anvil_is_an_error_not_a_panic() {
         .expect("demo runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains("could not start anvil at /nonexistent/anvil"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("could not start anvil at /nonexistent/anvil"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -30,11 +30,7 @@ fn start_devnet(state: &Path) -> Running {
         .find_map(|line| line.split("(anvil pid ").nth(1))
         .and_then(|rest| rest.trim_end_matches(')').parse().ok())
         .unwrap_or_else(|| panic!("no anvil pid in the banner: {banner:#?}"));
-    Running {
-        govstate,
-        anvil_pid,
-        banner,
-    }
+    Running { govstate, anvil_pid, banner }
 }
 
 fn read_banner(stdout: ChildStdout) -> Vec<String> {
@@ -60,12 +56,7 @@ fn drain(lines: std::io::Lines<BufReader<ChildStdout>>) {
 /// True while `pid` is a live process (a zombie waiting to be reaped is dead).
 fn is_running(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            stat.rsplit(')')
-                .next()
-                .map(|rest| rest.trim_start().starts_with('Z'))
-                == Some(false)
-        }
+        Ok(stat) => stat.rsplit(')').next().map(|rest| rest.trim_start().starts_with('Z')) == Some(false),
         Err(_) => false,
     }
 }
@@ -84,19 +75,12 @@ fn wait_until_gone(pid: i32) -> bool {
 fn stop_with(signal: i32) -> (std::process::ExitStatus, i32) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut running = start_devnet(&dir.path().join("devnet.yaml"));
-    assert!(
-        is_running(running.anvil_pid),
-        "anvil runs while the devnet does"
-    );
+    assert!(is_running(running.anvil_pid), "anvil runs while the devnet does");
     let pid = i32::try_from(running.govstate.id()).expect("pid fits i32");
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "signal sent");
     let status = running.govstate.wait().expect("govstate exits");
-    assert!(
-        wait_until_gone(running.anvil_pid),
-        "anvil (pid {}) outlived govstate",
-        running.anvil_pid
-    );
+    assert!(wait_until_gone(running.anvil_pid), "anvil (pid {}) outlived govstate", running.anvil_pid);
     (status, running.anvil_pid)
 }
 
@@ -125,17 +109,9 @@ fn devnet_prints_the_address_book_and_writes_the_state_file() {
     let mut running = start_devnet(&state);
     let text = std::fs::read_to_string(&state).expect("state file written");
     for key in ["system_pause", "arena", "stake_manager"] {
-        let line = running
-            .banner
-            .iter()
-            .find(|l| l.trim_start().starts_with(key));
-        let address = line
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or_else(|| panic!("{key} in banner"));
-        assert!(
-            text.contains(address),
-            "state file names {key} at {address}"
-        );
+        let line = running.banner.iter().find(|l| l.trim_start().starts_with(key));
+        let address = line.and_then(|l| l.split_whitespace().nth(1)).unwrap_or_else(|| panic!("{key} in banner"));
+        assert!(text.contains(address), "state file names {key} at {address}");
     }
     assert!(text.contains("chain_id: 31337"));
     running.govstate.kill().expect("kill");

@@ -90,22 +90,10 @@ fn observed(chain: &Chain) -> Observed {
                 "stake_manager" => vec![("validator_lock_managers", chain.lock_managers.clone())],
                 _ => vec![],
             };
-            ObservedContract {
-                kind,
-                address: address_of(kind.key),
-                fields: fields.clone(),
-                role_sets,
-            }
+            ObservedContract { kind, address: address_of(kind.key), fields: fields.clone(), role_sets }
         })
         .collect();
-    Observed {
-        chain_id: 31337,
-        block: BlockRef {
-            number: 7,
-            hash: B256::repeat_byte(7),
-        },
-        contracts,
-    }
+    Observed { chain_id: 31337, block: BlockRef { number: 7, hash: B256::repeat_byte(7) }, contracts }
 }
 
 /// A desired state writing the given keys (`contract.key`, dotted).
@@ -113,11 +101,7 @@ fn desired(fields: &[(&str, &str, Value)], roles: &[(&str, &str, &[Address])]) -
     let contracts = KINDS
         .iter()
         .map(|kind| DesiredContract {
-            deployed: Deployed {
-                kind,
-                address: address_of(kind.key),
-                deployed_block: Some(0),
-            },
+            deployed: Deployed { kind, address: address_of(kind.key), deployed_block: Some(0) },
             fields: fields
                 .iter()
                 .filter(|(c, ..)| *c == kind.key)
@@ -130,17 +114,11 @@ fn desired(fields: &[(&str, &str, Value)], roles: &[(&str, &str, &[Address])]) -
                 .collect(),
         })
         .collect();
-    Desired {
-        chain_id: 31337,
-        contracts,
-    }
+    Desired { chain_id: 31337, contracts }
 }
 
 fn field_key(contract: &str, key: &str) -> &'static str {
-    kind(contract)
-        .and_then(|k| k.fields.iter().find(|f| f.key == key))
-        .map(|f| f.key)
-        .expect("a field of the table")
+    kind(contract).and_then(|k| k.fields.iter().find(|f| f.key == key)).map(|f| f.key).expect("a field of the table")
 }
 
 fn role_key(contract: &str, key: &str) -> &'static str {
@@ -151,23 +129,10 @@ fn role_key(contract: &str, key: &str) -> &'static str {
 }
 
 fn functions(desired: &Desired, chain: &Chain) -> Vec<(Phase, String, String)> {
-    let plan = plan(
-        desired,
-        &observed(chain),
-        &PlanOptions {
-            allow_ownership_transfer: true,
-        },
-    )
-    .expect("a plan");
+    let plan = plan(desired, &observed(chain), &PlanOptions { allow_ownership_transfer: true }).expect("a plan");
     plan.calls
         .iter()
-        .map(|c| {
-            (
-                c.phase,
-                c.contract.clone(),
-                c.function.split('(').next().unwrap_or("").to_string(),
-            )
-        })
+        .map(|c| (c.phase, c.contract.clone(), c.function.split('(').next().unwrap_or("").to_string()))
         .collect()
 }
 
@@ -176,40 +141,21 @@ fn fee_decrease_is_planned_before_the_burn_increase() {
     let mut chain = fresh_chain();
     chain.fields[2][3] = uint(60);
     chain.fields[2][4] = uint(40);
-    let want = desired(
-        &[
-            ("stake_manager", "fees_pct.fee", uint(40)),
-            ("stake_manager", "fees_pct.burn", uint(60)),
-        ],
-        &[],
-    );
-    let names: Vec<String> = functions(&want, &chain)
-        .into_iter()
-        .map(|(_, _, f)| f)
-        .collect();
+    let want =
+        desired(&[("stake_manager", "fees_pct.fee", uint(40)), ("stake_manager", "fees_pct.burn", uint(60))], &[]);
+    let names: Vec<String> = functions(&want, &chain).into_iter().map(|(_, _, f)| f).collect();
     assert_eq!(names, ["setFeePct", "setBurnPct"]);
-    let want = desired(
-        &[
-            ("stake_manager", "fees_pct.fee", uint(60)),
-            ("stake_manager", "fees_pct.burn", uint(40)),
-        ],
-        &[],
-    );
+    let want =
+        desired(&[("stake_manager", "fees_pct.fee", uint(60)), ("stake_manager", "fees_pct.burn", uint(40))], &[]);
     chain.fields[2][3] = uint(40);
     chain.fields[2][4] = uint(60);
-    let names: Vec<String> = functions(&want, &chain)
-        .into_iter()
-        .map(|(_, _, f)| f)
-        .collect();
+    let names: Vec<String> = functions(&want, &chain).into_iter().map(|(_, _, f)| f).collect();
     assert_eq!(names, ["setBurnPct", "setFeePct"]);
 }
 
 #[test]
 fn pause_roles_and_parameters_run_in_phase_order() {
-    let chain = Chain {
-        orchestrators: [addr(1)].into(),
-        ..fresh_chain()
-    };
+    let chain = Chain { orchestrators: [addr(1)].into(), ..fresh_chain() };
     let want = desired(
         &[
             ("arena", "target_success_rate_bps", uint(6000)),
@@ -226,10 +172,7 @@ fn pause_roles_and_parameters_run_in_phase_order() {
         (Phase::Grant, "arena", "setOrchestrator"),
         (Phase::Configure, "arena", "setTargetSuccessRateBps"),
     ];
-    let calls: Vec<(Phase, &str, &str)> = calls
-        .iter()
-        .map(|(p, c, f)| (*p, c.as_str(), f.as_str()))
-        .collect();
+    let calls: Vec<(Phase, &str, &str)> = calls.iter().map(|(p, c, f)| (*p, c.as_str(), f.as_str())).collect();
     assert_eq!(calls, expected);
 }
 
@@ -246,22 +189,9 @@ fn unpause_comes_after_parameters_and_system_pause_resumes_last() {
         ],
         &[],
     );
-    let calls: Vec<(String, String)> = functions(&want, &chain)
-        .into_iter()
-        .map(|(_, c, f)| (c, f))
-        .collect();
-    let calls: Vec<(&str, &str)> = calls
-        .iter()
-        .map(|(c, f)| (c.as_str(), f.as_str()))
-        .collect();
-    assert_eq!(
-        calls,
-        [
-            ("arena", "setCommitteeParameters"),
-            ("arena", "unpause"),
-            ("system_pause", "unpause")
-        ]
-    );
+    let calls: Vec<(String, String)> = functions(&want, &chain).into_iter().map(|(_, c, f)| (c, f)).collect();
+    let calls: Vec<(&str, &str)> = calls.iter().map(|(c, f)| (c.as_str(), f.as_str())).collect();
+    assert_eq!(calls, [("arena", "setCommitteeParameters"), ("arena", "unpause"), ("system_pause", "unpause")]);
 }
 
 #[test]
@@ -270,10 +200,7 @@ fn a_multi_field_setter_carries_the_observed_co_fields() {
     let plan = plan(&want, &observed(&fresh_chain()), &PlanOptions::default()).expect("a plan");
     assert_eq!(plan.calls.len(), 1);
     let args: Vec<Value> = plan.calls[0].args.iter().map(|a| a.value).collect();
-    assert_eq!(
-        args,
-        [uint(150 * ETHER), uint(70 * ETHER), uint(25 * ETHER)]
-    );
+    assert_eq!(args, [uint(150 * ETHER), uint(70 * ETHER), uint(25 * ETHER)]);
     assert_eq!(plan.changes.len(), 1, "only the written field changes");
 }
 
@@ -281,17 +208,9 @@ fn a_multi_field_setter_carries_the_observed_co_fields() {
 fn an_ownership_change_is_refused_unless_allowed() {
     let want = desired(&[("arena", "owner", Value::Address(addr(9)))], &[]);
     let refused = plan(&want, &observed(&fresh_chain()), &PlanOptions::default());
-    assert!(
-        matches!(refused, Err(PlanError::OwnershipTransferNotAllowed { ref changes }) if changes.len() == 1)
-    );
-    let allowed = plan(
-        &want,
-        &observed(&fresh_chain()),
-        &PlanOptions {
-            allow_ownership_transfer: true,
-        },
-    )
-    .expect("a plan");
+    assert!(matches!(refused, Err(PlanError::OwnershipTransferNotAllowed { ref changes }) if changes.len() == 1));
+    let allowed =
+        plan(&want, &observed(&fresh_chain()), &PlanOptions { allow_ownership_transfer: true }).expect("a plan");
     assert_eq!(allowed.calls.len(), 1);
     assert_eq!(allowed.calls[0].phase, Phase::Ownership);
 }
@@ -310,15 +229,9 @@ fn a_target_no_order_can_reach_is_refused_with_the_revert() {
 
 #[test]
 fn a_file_equal_to_the_chain_plans_nothing() {
-    let chain = Chain {
-        orchestrators: [addr(1), addr(2)].into(),
-        ..fresh_chain()
-    };
+    let chain = Chain { orchestrators: [addr(1), addr(2)].into(), ..fresh_chain() };
     let want = desired(
-        &[
-            ("arena", "paused", Value::Bool(false)),
-            ("stake_manager", "min_stake", uint(ETHER)),
-        ],
+        &[("arena", "paused", Value::Bool(false)), ("stake_manager", "min_stake", uint(ETHER))],
         &[("arena", "orchestrators", &[addr(2), addr(1)])],
     );
     let plan = plan(&want, &observed(&chain), &PlanOptions::default()).expect("a plan");
@@ -407,11 +320,8 @@ fn replay(chain: &mut Chain, contract: &str, calldata: &[u8]) -> Result<(), Stri
                 _ => U256::MAX,
             };
             let set_pct = |f: &mut Vec<Value>, i: usize, new: U256| {
-                let others: U256 = [3, 4, 5]
-                    .iter()
-                    .filter(|j| **j != i)
-                    .map(|j| pct(f, *j))
-                    .fold(U256::ZERO, |a, b| a + b);
+                let others: U256 =
+                    [3, 4, 5].iter().filter(|j| **j != i).map(|j| pct(f, *j)).fold(U256::ZERO, |a, b| a + b);
                 if new + others > U256::from(100) {
                     return Err("InvalidPercentage".to_string());
                 }
@@ -513,10 +423,7 @@ fn reachable(target: &Chain) -> bool {
     let splits = n(1, 8) + n(1, 9) + n(1, 10);
     let pct = n(2, 3) + n(2, 4) + n(2, 5);
     let (min, max) = (n(2, 6), n(2, 7));
-    !splits.is_zero()
-        && splits <= U256::from(10_000)
-        && pct <= U256::from(100)
-        && (max.is_zero() || max >= min)
+    !splits.is_zero() && splits <= U256::from(10_000) && pct <= U256::from(100) && (max.is_zero() || max >= min)
 }
 
 fn small_uint(max: u128) -> impl Strategy<Value = Value> {
@@ -571,11 +478,7 @@ fn holders() -> impl Strategy<Value = BTreeSet<Address>> {
 /// A reachable chain state to start from.
 fn chain_state() -> impl Strategy<Value = Chain> {
     (field_values(), holders(), holders())
-        .prop_map(|(fields, orchestrators, lock_managers)| Chain {
-            fields,
-            orchestrators,
-            lock_managers,
-        })
+        .prop_map(|(fields, orchestrators, lock_managers)| Chain { fields, orchestrators, lock_managers })
         .prop_filter("the chain only holds states its setters accept", reachable)
 }
 

@@ -60,22 +60,12 @@ fn observed() -> Observed {
             address: Address::repeat_byte(0xa0 + i as u8),
             fields,
             role_sets: match kind.key {
-                "arena" => vec![(
-                    "orchestrators",
-                    BTreeSet::from([Address::repeat_byte(0x11)]),
-                )],
+                "arena" => vec![("orchestrators", BTreeSet::from([Address::repeat_byte(0x11)]))],
                 _ => vec![],
             },
         })
         .collect();
-    Observed {
-        chain_id: 31337,
-        block: BlockRef {
-            number: 42,
-            hash: B256::repeat_byte(0x42),
-        },
-        contracts,
-    }
+    Observed { chain_id: 31337, block: BlockRef { number: 42, hash: B256::repeat_byte(0x42) }, contracts }
 }
 
 /// Pause everything, rotate the orchestrator, rebalance fees, raise a reward.
@@ -88,20 +78,10 @@ fn desired() -> Desired {
     };
     let wants: [(&str, Vec<(&str, Value)>); 3] = [
         ("system_pause", vec![("paused", Value::Bool(true))]),
-        (
-            "arena",
-            vec![
-                ("paused", Value::Bool(true)),
-                ("rewards.teacher", uint(200 * ETHER)),
-            ],
-        ),
+        ("arena", vec![("paused", Value::Bool(true)), ("rewards.teacher", uint(200 * ETHER))]),
         (
             "stake_manager",
-            vec![
-                ("fees_pct.fee", uint(40)),
-                ("fees_pct.burn", uint(55)),
-                ("fees_pct.validator_reward", uint(5)),
-            ],
+            vec![("fees_pct.fee", uint(40)), ("fees_pct.burn", uint(55)), ("fees_pct.validator_reward", uint(5))],
         ),
     ];
     let contracts = KINDS
@@ -109,28 +89,15 @@ fn desired() -> Desired {
         .zip(wants)
         .enumerate()
         .map(|(i, (kind, (_, fields)))| DesiredContract {
-            deployed: Deployed {
-                kind,
-                address: Address::repeat_byte(0xa0 + i as u8),
-                deployed_block: Some(1),
-            },
-            fields: fields
-                .into_iter()
-                .map(|(f, v)| (key(kind.key, f), v))
-                .collect(),
+            deployed: Deployed { kind, address: Address::repeat_byte(0xa0 + i as u8), deployed_block: Some(1) },
+            fields: fields.into_iter().map(|(f, v)| (key(kind.key, f), v)).collect(),
             role_sets: match kind.key {
-                "arena" => vec![(
-                    "orchestrators",
-                    BTreeSet::from([Address::repeat_byte(0x22)]),
-                )],
+                "arena" => vec![("orchestrators", BTreeSet::from([Address::repeat_byte(0x22)]))],
                 _ => vec![],
             },
         })
         .collect();
-    Desired {
-        chain_id: 31337,
-        contracts,
-    }
+    Desired { chain_id: 31337, contracts }
 }
 
 fn the_plan() -> Plan {
@@ -139,11 +106,7 @@ fn the_plan() -> Plan {
 
 #[test]
 fn plan_text_reads_like_terraform() {
-    insta::assert_snapshot!(text(
-        &the_plan(),
-        "state/mainnet.yaml",
-        Style { color: false }
-    ));
+    insta::assert_snapshot!(text(&the_plan(), "state/mainnet.yaml", Style { color: false }));
 }
 
 #[test]

@@ -32,14 +32,11 @@ struct Expectation {
 
 fn header(text: &str, key: &str) -> Option<String> {
     let prefix = format!("# {key}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|v| v.trim().to_owned())
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim().to_owned())
 }
 
 fn expectation(file: &Path, text: &str) -> Expectation {
-    let need =
-        |key| header(text, key).unwrap_or_else(|| panic!("{}: no `# {key}:`", file.display()));
+    let need = |key| header(text, key).unwrap_or_else(|| panic!("{}: no `# {key}:`", file.display()));
     let number = |key| header(text, key).map(|v| v.parse().expect("a number"));
     Expectation {
         path: need("expect-path"),
@@ -62,10 +59,7 @@ fn check_invalid(file: &Path) -> Result<(), String> {
     let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
     let expected = expectation(file, &text);
     let found = diagnostics(file)?;
-    let listing = found
-        .iter()
-        .map(|d| format!("\n    {d}"))
-        .collect::<String>();
+    let listing = found.iter().map(|d| format!("\n    {d}")).collect::<String>();
     let matches = |d: &&Diagnostic| {
         d.path == expected.path
             && d.message.contains(&expected.message)
@@ -79,10 +73,7 @@ fn check_invalid(file: &Path) -> Result<(), String> {
         ));
     }
     if found.len() != expected.count {
-        return Err(format!(
-            "expected {} diagnostic(s), got:{listing}",
-            expected.count
-        ));
+        return Err(format!("expected {} diagnostic(s), got:{listing}", expected.count));
     }
     Ok(())
 }
@@ -90,25 +81,10 @@ fn check_invalid(file: &Path) -> Result<(), String> {
 #[test]
 fn every_invalid_file_fails_with_its_expected_path_message_and_line() {
     let files = yaml_files("tests/spec_invalid");
-    assert!(
-        files.len() >= 45,
-        "the corpus has only {} files",
-        files.len()
-    );
-    let failures: Vec<String> = files
-        .iter()
-        .filter_map(|f| {
-            check_invalid(f)
-                .err()
-                .map(|e| format!("{}: {e}", f.display()))
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} file(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(files.len() >= 45, "the corpus has only {} files", files.len());
+    let failures: Vec<String> =
+        files.iter().filter_map(|f| check_invalid(f).err().map(|e| format!("{}: {e}", f.display()))).collect();
+    assert!(failures.is_empty(), "{} file(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]
@@ -118,11 +94,7 @@ fn every_diagnostic_of_a_key_in_the_file_carries_a_line() {
             let missing_key = d.message.starts_with("missing required key");
             let whole_empty_file = d.path.is_empty() && d.message.contains("no settings");
             if !missing_key && !whole_empty_file {
-                assert!(
-                    d.line.is_some() && d.column.is_some(),
-                    "{}: {d}",
-                    file.display()
-                );
+                assert!(d.line.is_some() && d.column.is_some(), "{}: {d}", file.display());
             }
         }
     }
@@ -145,17 +117,10 @@ stake_manager:
     let Err(SpecError::Invalid { diagnostics, .. }) = spec::load_str(text, "three.yaml") else {
         panic!("three mistakes must be reported");
     };
-    let found: Vec<_> = diagnostics
-        .iter()
-        .map(|d| (d.path.as_str(), d.line))
-        .collect();
+    let found: Vec<_> = diagnostics.iter().map(|d| (d.path.as_str(), d.line)).collect();
     assert_eq!(
         found,
-        [
-            ("arena.orchestrator", Some(8)),
-            ("arena.reward_splits_bps", Some(9)),
-            ("stake_manager.governance", Some(11)),
-        ],
+        [("arena.orchestrator", Some(8)), ("arena.reward_splits_bps", Some(9)), ("stake_manager.governance", Some(11)),],
         "{diagnostics:#?}"
     );
 }
@@ -187,9 +152,7 @@ fn every_valid_fixture_loads() {
 fn serde_and_the_loader_read_the_full_example_alike() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spec_valid/full.yaml");
     let text = fs::read_to_string(&file).expect("read");
-    let loaded = spec::load_str(&text, "full.yaml")
-        .expect("valid")
-        .into_state();
+    let loaded = spec::load_str(&text, "full.yaml").expect("valid").into_state();
     let derived: DesiredState = serde_yaml::from_str(&text).expect("serde reads it");
     assert_eq!(loaded, derived);
 }
@@ -202,10 +165,7 @@ fn the_full_example_writes_every_key_of_the_schema() {
     let doc: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
     let mut missing = Vec::new();
     collect_missing(&schema, &schema, &doc, "", &mut missing);
-    assert!(
-        missing.is_empty(),
-        "keys not written in full.yaml: {missing:?}"
-    );
+    assert!(missing.is_empty(), "keys not written in full.yaml: {missing:?}");
 }
 
 fn collect_missing(
@@ -220,11 +180,7 @@ fn collect_missing(
         return;
     };
     for (key, sub) in properties {
-        let here = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}.{key}")
-        };
+        let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
         match doc.get(key) {
             Some(value) => collect_missing(root, sub, value, &here, missing),
             None => missing.push(here),
@@ -232,10 +188,7 @@ fn collect_missing(
     }
 }
 
-fn resolve<'a>(
-    root: &'a serde_json::Value,
-    schema: &'a serde_json::Value,
-) -> &'a serde_json::Value {
+fn resolve<'a>(root: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
     match schema.get("$ref").and_then(|r| r.as_str()) {
         Some(reference) => {
             let name = reference.trim_start_matches("#/$defs/");
@@ -259,22 +212,11 @@ fn validate_exits_1_and_names_the_key_path_for_every_invalid_file() {
             .output()
             .expect("govstate runs");
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
-        let named = report["diagnostics"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|d| {
-                d["path"] == expected.path.as_str()
-                    && d["message"]
-                        .as_str()
-                        .is_some_and(|m| m.contains(&expected.message))
-            });
+        let named = report["diagnostics"].as_array().into_iter().flatten().any(|d| {
+            d["path"] == expected.path.as_str() && d["message"].as_str().is_some_and(|m| m.contains(&expected.message))
+        });
         if output.status.code() != Some(1) || report["valid"] != false || !named {
-            failures.push(format!(
-                "{}: exit {:?}, report {report}",
-                file.display(),
-                output.status.code()
-            ));
+            failures.push(format!("{}: exit {:?}, report {report}", file.display(), output.status.code()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -285,18 +227,8 @@ fn validate_exits_1_and_names_the_key_path_for_every_invalid_file() {
 fn validate_accepts_every_file_in_state_and_examples() {
     let mut files = yaml_files("state");
     files.extend(yaml_files("examples"));
-    assert!(
-        files.len() >= 5,
-        "state/ and examples/ hold the runbook files"
-    );
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
-        .arg("validate")
-        .args(&files)
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(files.len() >= 5, "state/ and examples/ hold the runbook files");
+    let output =
+        std::process::Command::new(env!("CARGO_BIN_EXE_govstate")).arg("validate").args(&files).output().expect("runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }

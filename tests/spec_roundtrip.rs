@@ -5,8 +5,8 @@ use govstate::contracts::arena::desired::{ArenaDesired, Committee, RewardSplits,
 use govstate::contracts::stake_manager::desired::{FeesPct, RoleMinimums, StakeManagerDesired};
 use govstate::contracts::system_pause::desired::SystemPauseDesired;
 use govstate::spec::{
-    self, Amount, ChecksummedAddress, ContractRef, Contracts, DesiredState, Duration,
-    FormatVersion, Spec, SystemPauseRef,
+    self, Amount, ChecksummedAddress, ContractRef, Contracts, DesiredState, Duration, FormatVersion, Spec,
+    SystemPauseRef,
 };
 use proptest::collection::btree_set;
 use proptest::prelude::*;
@@ -74,24 +74,11 @@ fn arena() -> impl Strategy<Value = ArenaDesired> {
         proptest::option::of(non_zero_amount()),
         proptest::option::of(non_zero_amount()),
     )
-        .prop_map(|(teacher, student, validator)| Rewards {
-            teacher,
-            student,
-            validator,
-        });
-    let committee = (
-        proptest::option::of(1u64..),
-        proptest::option::of(non_zero_amount()),
-    )
-        .prop_map(|(size, validator_stake)| Committee {
-            size,
-            validator_stake,
-        });
-    let splits = bounded_parts(10_000, 1).prop_map(|[teacher, student, validator]| RewardSplits {
-        teacher,
-        student,
-        validator,
-    });
+        .prop_map(|(teacher, student, validator)| Rewards { teacher, student, validator });
+    let committee = (proptest::option::of(1u64..), proptest::option::of(non_zero_amount()))
+        .prop_map(|(size, validator_stake)| Committee { size, validator_stake });
+    let splits =
+        bounded_parts(10_000, 1).prop_map(|[teacher, student, validator]| RewardSplits { teacher, student, validator });
     (
         proptest::option::of(non_zero_address()),
         proptest::option::of(any::<bool>()),
@@ -101,49 +88,32 @@ fn arena() -> impl Strategy<Value = ArenaDesired> {
         proptest::option::of(1u64..=10_000),
         proptest::option::of(splits),
     )
-        .prop_map(
-            |(owner, paused, orchestrators, rewards, committee, target, splits)| ArenaDesired {
-                owner,
-                paused,
-                orchestrators,
-                rewards,
-                committee,
-                target_success_rate_bps: target,
-                reward_splits_bps: splits,
-            },
-        )
+        .prop_map(|(owner, paused, orchestrators, rewards, committee, target, splits)| ArenaDesired {
+            owner,
+            paused,
+            orchestrators,
+            rewards,
+            committee,
+            target_success_rate_bps: target,
+            reward_splits_bps: splits,
+        })
 }
 
 /// A minimum stake and a cap that is 0 or at least the minimum.
 fn stakes() -> impl Strategy<Value = (Option<Amount>, Option<Amount>)> {
-    (
-        proptest::option::of(non_zero_amount()),
-        proptest::option::of(amount()),
-        any::<bool>(),
-    )
-        .prop_map(|(min, max, no_cap)| match (min, max) {
+    (proptest::option::of(non_zero_amount()), proptest::option::of(amount()), any::<bool>()).prop_map(
+        |(min, max, no_cap)| match (min, max) {
             (Some(min), Some(_)) if no_cap => (Some(min), Some(Amount::ZERO)),
             (Some(min), Some(max)) => (Some(min), Some(Amount(min.0.saturating_add(max.0)))),
             other => other,
-        })
+        },
+    )
 }
 
 fn stake_manager() -> impl Strategy<Value = StakeManagerDesired> {
-    let fees = bounded_parts(100, 0).prop_map(|[fee, burn, validator_reward]| FeesPct {
-        fee,
-        burn,
-        validator_reward,
-    });
-    let minimums = (
-        proptest::option::of(amount()),
-        proptest::option::of(amount()),
-        proptest::option::of(amount()),
-    )
-        .prop_map(|(agent, validator, platform)| RoleMinimums {
-            agent,
-            validator,
-            platform,
-        });
+    let fees = bounded_parts(100, 0).prop_map(|[fee, burn, validator_reward]| FeesPct { fee, burn, validator_reward });
+    let minimums = (proptest::option::of(amount()), proptest::option::of(amount()), proptest::option::of(amount()))
+        .prop_map(|(agent, validator, platform)| RoleMinimums { agent, validator, platform });
     (
         (
             proptest::option::of(non_zero_address()),
@@ -156,44 +126,30 @@ fn stake_manager() -> impl Strategy<Value = StakeManagerDesired> {
         proptest::option::of(minimums),
         proptest::option::of(duration()),
     )
-        .prop_map(
-            |((governance, paused, pauser, managers), fees, (min, max), minimums, unbonding)| {
-                StakeManagerDesired {
-                    governance,
-                    paused,
-                    pauser,
-                    validator_lock_managers: managers,
-                    fees_pct: fees,
-                    min_stake: min,
-                    max_stake_per_address: max,
-                    role_minimums: minimums,
-                    unbonding_period: unbonding,
-                }
-            },
-        )
+        .prop_map(|((governance, paused, pauser, managers), fees, (min, max), minimums, unbonding)| {
+            StakeManagerDesired {
+                governance,
+                paused,
+                pauser,
+                validator_lock_managers: managers,
+                fees_pct: fees,
+                min_stake: min,
+                max_stake_per_address: max,
+                role_minimums: minimums,
+                unbonding_period: unbonding,
+            }
+        })
 }
 
 fn contracts() -> impl Strategy<Value = Contracts> {
     let distinct = btree_set(non_zero_address(), 3).prop_shuffle_vec();
-    (
-        distinct,
-        proptest::option::of(any::<u64>()),
-        proptest::option::of(any::<u64>()),
-        any::<[bool; 3]>(),
+    (distinct, proptest::option::of(any::<u64>()), proptest::option::of(any::<u64>()), any::<[bool; 3]>()).prop_map(
+        |(addresses, arena_block, stake_block, written)| Contracts {
+            arena: written[0].then_some(ContractRef { address: addresses[0], deployed_block: arena_block }),
+            stake_manager: written[1].then_some(ContractRef { address: addresses[1], deployed_block: stake_block }),
+            system_pause: written[2].then_some(SystemPauseRef { address: addresses[2] }),
+        },
     )
-        .prop_map(|(addresses, arena_block, stake_block, written)| Contracts {
-            arena: written[0].then_some(ContractRef {
-                address: addresses[0],
-                deployed_block: arena_block,
-            }),
-            stake_manager: written[1].then_some(ContractRef {
-                address: addresses[1],
-                deployed_block: stake_block,
-            }),
-            system_pause: written[2].then_some(SystemPauseRef {
-                address: addresses[2],
-            }),
-        })
 }
 
 /// Turns a set into a shuffled vector.
@@ -201,13 +157,9 @@ trait ShuffleVec {
     fn prop_shuffle_vec(self) -> BoxedStrategy<Vec<ChecksummedAddress>>;
 }
 
-impl<S: Strategy<Value = std::collections::BTreeSet<ChecksummedAddress>> + 'static> ShuffleVec
-    for S
-{
+impl<S: Strategy<Value = std::collections::BTreeSet<ChecksummedAddress>> + 'static> ShuffleVec for S {
     fn prop_shuffle_vec(self) -> BoxedStrategy<Vec<ChecksummedAddress>> {
-        self.prop_map(|set| set.into_iter().collect::<Vec<_>>())
-            .prop_shuffle()
-            .boxed()
+        self.prop_map(|set| set.into_iter().collect::<Vec<_>>()).prop_shuffle().boxed()
     }
 }
 

@@ -48,18 +48,11 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
 
 #[test]
 fn every_example_and_state_file_validates_and_points_at_the_schema() {
-    let files: Vec<_> = ["examples", "state"]
-        .iter()
-        .flat_map(|d| yaml_files(d))
-        .collect();
+    let files: Vec<_> = ["examples", "state"].iter().flat_map(|d| yaml_files(d)).collect();
     assert!(files.len() >= 4, "expected the four runbook examples");
     for file in files {
         let text = fs::read_to_string(&file).expect("read");
-        assert!(
-            text.starts_with(SCHEMA_LINE),
-            "{} must start with `{SCHEMA_LINE}`",
-            file.display()
-        );
+        assert!(text.starts_with(SCHEMA_LINE), "{} must start with `{SCHEMA_LINE}`", file.display());
         if let Err(e) = spec::load_file(&file) {
             panic!("{} is invalid:\n{e}", file.display());
         }

@@ -9,7 +9,7 @@ use clap::Args;
 use govstate::execute::{ApplyOptions, SignerSource, apply};
 use govstate::observe::{Scope, observe};
 use govstate::plan::{Plan, PlanOptions, plan};
-use govstate::render::{Style, text};
+use govstate::render::{Style, text, transactions};
 use govstate::rpc::{RpcStats, connect_signing};
 
 use super::common::{ChainArgs, load_desired_with};
@@ -50,20 +50,10 @@ pub struct ApplyArgs {
 #[derive(Args)]
 pub struct SignerArgs {
     /// Private key (hex). Never printed, logged or written.
-    #[arg(
-        long,
-        env = "GOVSTATE_PRIVATE_KEY",
-        hide_env_values = true,
-        value_name = "KEY"
-    )]
+    #[arg(long, env = "GOVSTATE_PRIVATE_KEY", hide_env_values = true, value_name = "KEY")]
     private_key: Option<String>,
     /// Keystore file.
-    #[arg(
-        long,
-        env = "ETH_KEYSTORE",
-        value_name = "PATH",
-        conflicts_with = "private_key"
-    )]
+    #[arg(long, env = "ETH_KEYSTORE", value_name = "PATH", conflicts_with = "private_key")]
     keystore: Option<PathBuf>,
     /// File holding the keystore password (else `ETH_PASSWORD`).
     #[arg(long, value_name = "PATH")]
@@ -72,26 +62,19 @@ pub struct SignerArgs {
 
 impl std::fmt::Debug for SignerArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignerArgs")
-            .field("keystore", &self.keystore)
-            .finish_non_exhaustive()
+        f.debug_struct("SignerArgs").field("keystore", &self.keystore).finish_non_exhaustive()
     }
 }
 
 impl SignerArgs {
     fn source(&self) -> anyhow::Result<SignerSource> {
         let password = match &self.password_file {
-            Some(path) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("could not read {}", path.display()))?,
-            ),
+            Some(path) => {
+                Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?)
+            }
             None => std::env::var("ETH_PASSWORD").ok(),
         };
-        Ok(SignerSource {
-            private_key: self.private_key.clone(),
-            keystore: self.keystore.clone(),
-            password,
-        })
+        Ok(SignerSource { private_key: self.private_key.clone(), keystore: self.keystore.clone(), password })
     }
 }
 
@@ -107,18 +90,10 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     } else {
         let loaded = load_desired_with(&args.target, &args.overrides)?;
         let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
-        let observed = observe(
-            &provider,
-            &Scope::of(&loaded.desired),
-            &args.chain.observe_options(),
-        )
-        .await?;
-        let options = PlanOptions {
-            allow_ownership_transfer: args.allow_ownership_transfer,
-        };
+        let observed = observe(&provider, &Scope::of(&loaded.desired), &args.chain.observe_options()).await?;
+        let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
         (
-            plan(&loaded.desired, &observed, &options)
-                .with_context(|| format!("no plan for {source}"))?,
+            plan(&loaded.desired, &observed, &options).with_context(|| format!("no plan for {source}"))?,
             loaded.rpc_url_env,
         )
     };
@@ -139,48 +114,27 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let options = ApplyOptions {
         confirmations: args.confirmations,
         simulate_first: args.simulate_first,
-        receipts_dir: args
-            .receipts_dir
-            .clone()
-            .unwrap_or_else(|| default_receipts_dir(&args.target)),
+        receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
         observe: args.chain.observe_options(),
         source: source.clone(),
         overrides: args.overrides.clone(),
     };
     let applied = apply(&provider, &plan, address, &options).await?;
-    for tx in &applied.receipt.transactions {
-        println!(
-            "  {:>2}. {:<9}  {}  {}  block {}",
-            tx.call,
-            tx.phase.name(),
-            tx.hash,
-            tx.status,
-            tx.block.unwrap_or_default()
-        );
-    }
-    println!(
-        "Applied {} calls; the chain now matches {source}.",
-        applied.receipt.transactions.len()
-    );
+    print!("{}", transactions(&applied.receipt));
+    println!("Applied {} calls; the chain now matches {source}.", applied.receipt.transactions.len());
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
 }
 
 /// A saved plan is JSON; a desired-state file is YAML.
 fn is_saved_plan(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a plan saved by `govstate plan --out`",
-            path.display()
-        )
-    })
+    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a plan saved by `govstate plan --out`", path.display()))
 }
 
 fn default_receipts_dir(target: &Path) -> PathBuf {
@@ -190,9 +144,7 @@ fn default_receipts_dir(target: &Path) -> PathBuf {
 /// Asks on the terminal; without one, refuses.
 fn confirmed(calls: usize) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls"
-        );
+        bail!("refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls");
     }
     print!("Apply these {calls} calls? [y/N] ");
     std::io::stdout().flush()?;

@@ -41,8 +41,7 @@ impl ChainArgs {
     /// The endpoint: `--rpc-url`, else the file's variable, else `ETH_RPC_URL`.
     pub fn url(&self, file_env: Option<&str>) -> anyhow::Result<Url> {
         let url = self.rpc_url(file_env)?;
-        url.parse()
-            .with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
+        url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
     }
 
     fn rpc_url(&self, file_env: Option<&str>) -> anyhow::Result<String> {
@@ -58,16 +57,8 @@ impl ChainArgs {
 
     /// How to observe, from the flags.
     pub fn observe_options(&self) -> ObserveOptions {
-        let cache_dir = if self.no_cache {
-            None
-        } else {
-            self.cache_dir.clone().or_else(cache::default_dir)
-        };
-        ObserveOptions {
-            multicall: !self.no_multicall,
-            cache_dir,
-            log_chunk_blocks: self.log_chunk_blocks,
-        }
+        let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(cache::default_dir) };
+        ObserveOptions { multicall: !self.no_multicall, cache_dir, log_chunk_blocks: self.log_chunk_blocks }
     }
 }
 
@@ -83,8 +74,5 @@ pub struct Loaded {
 /// overrides applied first; every problem is reported.
 pub fn load_desired_with(path: &Path, overrides: &[String]) -> anyhow::Result<Loaded> {
     let spec = load_file_with_overrides(path, overrides)?;
-    Ok(Loaded {
-        desired: spec.desired(),
-        rpc_url_env: spec.rpc_url_env().map(str::to_string),
-    })
+    Ok(Loaded { desired: spec.desired(), rpc_url_env: spec.rpc_url_env().map(str::to_string) })
 }

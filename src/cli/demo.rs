@@ -16,7 +16,7 @@ use govstate::devnet::{AnvilOptions, Devnet, dev_signer, owner_signer};
 use govstate::execute::{ApplyOptions, apply};
 use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
 use govstate::plan::{Plan, PlanOptions, plan};
-use govstate::render::{Style, text};
+use govstate::render::{Style, text, transactions};
 use govstate::rpc::{RpcStats, connect, connect_signing};
 use govstate::spec::load_file_with_overrides;
 
@@ -31,14 +31,9 @@ const CHANGE: [&str; 3] = [
 pub async fn run() -> anyhow::Result<ExitCode> {
     let style = Style::detect();
     heading("1. A throwaway devnet");
-    let devnet = Devnet::start(&AnvilOptions::default())
-        .await
-        .context("could not start the devnet")?;
+    let devnet = Devnet::start(&AnvilOptions::default()).await.context("could not start the devnet")?;
     for deployed in &devnet.deployment().contracts {
-        println!(
-            "  {:<14} {}  ({})",
-            deployed.kind.key, deployed.address, deployed.kind.name
-        );
+        println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.name);
     }
     let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
     grant_orchestrator(&devnet, compromised).await?;
@@ -48,15 +43,9 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let file = dir.join("devnet.yaml");
     let stats = RpcStats::default();
     let reader = connect(devnet.url().clone(), &stats);
-    let options = ObserveOptions {
-        cache_dir: None,
-        ..ObserveOptions::default()
-    };
+    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
     let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
-    std::fs::write(
-        &file,
-        desired_state_yaml(&observed, devnet.deployment(), ""),
-    )?;
+    std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
 
     heading("2. The desired change, reviewed in git");
     for change in CHANGE {
@@ -83,40 +72,20 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         overrides: overrides.clone(),
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
-    for tx in &applied.receipt.transactions {
-        println!(
-            "  {:>2}. {:<9} {:<13} {:<40} {} in block {}",
-            tx.call,
-            tx.phase.name(),
-            tx.contract,
-            tx.function,
-            tx.status,
-            tx.block.unwrap_or_default()
-        );
-    }
+    print!("{}", transactions(&applied.receipt));
     println!("  verified: observing again finds the promised state; receipt written");
 
     heading("5. govstate plan, again");
-    print!(
-        "{}",
-        text(&plan_now(&reader, &desired, &options).await?, source, style)
-    );
+    print!("{}", text(&plan_now(&reader, &desired, &options).await?, source, style));
 
     heading("6. Someone changes the chain behind govstate's back");
     let intruder = dev_signer(3).map(|s| s.address()).unwrap_or_default();
     grant_orchestrator(&devnet, intruder).await?;
     println!("  the owner key granted {intruder} the orchestrator role directly");
-    print!(
-        "{}",
-        text(&plan_now(&reader, &desired, &options).await?, source, style)
-    );
+    print!("{}", text(&plan_now(&reader, &desired, &options).await?, source, style));
 
     heading("Done");
-    println!(
-        "  {} JSON-RPC requests in {} round trips; the devnet is stopped.",
-        stats.requests(),
-        stats.round_trips()
-    );
+    println!("  {} JSON-RPC requests in {} round trips; the devnet is stopped.", stats.requests(), stats.round_trips());
     drop(devnet);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
@@ -139,21 +108,11 @@ async fn plan_now(
 async fn grant_orchestrator(devnet: &Devnet, account: Address) -> anyhow::Result<()> {
     use alloy::sol_types::SolCall;
     use govstate::contracts::arena::SelfPlayArena;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(owner_signer()))
-        .connect_http(devnet.url().clone());
-    let arena = devnet
-        .deployment()
-        .address_of("arena")
-        .context("no arena")?;
-    let data = SelfPlayArena::setOrchestratorCall {
-        orchestrator: account,
-        allowed: true,
-    }
-    .abi_encode();
-    let tx = TransactionRequest::default()
-        .with_to(arena)
-        .with_input(Bytes::from(data));
+    let provider =
+        ProviderBuilder::new().wallet(EthereumWallet::from(owner_signer())).connect_http(devnet.url().clone());
+    let arena = devnet.deployment().address_of("arena").context("no arena")?;
+    let data = SelfPlayArena::setOrchestratorCall { orchestrator: account, allowed: true }.abi_encode();
+    let tx = TransactionRequest::default().with_to(arena).with_input(Bytes::from(data));
     let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
     anyhow::ensure!(receipt.status(), "granting {account} reverted");
     Ok(())

@@ -17,17 +17,11 @@ pub async fn run(port: u16, state_path: &Path, multicall3: bool) -> anyhow::Resu
     // Listen before anything is printed: a signal sent as soon as the banner
     // appears must find the handler in place.
     let stop = stop_signal()?;
-    let devnet = Devnet::start(&AnvilOptions {
-        port: Some(port),
-        ..AnvilOptions::default()
-    })
-    .await
-    .context("could not start the devnet")?;
+    let devnet = Devnet::start(&AnvilOptions { port: Some(port), ..AnvilOptions::default() })
+        .await
+        .context("could not start the devnet")?;
     if multicall3 {
-        devnet
-            .install_multicall3()
-            .await
-            .context("could not install Multicall3")?;
+        devnet.install_multicall3().await.context("could not install Multicall3")?;
     }
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
@@ -40,16 +34,10 @@ pub async fn run(port: u16, state_path: &Path, multicall3: bool) -> anyhow::Resu
 
 async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
     let provider = ProviderBuilder::new().connect_http(devnet.url().clone());
-    let observed = observe(
-        &provider,
-        &Scope::everything(devnet.deployment()),
-        &throwaway(),
-    )
-    .await?;
+    let observed = observe(&provider, &Scope::everything(devnet.deployment()), &throwaway()).await?;
     let text = desired_state_yaml(&observed, devnet.deployment(), STATE_HEADER);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
     }
     std::fs::write(path, text).with_context(|| format!("could not write {}", path.display()))
 }
@@ -58,21 +46,11 @@ async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
 pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     let deployment = devnet.deployment();
     println!("govstate devnet is running");
-    println!(
-        "  RPC endpoint   {}  (anvil pid {})",
-        devnet.url(),
-        devnet.anvil_pid()
-    );
+    println!("  RPC endpoint   {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
     println!("  chain id       {}", deployment.chain_id);
-    println!(
-        "  owner          {}  (anvil account 0: owns the arena, governs the others)",
-        devnet.owner()
-    );
+    println!("  owner          {}  (anvil account 0: owns the arena, governs the others)", devnet.owner());
     for deployed in &deployment.contracts {
-        println!(
-            "  {:<14} {}  ({})",
-            deployed.kind.key, deployed.address, deployed.kind.name
-        );
+        println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.name);
     }
     println!("  state file     {}", state_path.display());
 }
@@ -93,8 +71,5 @@ fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
 
 /// A throwaway chain needs no role-holder cache.
 fn throwaway() -> ObserveOptions {
-    ObserveOptions {
-        cache_dir: None,
-        ..ObserveOptions::default()
-    }
+    ObserveOptions { cache_dir: None, ..ObserveOptions::default() }
 }

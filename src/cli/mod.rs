@@ -57,11 +57,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
-        Command::Devnet {
-            port,
-            write_state,
-            multicall3,
-        } => devnet::run(port, &write_state, multicall3).await,
+        Command::Devnet { port, write_state, multicall3 } => devnet::run(port, &write_state, multicall3).await,
         Command::Demo => demo::run().await,
     }
 }

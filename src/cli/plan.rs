@@ -58,16 +58,10 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let desired = load_desired_with(&args.file, &args.overrides)?;
     let stats = RpcStats::default();
     let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
-    let observed = observe(
-        &provider,
-        &Scope::of(&desired.desired),
-        &args.chain.observe_options(),
-    )
-    .await
-    .with_context(|| format!("could not observe the chain for {source}"))?;
-    let options = PlanOptions {
-        allow_ownership_transfer: args.allow_ownership_transfer,
-    };
+    let observed = observe(&provider, &Scope::of(&desired.desired), &args.chain.observe_options())
+        .await
+        .with_context(|| format!("could not observe the chain for {source}"))?;
+    let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
     let made = plan(&desired.desired, &observed, &options);
     if args.diff || matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. })) {
         print!("{}", state_diff(&desired.desired, &observed, &source));
@@ -83,17 +77,9 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.stats {
-        eprintln!(
-            "RPC: {} requests in {} round trips",
-            stats.requests(),
-            stats.round_trips()
-        );
+        eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
     }
-    Ok(if args.detailed_exitcode && !made.is_empty() {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if args.detailed_exitcode && !made.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
 fn render(plan: &Plan, source: &str, format: Format) -> anyhow::Result<String> {
@@ -106,6 +92,5 @@ fn render(plan: &Plan, source: &str, format: Format) -> anyhow::Result<String> {
 
 fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(plan)?;
-    std::fs::write(path, json + "\n")
-        .with_context(|| format!("could not write the plan to {}", path.display()))
+    std::fs::write(path, json + "\n").with_context(|| format!("could not write the plan to {}", path.display()))
 }

@@ -47,11 +47,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         };
         println!("{json}");
     }
-    Ok(if reports.iter().all(|r| r.valid) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if reports.iter().all(|r| r.valid) { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 pub fn schema() -> anyhow::Result<ExitCode> {

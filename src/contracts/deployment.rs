@@ -18,9 +18,7 @@ pub struct Deployed {
 
 impl PartialEq for Deployed {
     fn eq(&self, other: &Self) -> bool {
-        self.kind.key == other.kind.key
-            && self.address == other.address
-            && self.deployed_block == other.deployed_block
+        self.kind.key == other.kind.key && self.address == other.address && self.deployed_block == other.deployed_block
     }
 }
 
@@ -38,9 +36,6 @@ pub struct Deployment {
 impl Deployment {
     /// The address of the contract of the given kind, if it is managed.
     pub fn address_of(&self, key: &str) -> Option<Address> {
-        self.contracts
-            .iter()
-            .find(|c| c.kind.key == key)
-            .map(|c| c.address)
+        self.contracts.iter().find(|c| c.kind.key == key).map(|c| c.address)
     }
 }

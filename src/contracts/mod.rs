@@ -84,16 +84,10 @@ mod tests {
                 );
             }
             for field in kind.fields {
-                let groups = kind
-                    .setters
-                    .iter()
-                    .filter(|s| s.produces.is_none() && s.fields.contains(&field.key))
-                    .count();
-                let switches = kind
-                    .setters
-                    .iter()
-                    .filter(|s| s.produces.is_some() && s.fields.contains(&field.key))
-                    .count();
+                let groups =
+                    kind.setters.iter().filter(|s| s.produces.is_none() && s.fields.contains(&field.key)).count();
+                let switches =
+                    kind.setters.iter().filter(|s| s.produces.is_some() && s.fields.contains(&field.key)).count();
                 assert!(
                     (groups == 1 && switches == 0) || (groups == 0 && switches == 2),
                     "{}.{} needs exactly one setter group or an on/off pair",
@@ -111,23 +105,15 @@ mod tests {
                 let args: Vec<Value> = setter
                     .fields
                     .iter()
-                    .map(
-                        |key| match kind.fields.iter().find(|f| f.key == *key).map(|f| f.unit) {
-                            Some(Unit::Address) => Value::Address(Address::repeat_byte(1)),
-                            Some(Unit::Flag) => Value::Bool(true),
-                            _ => Value::Uint(U256::from(1)),
-                        },
-                    )
+                    .map(|key| match kind.fields.iter().find(|f| f.key == *key).map(|f| f.unit) {
+                        Some(Unit::Address) => Value::Address(Address::repeat_byte(1)),
+                        Some(Unit::Flag) => Value::Bool(true),
+                        _ => Value::Uint(U256::from(1)),
+                    })
                     .collect();
                 let data = (setter.encode)(&args).expect("encodes");
                 let selector = alloy::primitives::keccak256(setter.function.as_bytes());
-                assert_eq!(
-                    &data[..4],
-                    &selector[..4],
-                    "{}.{}",
-                    kind.key,
-                    setter.function
-                );
+                assert_eq!(&data[..4], &selector[..4], "{}.{}", kind.key, setter.function);
             }
             for set in kind.role_sets {
                 let data = (set.set_calldata)(Address::ZERO, true);
@@ -142,21 +128,9 @@ mod tests {
         for kind in KINDS {
             for setter in kind.setters {
                 let pausing = setter.produces == Some(Value::Bool(true));
-                assert_eq!(
-                    setter.phase == Phase::Pause,
-                    pausing,
-                    "{}.{}",
-                    kind.key,
-                    setter.function
-                );
+                assert_eq!(setter.phase == Phase::Pause, pausing, "{}.{}", kind.key, setter.function);
                 let transfer = setter.fields == ["owner"] || setter.fields == ["governance"];
-                assert_eq!(
-                    setter.phase == Phase::Ownership,
-                    transfer,
-                    "{}.{}",
-                    kind.key,
-                    setter.function
-                );
+                assert_eq!(setter.phase == Phase::Ownership, transfer, "{}.{}", kind.key, setter.function);
             }
         }
     }

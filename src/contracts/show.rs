@@ -32,11 +32,7 @@ impl fmt::Display for Shown {
 }
 
 fn trim_decimals(text: &str) -> &str {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        text
-    }
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.') } else { text }
 }
 
 fn human_duration(seconds: U256) -> String {
@@ -57,29 +53,17 @@ mod tests {
 
     #[test]
     fn amounts_are_shown_in_base_units_and_ether() {
-        let shown = Shown {
-            value: Value::Uint(U256::from(150u128 * 10u128.pow(18))),
-            unit: Unit::Amount,
-        };
+        let shown = Shown { value: Value::Uint(U256::from(150u128 * 10u128.pow(18))), unit: Unit::Amount };
         assert_eq!(shown.to_string(), "150000000000000000000 (150 ether)");
-        let shown = Shown {
-            value: Value::Uint(U256::from(15u128 * 10u128.pow(17))),
-            unit: Unit::Amount,
-        };
+        let shown = Shown { value: Value::Uint(U256::from(15u128 * 10u128.pow(17))), unit: Unit::Amount };
         assert_eq!(shown.to_string(), "1500000000000000000 (1.5 ether)");
     }
 
     #[test]
     fn whole_durations_are_shown_with_their_unit() {
-        let week = Shown {
-            value: Value::Uint(U256::from(604_800)),
-            unit: Unit::Seconds,
-        };
+        let week = Shown { value: Value::Uint(U256::from(604_800)), unit: Unit::Seconds };
         assert_eq!(week.to_string(), "604800 (7d)");
-        let odd = Shown {
-            value: Value::Uint(U256::from(61)),
-            unit: Unit::Seconds,
-        };
+        let odd = Shown { value: Value::Uint(U256::from(61)), unit: Unit::Seconds };
         assert_eq!(odd.to_string(), "61");
     }
 }

@@ -41,11 +41,7 @@ pub struct Authority {
 impl Authority {
     /// The authority read by the argument-less getter `C`.
     pub const fn of<C: SolCall<Return = Address> + Default>() -> Authority {
-        Authority {
-            getter: C::SIGNATURE,
-            calldata: encode_default::<C>,
-            decode: C::abi_decode_returns,
-        }
+        Authority { getter: C::SIGNATURE, calldata: encode_default::<C>, decode: C::abi_decode_returns }
     }
 }
 
@@ -107,13 +103,7 @@ pub struct Field {
 impl Field {
     /// A field read by the argument-less getter `C`.
     pub const fn of<C: Getter>(key: &'static str, unit: Unit) -> Field {
-        Field {
-            key,
-            getter: C::SIGNATURE,
-            unit,
-            calldata: encode_default::<C>,
-            decode: C::decode_value,
-        }
+        Field { key, getter: C::SIGNATURE, unit, calldata: encode_default::<C>, decode: C::decode_value }
     }
 }
 
@@ -189,9 +179,7 @@ fn encode_default<C: SolCall + Default>() -> Vec<u8> {
 }
 
 /// Decodes a membership getter's `bool` return data.
-pub fn decode_membership<C: SolCall<Return = bool>>(
-    data: &[u8],
-) -> Result<bool, alloy::sol_types::Error> {
+pub fn decode_membership<C: SolCall<Return = bool>>(data: &[u8]) -> Result<bool, alloy::sol_types::Error> {
     C::abi_decode_returns(data)
 }
 
@@ -216,14 +204,8 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in execution order.
-    pub const ALL: [Phase; 6] = [
-        Phase::Pause,
-        Phase::Revoke,
-        Phase::Grant,
-        Phase::Configure,
-        Phase::Unpause,
-        Phase::Ownership,
-    ];
+    pub const ALL: [Phase; 6] =
+        [Phase::Pause, Phase::Revoke, Phase::Grant, Phase::Configure, Phase::Unpause, Phase::Ownership];
 
     /// The phase's name as shown and serialised.
     pub fn name(self) -> &'static str {
@@ -325,30 +307,21 @@ impl ContractState {
 pub fn uint_arg(args: &[Value], index: usize) -> Result<U256, ValueError> {
     match args.get(index) {
         Some(Value::Uint(n)) => Ok(*n),
-        got => Err(ValueError {
-            expected: "an unsigned integer",
-            got: got.copied(),
-        }),
+        got => Err(ValueError { expected: "an unsigned integer", got: got.copied() }),
     }
 }
 
 /// A setter argument as `uint16`.
 pub fn u16_arg(args: &[Value], index: usize) -> Result<u16, ValueError> {
     let n = uint_arg(args, index)?;
-    u16::try_from(n).map_err(|_| ValueError {
-        expected: "a uint16",
-        got: Some(Value::Uint(n)),
-    })
+    u16::try_from(n).map_err(|_| ValueError { expected: "a uint16", got: Some(Value::Uint(n)) })
 }
 
 /// A setter argument as `address`.
 pub fn address_arg(args: &[Value], index: usize) -> Result<Address, ValueError> {
     match args.get(index) {
         Some(Value::Address(a)) => Ok(*a),
-        got => Err(ValueError {
-            expected: "an address",
-            got: got.copied(),
-        }),
+        got => Err(ValueError { expected: "an address", got: got.copied() }),
     }
 }
 
@@ -372,11 +345,7 @@ pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static st
         produces: Some(Value::Bool(true)),
         encode: encode_switch::<C>,
         check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Err("EnforcedPause()")
-            } else {
-                Ok(())
-            }
+            if state.get("paused") == Some(Value::Bool(true)) { Err("EnforcedPause()") } else { Ok(()) }
         },
         note: None,
         also_allowed,
@@ -393,11 +362,7 @@ pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static 
         produces: Some(Value::Bool(false)),
         encode: encode_switch::<C>,
         check: |state, _| {
-            if state.get("paused") == Some(Value::Bool(true)) {
-                Ok(())
-            } else {
-                Err("ExpectedPause()")
-            }
+            if state.get("paused") == Some(Value::Bool(true)) { Ok(()) } else { Err("ExpectedPause()") }
         },
         note: None,
         also_allowed,

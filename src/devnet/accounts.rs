@@ -30,15 +30,9 @@ mod tests {
     #[test]
     fn dev_accounts_are_anvils_first_accounts() {
         let first = dev_signer(0).map(|s| s.address().to_string());
-        assert_eq!(
-            first.as_deref(),
-            Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266")
-        );
+        assert_eq!(first.as_deref(), Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
         let second = dev_signer(1).map(|s| s.address().to_string());
-        assert_eq!(
-            second.as_deref(),
-            Some("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
-        );
+        assert_eq!(second.as_deref(), Some("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"));
         assert!(dev_signer(DEV_ACCOUNT_COUNT).is_none());
     }
 }

@@ -79,15 +79,9 @@ impl AnvilProcess {
             command.args(["--block-time", &seconds.to_string()]);
         }
         die_with_parent(&mut command);
-        let mut child = command.spawn().map_err(|source| AnvilError::Spawn {
-            path: path.clone(),
-            source,
-        })?;
+        let mut child = command.spawn().map_err(|source| AnvilError::Spawn { path: path.clone(), source })?;
         match wait_until_listening(&mut child) {
-            Ok(address) => Ok(Self {
-                child,
-                endpoint: format!("http://{address}"),
-            }),
+            Ok(address) => Ok(Self { child, endpoint: format!("http://{address}") }),
             Err(detail) => {
                 stop(&mut child);
                 Err(AnvilError::NotListening { path, detail })
@@ -129,20 +123,11 @@ pub fn locate() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("GOVSTATE_ANVIL") {
         return Some(PathBuf::from(path));
     }
-    let relative = Path::new("node_modules/@foundry-rs")
-        .join(platform_package())
-        .join("bin/anvil");
+    let relative = Path::new("node_modules/@foundry-rs").join(platform_package()).join("bin/anvil");
     let cwd = std::env::current_dir().ok();
-    let roots = cwd
-        .iter()
-        .flat_map(|dir| dir.ancestors())
-        .map(Path::to_path_buf);
+    let roots = cwd.iter().flat_map(|dir| dir.ancestors()).map(Path::to_path_buf);
     let checkout = std::iter::once(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    roots
-        .chain(checkout)
-        .map(|root| root.join(&relative))
-        .find(|path| path.is_file())
-        .or_else(|| find_on_path("anvil"))
+    roots.chain(checkout).map(|root| root.join(&relative)).find(|path| path.is_file()).or_else(|| find_on_path("anvil"))
 }
 
 fn platform_package() -> String {
@@ -161,18 +146,13 @@ fn platform_package() -> String {
 
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
+    std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|path| path.is_file())
 }
 
 /// Reads anvil's stdout until it says where it listens; keeps draining it
 /// afterwards on a thread so the node never blocks on a full pipe.
 fn wait_until_listening(child: &mut Child) -> Result<String, String> {
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or("anvil's stdout is not captured")?;
+    let stdout = child.stdout.take().ok_or("anvil's stdout is not captured")?;
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut sender = Some(sender);
@@ -199,11 +179,7 @@ fn stderr_of(child: &mut Child) -> String {
         let _ = stderr.read_to_string(&mut text);
     }
     let text = text.trim();
-    if text.is_empty() {
-        "it exited without a message".to_string()
-    } else {
-        text.to_string()
-    }
+    if text.is_empty() { "it exited without a message".to_string() } else { text.to_string() }
 }
 
 #[cfg(target_os = "linux")]

@@ -59,18 +59,10 @@ impl Devnet {
     /// Starts anvil and deploys the managed contracts.
     pub async fn start(options: &AnvilOptions) -> Result<Self, DevnetError> {
         let anvil = AnvilProcess::spawn(options)?;
-        let url: Url = anvil
-            .endpoint()
-            .parse()
-            .map_err(|_| DevnetError::Endpoint {
-                endpoint: anvil.endpoint().to_string(),
-            })?;
+        let url: Url =
+            anvil.endpoint().parse().map_err(|_| DevnetError::Endpoint { endpoint: anvil.endpoint().to_string() })?;
         let deployment = deploy_all(&url, &owner_signer()).await?;
-        Ok(Self {
-            anvil,
-            url,
-            deployment,
-        })
+        Ok(Self { anvil, url, deployment })
     }
 
     /// The JSON-RPC endpoint.
@@ -92,13 +84,8 @@ impl Devnet {
     /// public chains (a fresh anvil has none).
     pub async fn install_multicall3(&self) -> Result<(), DevnetError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
-        let params = (
-            crate::observe::MULTICALL3,
-            crate::observe::multicall3_code(),
-        );
-        provider
-            .raw_request::<_, ()>("anvil_setCode".into(), params)
-            .await?;
+        let params = (crate::observe::MULTICALL3, crate::observe::multicall3_code());
+        provider.raw_request::<_, ()>("anvil_setCode".into(), params).await?;
         Ok(())
     }
 
@@ -115,43 +102,22 @@ pub fn owner_signer() -> PrivateKeySigner {
 }
 
 async fn deploy_all(url: &Url, owner: &PrivateKeySigner) -> Result<Deployment, DevnetError> {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(owner.clone()))
-        .connect_http(url.clone());
+    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(url.clone());
     let chain_id = provider.get_chain_id().await?;
     let mut contracts = Vec::with_capacity(KINDS.len());
     for kind in KINDS.iter().copied() {
         contracts.push(deploy(&provider, kind, owner.address()).await?);
     }
-    Ok(Deployment {
-        chain_id,
-        contracts,
-    })
+    Ok(Deployment { chain_id, contracts })
 }
 
-async fn deploy(
-    provider: &impl Provider,
-    kind: &'static Kind,
-    owner: Address,
-) -> Result<Deployed, DevnetError> {
-    let failed = |reason: String| DevnetError::Deploy {
-        contract: kind.name,
-        reason,
-    };
+async fn deploy(provider: &impl Provider, kind: &'static Kind, owner: Address) -> Result<Deployed, DevnetError> {
+    let failed = |reason: String| DevnetError::Deploy { contract: kind.name, reason };
     let tx = TransactionRequest::default().with_deploy_code((kind.creation_code)(owner));
-    let receipt = provider
-        .send_transaction(tx)
-        .await?
-        .get_receipt()
-        .await
-        .map_err(|e| failed(e.to_string()))?;
+    let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;
     let address = receipt
         .contract_address
         .filter(|_| receipt.status())
         .ok_or_else(|| failed(format!("transaction {} reverted", receipt.transaction_hash)))?;
-    Ok(Deployed {
-        kind,
-        address,
-        deployed_block: receipt.block_number,
-    })
+    Ok(Deployed { kind, address, deployed_block: receipt.block_number })
 }

@@ -71,9 +71,7 @@ pub struct Applied {
 #[non_exhaustive]
 pub enum ApplyError {
     /// The endpoint serves another chain than the plan is for.
-    #[error(
-        "the RPC endpoint serves chain {actual}, but the plan is for chain {expected}; nothing was sent"
-    )]
+    #[error("the RPC endpoint serves chain {actual}, but the plan is for chain {expected}; nothing was sent")]
     WrongChain {
         /// The plan's chain.
         expected: u64,
@@ -102,9 +100,7 @@ pub enum ApplyError {
         allowed: Vec<Address>,
     },
     /// The signer has transactions waiting to be mined.
-    #[error(
-        "{signer} has pending transactions (nonce {latest} mined, {pending} pending); nothing was sent"
-    )]
+    #[error("{signer} has pending transactions (nonce {latest} mined, {pending} pending); nothing was sent")]
     PendingTransactions {
         /// The signer.
         signer: Address,
@@ -124,9 +120,7 @@ pub enum ApplyError {
         revert: String,
     },
     /// A sent transaction reverted; later phases were not sent.
-    #[error(
-        "{contract}.{function} reverted {revert} (transaction {hash}); later phases were not sent"
-    )]
+    #[error("{contract}.{function} reverted {revert} (transaction {hash}); later phases were not sent")]
     Reverted {
         /// Section key of the contract.
         contract: String,
@@ -190,15 +184,9 @@ pub async fn preflight(
     signer: Address,
     options: &ApplyOptions,
 ) -> Result<(u64, Observed), ApplyError> {
-    let actual = provider
-        .get_chain_id()
-        .await
-        .map_err(ApplyError::rpc("reading the chain id"))?;
+    let actual = provider.get_chain_id().await.map_err(ApplyError::rpc("reading the chain id"))?;
     if actual != plan.chain_id {
-        return Err(ApplyError::WrongChain {
-            expected: plan.chain_id,
-            actual,
-        });
+        return Err(ApplyError::WrongChain { expected: plan.chain_id, actual });
     }
     let now = observe(provider, &scope_of(plan), &options.observe).await?;
     let changes = differences(&plan.contracts, &now);
@@ -223,11 +211,8 @@ pub async fn apply(
     } else {
         vec![300_000; plan.calls.len()]
     };
-    let mut log = ReceiptLog::create(
-        &options.receipts_dir,
-        new_receipt(plan, signer, &before, options),
-    )
-    .map_err(ApplyError::Receipt)?;
+    let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &before, options))
+        .map_err(ApplyError::Receipt)?;
     let result = send_all(provider, plan, signer, &gas, &mut nonce, options, &mut log).await;
     let result = match result {
         Ok(()) => verify(provider, plan, options, &mut log).await,
@@ -239,10 +224,7 @@ pub async fn apply(
         Err(error) => error.to_string(),
     });
     log.save().map_err(ApplyError::Receipt)?;
-    result.map(|()| Applied {
-        receipt_path: log.path().to_path_buf(),
-        receipt: log.receipt,
-    })
+    result.map(|()| Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt })
 }
 
 async fn send_all(
@@ -280,11 +262,7 @@ async fn verify(
     let after = observe(provider, &scope_of(plan), &options.observe).await?;
     log.receipt.after = Some(snapshot(plan, &after));
     let remaining = differences(&promised(plan), &after);
-    if remaining.is_empty() {
-        Ok(())
-    } else {
-        Err(ApplyError::NotConverged { remaining })
-    }
+    if remaining.is_empty() { Ok(()) } else { Err(ApplyError::NotConverged { remaining }) }
 }
 
 fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyOptions) -> Receipt {
@@ -306,8 +284,5 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
 /// The observed values of the plan's contracts, in the plan's own shape.
 fn snapshot(plan: &Plan, observed: &Observed) -> Vec<PlannedContract> {
     let seen = |c: &PlannedContract| observed.contracts.iter().find(|o| o.kind.key == c.contract);
-    plan.contracts
-        .iter()
-        .filter_map(|c| seen(c).map(|o| PlannedContract::observed(o, c.deployed_block)))
-        .collect()
+    plan.contracts.iter().filter_map(|c| seen(c).map(|o| PlannedContract::observed(o, c.deployed_block))).collect()
 }

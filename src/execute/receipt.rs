@@ -85,10 +85,7 @@ impl ReceiptLog {
     pub fn create(dir: &Path, receipt: Receipt) -> std::io::Result<Self> {
         std::fs::create_dir_all(dir)?;
         let stamp = receipt.started_at.replace(':', "-");
-        let path = dir.join(format!(
-            "apply-{stamp}-block{}.json",
-            receipt.plan.block.number
-        ));
+        let path = dir.join(format!("apply-{stamp}-block{}.json", receipt.plan.block.number));
         let log = Self { path, receipt };
         log.save()?;
         Ok(log)

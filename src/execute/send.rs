@@ -16,10 +16,7 @@ use crate::plan::{Plan, PlannedCall};
 const FALLBACK_GAS: u64 = 300_000;
 
 fn request(call: &PlannedCall, from: alloy::primitives::Address) -> TransactionRequest {
-    TransactionRequest::default()
-        .from(from)
-        .to(call.target)
-        .input(call.calldata.clone().into())
+    TransactionRequest::default().from(from).to(call.target).input(call.calldata.clone().into())
 }
 
 /// The name of the custom error in revert data, e.g. `InvalidPercentage()`.
@@ -43,20 +40,12 @@ pub async fn simulate(
 ) -> Result<Vec<u64>, ApplyError> {
     let calls = plan.calls.iter().map(|c| request(c, from)).collect();
     let payload = SimulatePayload {
-        block_state_calls: vec![SimBlock {
-            block_overrides: None,
-            state_overrides: None,
-            calls,
-        }],
+        block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls }],
         trace_transfers: false,
         validation: false,
         return_full_transactions: false,
     };
-    let blocks = match provider
-        .simulate(&payload)
-        .block_id(BlockNumberOrTag::Latest.into())
-        .await
-    {
+    let blocks = match provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await {
         Ok(blocks) => blocks,
         Err(error) if error.as_error_resp().is_some_and(|e| e.code == -32601) => {
             return Ok(vec![FALLBACK_GAS; plan.calls.len()]);
@@ -93,10 +82,8 @@ pub async fn send_phase(
     for (offset, (index, call, gas)) in calls.iter().enumerate() {
         let nonce = first_nonce + offset as u64;
         let tx = request(call, from).nonce(nonce).gas_limit(*gas);
-        let sent = provider
-            .send_transaction(tx)
-            .await
-            .map_err(ApplyError::rpc(format!("sending {}", call.function)))?;
+        let sent =
+            provider.send_transaction(tx).await.map_err(ApplyError::rpc(format!("sending {}", call.function)))?;
         let hash = *sent.tx_hash();
         log.receipt.transactions.push(TransactionRecord {
             call: index + 1,
@@ -116,25 +103,10 @@ pub async fn send_phase(
     }
     let mut first_revert = None;
     for (call, hash, waiter) in pending {
-        let receipt = waiter
-            .get_receipt()
-            .await
-            .map_err(|e| ApplyError::Waiting {
-                hash,
-                reason: e.to_string(),
-            })?;
-        let revert = if receipt.status() {
-            None
-        } else {
-            Some(revert_reason(provider, call, hash).await)
-        };
+        let receipt = waiter.get_receipt().await.map_err(|e| ApplyError::Waiting { hash, reason: e.to_string() })?;
+        let revert = if receipt.status() { None } else { Some(revert_reason(provider, call, hash).await) };
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
-            record.status = if revert.is_none() {
-                "success"
-            } else {
-                "reverted"
-            }
-            .to_string();
+            record.status = if revert.is_none() { "success" } else { "reverted" }.to_string();
             record.block = receipt.block_number;
             record.gas_used = Some(receipt.gas_used);
             record.effective_gas_price = Some(receipt.effective_gas_price);
@@ -157,12 +129,9 @@ pub async fn send_phase(
 /// call trace.
 async fn revert_reason(provider: &impl Provider, call: &PlannedCall, hash: B256) -> String {
     let options = serde_json::json!({ "tracer": "callTracer" });
-    let trace: Result<serde_json::Value, _> = provider
-        .raw_request("debug_traceTransaction".into(), (hash, options))
-        .await;
-    let output = trace
-        .ok()
-        .and_then(|t| t.get("output").and_then(|o| o.as_str()).map(str::to_string));
+    let trace: Result<serde_json::Value, _> =
+        provider.raw_request("debug_traceTransaction".into(), (hash, options)).await;
+    let output = trace.ok().and_then(|t| t.get("output").and_then(|o| o.as_str()).map(str::to_string));
     match output.and_then(|hex| hex.parse::<Bytes>().ok()) {
         Some(data) => revert_name(&call.contract, &data),
         None => "a revert (the node gave no trace)".to_string(),

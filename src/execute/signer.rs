@@ -18,10 +18,7 @@ pub struct SignerSource {
 impl std::fmt::Debug for SignerSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignerSource")
-            .field(
-                "private_key",
-                &self.private_key.as_ref().map(|_| "<redacted>"),
-            )
+            .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
             .field("keystore", &self.keystore)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .finish()
@@ -33,9 +30,7 @@ impl std::fmt::Debug for SignerSource {
 #[non_exhaustive]
 pub enum SignerError {
     /// Neither a key nor a keystore was given.
-    #[error(
-        "no signer: pass --private-key (or set GOVSTATE_PRIVATE_KEY), or --keystore with --password-file"
-    )]
+    #[error("no signer: pass --private-key (or set GOVSTATE_PRIVATE_KEY), or --keystore with --password-file")]
     Missing,
     /// The private key is not a 32-byte hex key.
     #[error("the private key is not a 32-byte hex key")]
@@ -60,15 +55,8 @@ impl SignerSource {
             return key.trim().parse().map_err(|_| SignerError::BadKey);
         }
         let path = self.keystore.clone().ok_or(SignerError::Missing)?;
-        let password = self
-            .password
-            .clone()
-            .ok_or_else(|| SignerError::NoPassword(path.clone()))?;
-        PrivateKeySigner::decrypt_keystore(&path, password.trim_end_matches(['\r', '\n'])).map_err(
-            |e| SignerError::Keystore {
-                path,
-                reason: e.to_string(),
-            },
-        )
+        let password = self.password.clone().ok_or_else(|| SignerError::NoPassword(path.clone()))?;
+        PrivateKeySigner::decrypt_keystore(&path, password.trim_end_matches(['\r', '\n']))
+            .map_err(|e| SignerError::Keystore { path, reason: e.to_string() })
     }
 }

@@ -17,11 +17,7 @@ pub fn scope_of(plan: &Plan) -> Scope {
         .iter()
         .filter_map(|c| {
             let kind = kind(&c.contract)?;
-            let deployed = Deployed {
-                kind,
-                address: c.address,
-                deployed_block: c.deployed_block,
-            };
+            let deployed = Deployed { kind, address: c.address, deployed_block: c.deployed_block };
             let role_sets = kind
                 .role_sets
                 .iter()
@@ -32,23 +28,13 @@ pub fn scope_of(plan: &Plan) -> Scope {
                     Some((set, named))
                 })
                 .collect();
-            Some(ScopeContract {
-                deployed,
-                role_sets,
-            })
+            Some(ScopeContract { deployed, role_sets })
         })
         .collect();
-    Scope {
-        chain_id: plan.chain_id,
-        contracts,
-    }
+    Scope { chain_id: plan.chain_id, contracts }
 }
 
-fn mentioned<'a>(
-    plan: &'a Plan,
-    contract: &'a str,
-    key: &'a str,
-) -> impl Iterator<Item = Address> + 'a {
+fn mentioned<'a>(plan: &'a Plan, contract: &'a str, key: &'a str) -> impl Iterator<Item = Address> + 'a {
     plan.changes
         .iter()
         .filter(move |c| c.contract == contract && c.field == key)
@@ -64,44 +50,28 @@ fn mentioned<'a>(
 pub fn differences(expected: &[PlannedContract], now: &Observed) -> Vec<String> {
     let mut out = Vec::new();
     for contract in expected {
-        let Some(seen) = now
-            .contracts
-            .iter()
-            .find(|c| c.kind.key == contract.contract)
-        else {
+        let Some(seen) = now.contracts.iter().find(|c| c.kind.key == contract.contract) else {
             out.push(format!("{}: not observed", contract.contract));
             continue;
         };
         if seen.address != contract.address {
-            out.push(format!(
-                "{}: address {} instead of {}",
-                contract.contract, seen.address, contract.address
-            ));
+            out.push(format!("{}: address {} instead of {}", contract.contract, seen.address, contract.address));
         }
         for (key, value) in &contract.fields {
             let current = seen.field(key);
             if current != Some(*value) {
                 let current = current.map_or("nothing".to_string(), |v| v.to_string());
-                out.push(format!(
-                    "{}.{key}: expected {value}, chain has {current}",
-                    contract.contract
-                ));
+                out.push(format!("{}.{key}: expected {value}, chain has {current}", contract.contract));
             }
         }
         for (key, holders) in &contract.role_sets {
             let expected: BTreeSet<Address> = holders.iter().copied().collect();
             let current = seen.role_set(key).cloned().unwrap_or_default();
             for extra in current.difference(&expected) {
-                out.push(format!(
-                    "{}.{key}: {extra} holds the role, unexpected",
-                    contract.contract
-                ));
+                out.push(format!("{}.{key}: {extra} holds the role, unexpected", contract.contract));
             }
             for missing in expected.difference(&current) {
-                out.push(format!(
-                    "{}.{key}: {missing} no longer holds the role",
-                    contract.contract
-                ));
+                out.push(format!("{}.{key}: {missing} no longer holds the role", contract.contract));
             }
         }
     }

@@ -44,15 +44,12 @@ pub struct Entry {
 impl Entry {
     /// The first block still to scan, keeping the reorg margin.
     pub fn resume_from(&self, deployed_block: u64) -> u64 {
-        self.scanned_to.map_or(deployed_block, |to| {
-            to.saturating_sub(REORG_MARGIN).max(deployed_block)
-        })
+        self.scanned_to.map_or(deployed_block, |to| to.saturating_sub(REORG_MARGIN).max(deployed_block))
     }
 }
 
 fn file(dir: &Path, chain_id: u64, contract: Address, role_set: &str) -> PathBuf {
-    dir.join(format!("{chain_id}"))
-        .join(format!("{contract}-{role_set}.json"))
+    dir.join(format!("{chain_id}")).join(format!("{contract}-{role_set}.json"))
 }
 
 /// Reads an entry; a missing or unreadable one is simply empty.
@@ -70,12 +67,8 @@ pub fn store(dir: &Path, chain_id: u64, contract: Address, role_set: &str, entry
         return;
     };
     let temporary = path.with_extension("json.tmp");
-    let written = path
-        .parent()
-        .map(std::fs::create_dir_all)
-        .transpose()
-        .is_ok()
-        && std::fs::write(&temporary, json).is_ok();
+    let written =
+        path.parent().map(std::fs::create_dir_all).transpose().is_ok() && std::fs::write(&temporary, json).is_ok();
     if written {
         let _ = std::fs::rename(&temporary, &path);
     }
@@ -87,10 +80,7 @@ mod tests {
 
     #[test]
     fn resuming_rescans_the_reorg_margin_but_not_before_deployment() {
-        let entry = Entry {
-            scanned_to: Some(1_000),
-            ..Entry::default()
-        };
+        let entry = Entry { scanned_to: Some(1_000), ..Entry::default() };
         assert_eq!(entry.resume_from(0), 1_000 - REORG_MARGIN);
         assert_eq!(entry.resume_from(990), 990);
         assert_eq!(Entry::default().resume_from(7), 7);
@@ -100,10 +90,7 @@ mod tests {
     fn entries_round_trip_and_missing_ones_are_empty() {
         let dir = tempfile::tempdir().expect("tempdir");
         let contract = Address::repeat_byte(1);
-        assert_eq!(
-            load(dir.path(), 1, contract, "orchestrators"),
-            Entry::default()
-        );
+        assert_eq!(load(dir.path(), 1, contract, "orchestrators"), Entry::default());
         let entry = Entry {
             deployed_block: Some(3),
             scanned_to: Some(9),

@@ -29,12 +29,7 @@ pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: 
         };
         let mut removed = false;
         for diagnostic in error.diagnostics() {
-            let key = diagnostic
-                .path
-                .split('[')
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let key = diagnostic.path.split('[').next().unwrap_or_default().to_string();
             if remove_path(&mut root, &key) {
                 left_out.push(format!("{key}: {}", diagnostic.message));
                 removed = true;
@@ -45,20 +40,14 @@ pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: 
         }
     }
     // Unreachable for the managed contracts; still better than nothing.
-    format!(
-        "{header}{}",
-        serde_yaml::to_string(&Yaml::Mapping(root)).unwrap_or_default()
-    )
+    format!("{header}{}", serde_yaml::to_string(&Yaml::Mapping(root)).unwrap_or_default())
 }
 
 /// At most this many keys are ever left out of a written file.
 const MAX_LEFT_OUT: usize = 8;
 
 fn comments(left_out: &[String]) -> String {
-    left_out
-        .iter()
-        .map(|line| format!("# Left out, not a valid desired state: {line}\n"))
-        .collect()
+    left_out.iter().map(|line| format!("# Left out, not a valid desired state: {line}\n")).collect()
 }
 
 fn observed_mapping(observed: &Observed, deployment: &Deployment) -> Mapping {
@@ -69,8 +58,7 @@ fn observed_mapping(observed: &Observed, deployment: &Deployment) -> Mapping {
     for deployed in &deployment.contracts {
         let mut entry = Mapping::new();
         entry.insert("address".into(), deployed.address.to_checksum(None).into());
-        if let (Some(block), true) = (deployed.deployed_block, !deployed.kind.role_sets.is_empty())
-        {
+        if let (Some(block), true) = (deployed.deployed_block, !deployed.kind.role_sets.is_empty()) {
             entry.insert("deployed_block".into(), block.into());
         }
         contracts.insert(deployed.kind.key.into(), entry.into());
@@ -112,11 +100,7 @@ pub fn managed_yaml(desired: &Desired, observed: &Observed) -> (String, String) 
         }
         for (key, holders) in &wanted.role_sets {
             insert_path(&mut in_file, key, addresses(holders));
-            insert_path(
-                &mut on_chain,
-                key,
-                addresses(seen.role_set(key).unwrap_or(&Default::default())),
-            );
+            insert_path(&mut on_chain, key, addresses(seen.role_set(key).unwrap_or(&Default::default())));
         }
         chain.insert(kind.key.into(), on_chain.into());
         file.insert(kind.key.into(), in_file.into());
@@ -126,19 +110,11 @@ pub fn managed_yaml(desired: &Desired, observed: &Observed) -> (String, String) 
 }
 
 fn unit_of(kind: &Kind, key: &str) -> Unit {
-    kind.fields
-        .iter()
-        .find(|f| f.key == key)
-        .map_or(Unit::Count, |f| f.unit)
+    kind.fields.iter().find(|f| f.key == key).map_or(Unit::Count, |f| f.unit)
 }
 
 fn addresses<'a>(holders: impl IntoIterator<Item = &'a alloy::primitives::Address>) -> Yaml {
-    Yaml::Sequence(
-        holders
-            .into_iter()
-            .map(|a| Yaml::from(a.to_checksum(None)))
-            .collect(),
-    )
+    Yaml::Sequence(holders.into_iter().map(|a| Yaml::from(a.to_checksum(None))).collect())
 }
 
 fn section(contract: &ObservedContract) -> Mapping {
@@ -159,9 +135,7 @@ fn insert_path(map: &mut Mapping, path: &str, value: Yaml) {
             map.insert(path.into(), value);
         }
         Some((head, rest)) => {
-            let child = map
-                .entry(head.into())
-                .or_insert_with(|| Mapping::new().into());
+            let child = map.entry(head.into()).or_insert_with(|| Mapping::new().into());
             if let Yaml::Mapping(child) = child {
                 insert_path(child, rest, value);
             }
@@ -197,9 +171,8 @@ fn duration(n: U256) -> Yaml {
     let Ok(seconds) = u64::try_from(n) else {
         return integer(n);
     };
-    let whole = [(86_400, "d"), (3_600, "h"), (60, "m")]
-        .into_iter()
-        .find(|(size, _)| seconds != 0 && seconds % size == 0);
+    let whole =
+        [(86_400, "d"), (3_600, "h"), (60, "m")].into_iter().find(|(size, _)| seconds != 0 && seconds % size == 0);
     match whole {
         Some((size, suffix)) => format!("{}{suffix}", seconds / size).into(),
         None => seconds.into(),

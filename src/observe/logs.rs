@@ -57,13 +57,7 @@ fn halve(chunk: Chunk) -> Option<[Chunk; 2]> {
         return None;
     }
     let mid = chunk.from + (chunk.to - chunk.from) / 2;
-    Some([
-        Chunk { to: mid, ..chunk },
-        Chunk {
-            from: mid + 1,
-            ..chunk
-        },
-    ])
+    Some([Chunk { to: mid, ..chunk }, Chunk { from: mid + 1, ..chunk }])
 }
 
 /// The address in topic1 of every log of every query.
@@ -84,15 +78,11 @@ pub async fn scan(
                 .event_signature(query.topic)
                 .from_block(BlockNumberOrTag::Number(chunk.from))
                 .to_block(BlockNumberOrTag::Number(chunk.to));
-            let waiter = batch
-                .add_call::<_, Vec<Log>>("eth_getLogs", &(filter,))
-                .map_err(rpc("preparing eth_getLogs"))?;
+            let waiter =
+                batch.add_call::<_, Vec<Log>>("eth_getLogs", &(filter,)).map_err(rpc("preparing eth_getLogs"))?;
             waiters.push((*chunk, waiter));
         }
-        batch
-            .send()
-            .await
-            .map_err(rpc("listing role holders from logs"))?;
+        batch.send().await.map_err(rpc("listing role holders from logs"))?;
         let mut refused = Vec::new();
         for (chunk, waiter) in waiters {
             match waiter.await {
@@ -113,10 +103,7 @@ fn retry_smaller(refused: Vec<(Chunk, TransportError)>) -> Result<Vec<Chunk>, Ob
             (RpcError::ErrorResp(_), Some(halves)) => retry.extend(halves),
             _ => {
                 let doing = format!("listing logs of blocks {}..={}", chunk.from, chunk.to);
-                return Err(ObserveError::Rpc {
-                    doing,
-                    source: error,
-                });
+                return Err(ObserveError::Rpc { doing, source: error });
             }
         }
     }
@@ -129,11 +116,7 @@ fn holder(log: &Log) -> Option<Address> {
 
 /// The first block at which `address` has code, found by bisecting
 /// `eth_getCode` over `0..=latest`.
-pub async fn deployment_block(
-    provider: &impl Provider,
-    address: Address,
-    latest: u64,
-) -> Result<u64, ObserveError> {
+pub async fn deployment_block(provider: &impl Provider, address: Address, latest: u64) -> Result<u64, ObserveError> {
     let has_code = |block: u64| async move {
         let code: Bytes = provider
             .get_code_at(address)
@@ -143,10 +126,7 @@ pub async fn deployment_block(
         Ok::<bool, ObserveError>(!code.is_empty())
     };
     if !has_code(latest).await? {
-        return Err(ObserveError::NoCode {
-            address,
-            block: latest,
-        });
+        return Err(ObserveError::NoCode { address, block: latest });
     }
     let (mut low, mut high) = (0, latest);
     while low < high {
@@ -165,12 +145,7 @@ mod tests {
     use super::*;
 
     fn query(from: u64, to: u64) -> LogQuery {
-        LogQuery {
-            address: Address::ZERO,
-            topic: B256::ZERO,
-            from,
-            to,
-        }
+        LogQuery { address: Address::ZERO, topic: B256::ZERO, from, to }
     }
 
     #[test]
@@ -188,22 +163,8 @@ mod tests {
 
     #[test]
     fn a_refused_range_is_halved_down_to_one_block() {
-        let chunk = Chunk {
-            query: 0,
-            from: 10,
-            to: 13,
-        };
-        assert_eq!(
-            halve(chunk),
-            Some([Chunk { to: 11, ..chunk }, Chunk { from: 12, ..chunk }])
-        );
-        assert_eq!(
-            halve(Chunk {
-                query: 0,
-                from: 7,
-                to: 7
-            }),
-            None
-        );
+        let chunk = Chunk { query: 0, from: 10, to: 13 };
+        assert_eq!(halve(chunk), Some([Chunk { to: 11, ..chunk }, Chunk { from: 12, ..chunk }]));
+        assert_eq!(halve(Chunk { query: 0, from: 7, to: 7 }), None);
     }
 }

@@ -55,11 +55,7 @@ pub struct ObserveOptions {
 
 impl Default for ObserveOptions {
     fn default() -> Self {
-        Self {
-            multicall: true,
-            cache_dir: cache::default_dir(),
-            log_chunk_blocks: 50_000,
-        }
+        Self { multicall: true, cache_dir: cache::default_dir(), log_chunk_blocks: 50_000 }
     }
 }
 
@@ -128,35 +124,21 @@ pub async fn observe(
     options: &ObserveOptions,
 ) -> Result<Observed, ObserveError> {
     let mut entries = load_cache(scope, options);
-    let checkpoints: BTreeSet<u64> = entries
-        .iter()
-        .flatten()
-        .filter_map(|e| e.scanned_to)
-        .collect();
+    let checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
     let pinned = pin(provider, &checkpoints).await?;
     if pinned.chain_id != scope.chain_id {
-        return Err(ObserveError::WrongChain {
-            expected: scope.chain_id,
-            actual: pinned.chain_id,
-        });
+        return Err(ObserveError::WrongChain { expected: scope.chain_id, actual: pinned.chain_id });
     }
     for entry in entries.iter_mut().flatten() {
-        let still_there = entry
-            .scanned_to
-            .and_then(|n| pinned.checkpoints.get(&n).copied().flatten());
+        let still_there = entry.scanned_to.and_then(|n| pinned.checkpoints.get(&n).copied().flatten());
         if still_there.is_none() || still_there != entry.scanned_hash {
             *entry = cache::Entry::default();
         }
     }
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
-    let contracts =
-        read_contracts(provider, scope, &candidates, pinned.block, use_multicall).await?;
-    Ok(Observed {
-        chain_id: pinned.chain_id,
-        block: pinned.block,
-        contracts,
-    })
+    let contracts = read_contracts(provider, scope, &candidates, pinned.block, use_multicall).await?;
+    Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts })
 }
 
 /// The cached entry of every role set in scope (empty without a cache).
@@ -165,16 +147,7 @@ fn load_cache(scope: &Scope, options: &ObserveOptions) -> Vec<Vec<cache::Entry>>
         Some(dir) => cache::load(dir, scope.chain_id, address, set.key),
         None => cache::Entry::default(),
     };
-    scope
-        .contracts
-        .iter()
-        .map(|c| {
-            c.role_sets
-                .iter()
-                .map(|(set, _)| load(c.deployed.address, set))
-                .collect()
-        })
-        .collect()
+    scope.contracts.iter().map(|c| c.role_sets.iter().map(|(set, _)| load(c.deployed.address, set)).collect()).collect()
 }
 
 struct Pinned {
@@ -188,14 +161,9 @@ struct Pinned {
 
 /// Round trip 1: chain id, latest block, Multicall3 presence, and the
 /// hashes of the blocks the cache was last scanned to.
-async fn pin(
-    provider: &impl Provider,
-    checkpoints: &BTreeSet<u64>,
-) -> Result<Pinned, ObserveError> {
+async fn pin(provider: &impl Provider, checkpoints: &BTreeSet<u64>) -> Result<Pinned, ObserveError> {
     let mut batch = BatchRequest::new(provider.client());
-    let chain_id = batch
-        .add_call::<_, U64>("eth_chainId", &())
-        .map_err(rpc("preparing eth_chainId"))?;
+    let chain_id = batch.add_call::<_, U64>("eth_chainId", &()).map_err(rpc("preparing eth_chainId"))?;
     let block = batch
         .add_call::<_, Option<Block>>("eth_getBlockByNumber", &(BlockNumberOrTag::Latest, false))
         .map_err(rpc("preparing eth_getBlockByNumber"))?;
@@ -205,46 +173,21 @@ async fn pin(
     let mut checks = Vec::with_capacity(checkpoints.len());
     for number in checkpoints {
         let waiter = batch
-            .add_call::<_, Option<Block>>(
-                "eth_getBlockByNumber",
-                &(BlockNumberOrTag::Number(*number), false),
-            )
+            .add_call::<_, Option<Block>>("eth_getBlockByNumber", &(BlockNumberOrTag::Number(*number), false))
             .map_err(rpc("preparing eth_getBlockByNumber"))?;
         checks.push((*number, waiter));
     }
-    batch
-        .send()
-        .await
-        .map_err(rpc("pinning the latest block"))?;
-    let chain_id = chain_id
-        .await
-        .map_err(rpc("reading the chain id"))?
-        .to::<u64>();
-    let block = block
-        .await
-        .map_err(rpc("reading the latest block"))?
-        .ok_or(ObserveError::NoBlock)?;
-    let has_multicall = !code
-        .await
-        .map_err(rpc("looking for Multicall3"))?
-        .is_empty();
+    batch.send().await.map_err(rpc("pinning the latest block"))?;
+    let chain_id = chain_id.await.map_err(rpc("reading the chain id"))?.to::<u64>();
+    let block = block.await.map_err(rpc("reading the latest block"))?.ok_or(ObserveError::NoBlock)?;
+    let has_multicall = !code.await.map_err(rpc("looking for Multicall3"))?.is_empty();
     let mut hashes = std::collections::BTreeMap::new();
     for (number, waiter) in checks {
-        let found = waiter
-            .await
-            .map_err(rpc(format!("reading block {number}")))?;
+        let found = waiter.await.map_err(rpc(format!("reading block {number}")))?;
         hashes.insert(number, found.map(|b| b.header.hash));
     }
-    let block = BlockRef {
-        number: block.header.number,
-        hash: block.header.hash,
-    };
-    Ok(Pinned {
-        chain_id,
-        block,
-        has_multicall,
-        checkpoints: hashes,
-    })
+    let block = BlockRef { number: block.header.number, hash: block.header.hash };
+    Ok(Pinned { chain_id, block, has_multicall, checkpoints: hashes })
 }
 
 /// Round trip 2: the candidate holders of every role set in scope, from the
@@ -266,17 +209,10 @@ async fn list_role_sets(
             };
             entry.deployed_block = Some(start);
             let from = entry.resume_from(start);
-            queries.push(LogQuery {
-                address: deployed.address,
-                topic: set.event_topic,
-                from,
-                to: pinned.number,
-            });
+            queries.push(LogQuery { address: deployed.address, topic: set.event_topic, from, to: pinned.number });
         }
     }
-    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks)
-        .await?
-        .into_iter();
+    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks).await?.into_iter();
     let mut candidates = Vec::with_capacity(entries.len());
     for (contract, per_contract) in scope.contracts.iter().zip(entries) {
         let mut sets = Vec::with_capacity(per_contract.len());
@@ -285,13 +221,7 @@ async fn list_role_sets(
             entry.scanned_to = Some(pinned.number);
             entry.scanned_hash = Some(pinned.hash);
             if let Some(dir) = options.cache_dir.as_deref() {
-                cache::store(
-                    dir,
-                    scope.chain_id,
-                    contract.deployed.address,
-                    set.key,
-                    &entry,
-                );
+                cache::store(dir, scope.chain_id, contract.deployed.address, set.key, &entry);
             }
             sets.push(entry.candidates.union(named).copied().collect());
         }
@@ -311,20 +241,12 @@ async fn read_contracts(
     let mut reads = Vec::new();
     for (contract, sets) in scope.contracts.iter().zip(candidates) {
         let to = contract.deployed.address;
-        reads.extend(contract.deployed.kind.fields.iter().map(|f| Read {
-            to,
-            data: (f.calldata)(),
-        }));
+        reads.extend(contract.deployed.kind.fields.iter().map(|f| Read { to, data: (f.calldata)() }));
         for ((set, _), holders) in contract.role_sets.iter().zip(sets) {
-            reads.extend(holders.iter().map(|h| Read {
-                to,
-                data: (set.calldata)(*h),
-            }));
+            reads.extend(holders.iter().map(|h| Read { to, data: (set.calldata)(*h) }));
         }
     }
-    let mut results = read::read_all(provider, &reads, BlockId::from(block.hash), multicall)
-        .await?
-        .into_iter();
+    let mut results = read::read_all(provider, &reads, BlockId::from(block.hash), multicall).await?.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
     for (contract, sets) in scope.contracts.iter().zip(candidates) {
         observed.push(collect(contract, sets, &mut results)?);
@@ -352,12 +274,7 @@ fn collect(
         }
         role_sets.push((set.key, members));
     }
-    Ok(ObservedContract {
-        kind,
-        address: contract.deployed.address,
-        fields,
-        role_sets,
-    })
+    Ok(ObservedContract { kind, address: contract.deployed.address, fields, role_sets })
 }
 
 fn decode_field(
@@ -365,15 +282,9 @@ fn decode_field(
     field: &Field,
     result: Option<ReadResult>,
 ) -> Result<crate::contracts::Value, ObserveError> {
-    let failed = |reason: String| ObserveError::Getter {
-        contract,
-        field: field.key.to_string(),
-        getter: field.getter,
-        reason,
-    };
-    let data = result
-        .unwrap_or_else(|| Err("no answer".to_string()))
-        .map_err(failed)?;
+    let failed =
+        |reason: String| ObserveError::Getter { contract, field: field.key.to_string(), getter: field.getter, reason };
+    let data = result.unwrap_or_else(|| Err("no answer".to_string())).map_err(failed)?;
     (field.decode)(&data).map_err(|e| failed(e.to_string()))
 }
 
@@ -389,8 +300,6 @@ fn decode_member(
         getter: set.getter,
         reason,
     };
-    let data = result
-        .unwrap_or_else(|| Err("no answer".to_string()))
-        .map_err(failed)?;
+    let data = result.unwrap_or_else(|| Err("no answer".to_string())).map_err(failed)?;
     (set.decode)(&data).map_err(|e| failed(e.to_string()))
 }

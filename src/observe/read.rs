@@ -62,19 +62,10 @@ async fn read_with_batch(
     let mut batch = BatchRequest::new(provider.client());
     let mut waiters = Vec::with_capacity(reads.len());
     for read in reads {
-        let tx = TransactionRequest::default()
-            .to(read.to)
-            .input(Bytes::from(read.data.clone()).into());
-        waiters.push(
-            batch
-                .add_call::<_, Bytes>("eth_call", &(tx, block))
-                .map_err(rpc("preparing a getter call"))?,
-        );
+        let tx = TransactionRequest::default().to(read.to).input(Bytes::from(read.data.clone()).into());
+        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block)).map_err(rpc("preparing a getter call"))?);
     }
-    batch
-        .send()
-        .await
-        .map_err(rpc("reading the managed fields"))?;
+    batch.send().await.map_err(rpc("reading the managed fields"))?;
     let mut results = Vec::with_capacity(waiters.len());
     for waiter in waiters {
         results.push(waiter.await.map_err(|e| e.to_string()));
@@ -92,38 +83,23 @@ async fn read_with_multicall(
     for group in reads.chunks(CALLS_PER_AGGREGATE) {
         let calls = group
             .iter()
-            .map(|r| Multicall3::Call3 {
-                target: r.to,
-                allowFailure: true,
-                callData: r.data.clone().into(),
-            })
+            .map(|r| Multicall3::Call3 { target: r.to, allowFailure: true, callData: r.data.clone().into() })
             .collect();
         let data = Multicall3::aggregate3Call { calls }.abi_encode();
-        let tx = TransactionRequest::default()
-            .to(MULTICALL3)
-            .input(Bytes::from(data).into());
-        waiters.push(
-            batch
-                .add_call::<_, Bytes>("eth_call", &(tx, block))
-                .map_err(rpc("preparing aggregate3"))?,
-        );
+        let tx = TransactionRequest::default().to(MULTICALL3).input(Bytes::from(data).into());
+        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block)).map_err(rpc("preparing aggregate3"))?);
     }
-    batch
-        .send()
-        .await
-        .map_err(rpc("reading the managed fields through Multicall3"))?;
+    batch.send().await.map_err(rpc("reading the managed fields through Multicall3"))?;
     let mut results = Vec::with_capacity(reads.len());
     for waiter in waiters {
         let data = waiter.await.map_err(rpc("calling Multicall3.aggregate3"))?;
         let decoded = Multicall3::aggregate3Call::abi_decode_returns(&data)
             .map_err(|source| ObserveError::Multicall { source })?;
-        results.extend(decoded.into_iter().map(|r| {
-            if r.success {
-                Ok(r.returnData)
-            } else {
-                Err(format!("reverted: {}", r.returnData))
-            }
-        }));
+        results.extend(
+            decoded
+                .into_iter()
+                .map(|r| if r.success { Ok(r.returnData) } else { Err(format!("reverted: {}", r.returnData)) }),
+        );
     }
     Ok(results)
 }

@@ -34,18 +34,10 @@ impl Scope {
             .iter()
             .map(|deployed| ScopeContract {
                 deployed: *deployed,
-                role_sets: deployed
-                    .kind
-                    .role_sets
-                    .iter()
-                    .map(|set| (set, BTreeSet::new()))
-                    .collect(),
+                role_sets: deployed.kind.role_sets.iter().map(|set| (set, BTreeSet::new())).collect(),
             })
             .collect();
-        Self {
-            chain_id: deployment.chain_id,
-            contracts,
-        }
+        Self { chain_id: deployment.chain_id, contracts }
     }
 
     /// What planning `desired` needs: every field of each contract it
@@ -57,18 +49,11 @@ impl Scope {
             .iter()
             .map(|wanted| {
                 let role_sets = wanted.deployed.kind.role_sets.iter();
-                let role_sets = role_sets
-                    .filter_map(|set| wanted.role_set(set.key).map(|named| (set, named.clone())));
-                ScopeContract {
-                    deployed: wanted.deployed,
-                    role_sets: role_sets.collect(),
-                }
+                let role_sets = role_sets.filter_map(|set| wanted.role_set(set.key).map(|named| (set, named.clone())));
+                ScopeContract { deployed: wanted.deployed, role_sets: role_sets.collect() }
             })
             .collect();
-        Self {
-            chain_id: desired.chain_id,
-            contracts,
-        }
+        Self { chain_id: desired.chain_id, contracts }
     }
 
     /// True when some role set has to be listed from logs.

@@ -50,20 +50,13 @@ impl ObservedContract {
 
     /// The holders of the role set with the given key, if the kind has one.
     pub fn role_set(&self, key: &str) -> Option<&BTreeSet<Address>> {
-        self.role_sets
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, set)| set)
+        self.role_sets.iter().find(|(k, _)| *k == key).map(|(_, set)| set)
     }
 }
 
 impl fmt::Display for Observed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Chain {} at block {} ({})",
-            self.chain_id, self.block.number, self.block.hash
-        )?;
+        writeln!(f, "Chain {} at block {} ({})", self.chain_id, self.block.number, self.block.hash)?;
         for contract in &self.contracts {
             writeln!(f)?;
             write!(f, "{contract}")?;
@@ -76,17 +69,10 @@ impl fmt::Display for ObservedContract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind;
         writeln!(f, "{} ({}) at {}", kind.key, kind.name, self.address)?;
-        let width = kind
-            .fields
-            .iter()
-            .map(|x| x.key.len())
-            .chain(kind.role_sets.iter().map(|r| r.key.len()));
+        let width = kind.fields.iter().map(|x| x.key.len()).chain(kind.role_sets.iter().map(|r| r.key.len()));
         let width = width.max().unwrap_or(0);
         for (field, value) in kind.fields.iter().zip(&self.fields) {
-            let shown = Shown {
-                value: *value,
-                unit: field.unit,
-            };
+            let shown = Shown { value: *value, unit: field.unit };
             writeln!(f, "  {:width$}  {shown}", field.key)?;
         }
         for (set, holders) in &self.role_sets {

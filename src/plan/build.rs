@@ -6,18 +6,14 @@ use alloy::primitives::Address;
 
 use super::model::Model;
 use super::{
-    Argument, Change, ChangeKind, Desired, DesiredContract, FORMAT_VERSION, Plan, PlanError,
-    PlanOptions, PlannedCall, PlannedContract,
+    Argument, Change, ChangeKind, Desired, DesiredContract, FORMAT_VERSION, Plan, PlanError, PlanOptions, PlannedCall,
+    PlannedContract,
 };
 use crate::contracts::{ContractState, KINDS, Phase, RoleSet, Setter, Value};
 use crate::observe::{Observed, ObservedContract};
 
 /// Plans the calls that take `observed` to `desired`.
-pub fn plan(
-    desired: &Desired,
-    observed: &Observed,
-    options: &PlanOptions,
-) -> Result<Plan, PlanError> {
+pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Result<Plan, PlanError> {
     let mut contracts = Vec::new();
     let mut changes = Vec::new();
     let mut candidates = Vec::new();
@@ -27,13 +23,8 @@ pub fn plan(
             .contracts
             .iter()
             .find(|c| c.kind.key == kind.key)
-            .ok_or_else(|| PlanError::NotObserved {
-                contract: kind.key.to_string(),
-            })?;
-        contracts.push(PlannedContract::observed(
-            seen,
-            wanted.deployed.deployed_block,
-        ));
+            .ok_or_else(|| PlanError::NotObserved { contract: kind.key.to_string() })?;
+        contracts.push(PlannedContract::observed(seen, wanted.deployed.deployed_block));
         let calls = contract_calls(wanted, seen)?;
         changes.extend(calls.iter().flat_map(|c| c.changes.iter().cloned()));
         candidates.extend(calls);
@@ -51,15 +42,9 @@ pub fn plan(
 }
 
 /// Every call one contract needs, unordered: setters first, role sets after.
-fn contract_calls(
-    wanted: &DesiredContract,
-    seen: &ObservedContract,
-) -> Result<Vec<PlannedCall>, PlanError> {
+fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<Vec<PlannedCall>, PlanError> {
     let kind = seen.kind;
-    let now = ContractState {
-        kind,
-        values: seen.fields.clone(),
-    };
+    let now = ContractState { kind, values: seen.fields.clone() };
     let mut target = now.clone();
     for (key, value) in &wanted.fields {
         target.set(key, *value);
@@ -70,12 +55,8 @@ fn contract_calls(
     }
     for set in kind.role_sets {
         if let Some(desired) = wanted.role_set(set.key) {
-            let observed = seen
-                .role_sets
-                .iter()
-                .find(|(k, _)| *k == set.key)
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
+            let observed =
+                seen.role_sets.iter().find(|(k, _)| *k == set.key).map(|(_, s)| s.clone()).unwrap_or_default();
             calls.extend(role_calls(wanted, set, &observed, desired));
         }
     }
@@ -107,10 +88,7 @@ fn setter_call(
         if setter.produces.is_none()
             && let Some(value) = after
         {
-            args.push(Argument {
-                name: field.to_string(),
-                value,
-            });
+            args.push(Argument { name: field.to_string(), value });
         }
         if before != after {
             changes.push(Change {
@@ -150,18 +128,10 @@ fn role_calls(
 ) -> Vec<PlannedCall> {
     let revokes = observed.difference(desired).map(|a| (*a, false));
     let grants = desired.difference(observed).map(|a| (*a, true));
-    revokes
-        .chain(grants)
-        .map(|(account, allowed)| role_call(wanted, set, account, allowed))
-        .collect()
+    revokes.chain(grants).map(|(account, allowed)| role_call(wanted, set, account, allowed)).collect()
 }
 
-fn role_call(
-    wanted: &DesiredContract,
-    set: &RoleSet,
-    account: Address,
-    allowed: bool,
-) -> PlannedCall {
+fn role_call(wanted: &DesiredContract, set: &RoleSet, account: Address, allowed: bool) -> PlannedCall {
     let contract = wanted.deployed.kind.key.to_string();
     let member = Value::Address(account);
     let (phase, kind, before, after) = if allowed {
@@ -175,44 +145,22 @@ fn role_call(
         target: wanted.deployed.address,
         function: set.setter.to_string(),
         args: vec![
-            Argument {
-                name: set.key.to_string(),
-                value: member,
-            },
-            Argument {
-                name: "allowed".to_string(),
-                value: Value::Bool(allowed),
-            },
+            Argument { name: set.key.to_string(), value: member },
+            Argument { name: "allowed".to_string(), value: Value::Bool(allowed) },
         ],
         calldata: (set.set_calldata)(account, allowed).into(),
-        changes: vec![Change {
-            contract,
-            field: set.key.to_string(),
-            kind,
-            before,
-            after,
-        }],
+        changes: vec![Change { contract, field: set.key.to_string(), kind, before, after }],
         note: None,
     }
 }
 
-fn refuse_unallowed_transfers(
-    calls: &[PlannedCall],
-    options: &PlanOptions,
-) -> Result<(), PlanError> {
+fn refuse_unallowed_transfers(calls: &[PlannedCall], options: &PlanOptions) -> Result<(), PlanError> {
     if options.allow_ownership_transfer {
         return Ok(());
     }
-    let changes: Vec<Change> = calls
-        .iter()
-        .filter(|c| c.phase == Phase::Ownership)
-        .flat_map(|c| c.changes.iter().cloned())
-        .collect();
-    if changes.is_empty() {
-        Ok(())
-    } else {
-        Err(PlanError::OwnershipTransferNotAllowed { changes })
-    }
+    let changes: Vec<Change> =
+        calls.iter().filter(|c| c.phase == Phase::Ownership).flat_map(|c| c.changes.iter().cloned()).collect();
+    if changes.is_empty() { Ok(()) } else { Err(PlanError::OwnershipTransferNotAllowed { changes }) }
 }
 
 /// Orders the calls phase by phase. SystemPause pauses first and unpauses
@@ -233,10 +181,7 @@ fn order(mut pending: Vec<PlannedCall>, mut model: Model) -> Result<Vec<PlannedC
         });
         in_phase.sort_by_key(|c| contract_rank(&c.contract, phase));
         while !in_phase.is_empty() {
-            let next = in_phase
-                .iter()
-                .position(|c| model.check(c).is_ok())
-                .ok_or_else(|| stuck(&in_phase, &model))?;
+            let next = in_phase.iter().position(|c| model.check(c).is_ok()).ok_or_else(|| stuck(&in_phase, &model))?;
             let call = in_phase.remove(next);
             model.apply(&call);
             ordered.push(call);
@@ -247,15 +192,8 @@ fn order(mut pending: Vec<PlannedCall>, mut model: Model) -> Result<Vec<PlannedC
 
 /// Contracts pause in `KINDS` order (SystemPause first) and unpause in reverse.
 fn contract_rank(contract: &str, phase: Phase) -> usize {
-    let rank = KINDS
-        .iter()
-        .position(|k| k.key == contract)
-        .unwrap_or(KINDS.len());
-    if phase == Phase::Unpause {
-        KINDS.len() - rank
-    } else {
-        rank
-    }
+    let rank = KINDS.iter().position(|k| k.key == contract).unwrap_or(KINDS.len());
+    if phase == Phase::Unpause { KINDS.len() - rank } else { rank }
 }
 
 fn stuck(calls: &[PlannedCall], model: &Model) -> PlanError {

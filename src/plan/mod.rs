@@ -54,9 +54,7 @@ pub enum PlanError {
         changes: Vec<Change>,
     },
     /// No order of the calls passes the contract's own checks.
-    #[error(
-        "no safe order for {contract}: {function} would revert {revert} in every order that was tried"
-    )]
+    #[error("no safe order for {contract}: {function} would revert {revert} in every order that was tried")]
     NoSafeOrder {
         /// Section key of the contract.
         contract: String,
@@ -80,11 +78,5 @@ pub enum PlanError {
 
 fn describe(change: &Change) -> String {
     let show = |v: &Option<crate::contracts::Value>| v.map(|v| v.to_string()).unwrap_or_default();
-    format!(
-        "{}.{}: {} → {}",
-        change.contract,
-        change.field,
-        show(&change.before),
-        show(&change.after)
-    )
+    format!("{}.{}: {} → {}", change.contract, change.field, show(&change.before), show(&change.after))
 }

@@ -29,10 +29,7 @@ impl Model {
             .contracts
             .iter()
             .map(|c| ModelContract {
-                state: ContractState {
-                    kind: c.kind,
-                    values: c.fields.clone(),
-                },
+                state: ContractState { kind: c.kind, values: c.fields.clone() },
                 role_sets: c.role_sets.clone(),
             })
             .collect();
@@ -47,11 +44,7 @@ impl Model {
     /// The holders of a role set, when it is tracked.
     pub fn role_set(&self, contract: &str, key: &str) -> Option<&BTreeSet<Address>> {
         let contract = self.contract(contract)?;
-        contract
-            .role_sets
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, set)| set)
+        contract.role_sets.iter().find(|(k, _)| *k == key).map(|(_, set)| set)
     }
 
     /// The revert the contract would give for `call` now, if any.
@@ -69,11 +62,7 @@ impl Model {
 
     /// Applies the effects of `call`.
     pub fn apply(&mut self, call: &PlannedCall) {
-        let Some(contract) = self
-            .contracts
-            .iter_mut()
-            .find(|c| c.state.kind.key == call.contract)
-        else {
+        let Some(contract) = self.contracts.iter_mut().find(|c| c.state.kind.key == call.contract) else {
             return;
         };
         for change in &call.changes {
@@ -99,13 +88,7 @@ fn role_set_mut<'a>(contract: &'a mut ModelContract, key: &str) -> &'a mut BTree
     let index = match contract.role_sets.iter().position(|(k, _)| *k == key) {
         Some(index) => index,
         None => {
-            let key = contract
-                .state
-                .kind
-                .role_sets
-                .iter()
-                .find(|r| r.key == key)
-                .map_or("", |r| r.key);
+            let key = contract.state.kind.role_sets.iter().find(|r| r.key == key).map_or("", |r| r.key);
             contract.role_sets.push((key, BTreeSet::new()));
             contract.role_sets.len() - 1
         }

@@ -53,18 +53,8 @@ pub struct PlannedContract {
 impl PlannedContract {
     /// What was observed of one contract, in the plan's shape.
     pub fn observed(seen: &ObservedContract, deployed_block: Option<u64>) -> Self {
-        let fields = seen
-            .kind
-            .fields
-            .iter()
-            .zip(&seen.fields)
-            .map(|(f, v)| (f.key.to_string(), *v))
-            .collect();
-        let role_sets = seen
-            .role_sets
-            .iter()
-            .map(|(k, s)| (k.to_string(), s.iter().copied().collect()))
-            .collect();
+        let fields = seen.kind.fields.iter().zip(&seen.fields).map(|(f, v)| (f.key.to_string(), *v)).collect();
+        let role_sets = seen.role_sets.iter().map(|(k, s)| (k.to_string(), s.iter().copied().collect())).collect();
         PlannedContract {
             contract: seen.kind.key.to_string(),
             name: seen.kind.name.to_string(),

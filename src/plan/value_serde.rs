@@ -42,13 +42,9 @@ impl Visitor<'_> for ValueVisitor {
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Value, E> {
         if text.starts_with("0x") {
-            text.parse::<Address>()
-                .map(Value::Address)
-                .map_err(E::custom)
+            text.parse::<Address>().map(Value::Address).map_err(E::custom)
         } else {
-            U256::from_str_radix(text, 10)
-                .map(Value::Uint)
-                .map_err(E::custom)
+            U256::from_str_radix(text, 10).map(Value::Uint).map_err(E::custom)
         }
     }
 }
@@ -59,21 +55,12 @@ mod tests {
 
     #[test]
     fn values_round_trip_through_json_exactly() {
-        let values = [
-            Value::Bool(true),
-            Value::Address(Address::repeat_byte(0xab)),
-            Value::Uint(U256::MAX),
-        ];
+        let values = [Value::Bool(true), Value::Address(Address::repeat_byte(0xab)), Value::Uint(U256::MAX)];
         for value in values {
             let json = serde_json::to_string(&value).unwrap_or_default();
             let back: Value = serde_json::from_str(&json).unwrap_or(Value::Bool(false));
             assert_eq!(back, value, "{json}");
         }
-        assert_eq!(
-            serde_json::to_string(&Value::Uint(U256::from(150)))
-                .ok()
-                .as_deref(),
-            Some("\"150\"")
-        );
+        assert_eq!(serde_json::to_string(&Value::Uint(U256::from(150))).ok().as_deref(), Some("\"150\""));
     }
 }

@@ -9,11 +9,7 @@ use crate::plan::{ChangeKind, Plan};
 pub fn markdown(plan: &Plan, source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### govstate plan: `{source}`\n");
-    let _ = writeln!(
-        out,
-        "Chain {}, block {} (`{}`).\n",
-        plan.chain_id, plan.block.number, plan.block.hash
-    );
+    let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
     if !plan.changes.is_empty() {
         let _ = writeln!(out, "| contract | field | change | before | after |");
         let _ = writeln!(out, "|---|---|---|---|---|");
@@ -23,19 +19,9 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
                 ChangeKind::Add => "add",
                 ChangeKind::Remove => "remove",
             };
-            let before = c
-                .before
-                .map(|v| show(&c.contract, &c.field, Some(v)))
-                .unwrap_or_default();
-            let after = c
-                .after
-                .map(|v| show(&c.contract, &c.field, Some(v)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {kind} | {before} | {after} |",
-                c.contract, c.field
-            );
+            let before = c.before.map(|v| show(&c.contract, &c.field, Some(v))).unwrap_or_default();
+            let after = c.after.map(|v| show(&c.contract, &c.field, Some(v))).unwrap_or_default();
+            let _ = writeln!(out, "| {} | `{}` | {kind} | {before} | {after} |", c.contract, c.field);
         }
         let _ = writeln!(out);
     }
@@ -43,11 +29,7 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
         let _ = writeln!(out, "| # | phase | contract | call |");
         let _ = writeln!(out, "|---|---|---|---|");
         for (i, call) in plan.calls.iter().enumerate() {
-            let note = call
-                .note
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default();
+            let note = call.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | `{}`{note} |",

@@ -4,10 +4,12 @@
 
 mod diff;
 mod markdown;
+mod receipt;
 mod text;
 
 pub use diff::state_diff;
 pub use markdown::markdown;
+pub use receipt::transactions;
 pub use text::{Style, text};
 
 use crate::contracts::{Shown, Unit, Value, kind};
@@ -15,23 +17,12 @@ use crate::plan::{Change, ChangeKind, Plan};
 
 /// How the value of `contract.field` is meant (role-set members are addresses).
 fn unit_of(contract: &str, field: &str) -> Unit {
-    kind(contract)
-        .and_then(|k| k.fields.iter().find(|f| f.key == field))
-        .map_or(Unit::Address, |f| f.unit)
+    kind(contract).and_then(|k| k.fields.iter().find(|f| f.key == field)).map_or(Unit::Address, |f| f.unit)
 }
 
 /// A value with its unit: `150000000000000000000 (150 ether)`.
 fn show(contract: &str, field: &str, value: Option<Value>) -> String {
-    value.map_or_else(
-        || "(none)".to_string(),
-        |value| {
-            Shown {
-                value,
-                unit: unit_of(contract, field),
-            }
-            .to_string()
-        },
-    )
+    value.map_or_else(|| "(none)".to_string(), |value| Shown { value, unit: unit_of(contract, field) }.to_string())
 }
 
 /// The one-line summary scripts and people read last.
@@ -41,10 +32,7 @@ pub fn summary(plan: &Plan, source: &str) -> String {
         1 => "Plan: 1 call in 1 phase.".to_string(),
         n => {
             let phases = plan.phase_count();
-            format!(
-                "Plan: {n} calls in {phases} phase{}.",
-                if phases == 1 { "" } else { "s" }
-            )
+            format!("Plan: {n} calls in {phases} phase{}.", if phases == 1 { "" } else { "s" })
         }
     }
 }
@@ -54,36 +42,18 @@ fn change_line(change: &Change) -> (char, String) {
     let (contract, field) = (change.contract.as_str(), change.field.as_str());
     match change.kind {
         ChangeKind::Set => {
-            let (before, after) = (
-                show(contract, field, change.before),
-                show(contract, field, change.after),
-            );
+            let (before, after) = (show(contract, field, change.before), show(contract, field, change.after));
             ('~', format!("{field}: {before} → {after}"))
         }
-        ChangeKind::Add => (
-            '+',
-            format!("{field}: {}", show(contract, field, change.after)),
-        ),
-        ChangeKind::Remove => (
-            '-',
-            format!("{field}: {}", show(contract, field, change.before)),
-        ),
+        ChangeKind::Add => ('+', format!("{field}: {}", show(contract, field, change.after))),
+        ChangeKind::Remove => ('-', format!("{field}: {}", show(contract, field, change.before))),
     }
 }
 
 /// `setRewards(rewards.teacher: 150 ether, …)` with short values.
 fn call_signature(call: &crate::plan::PlannedCall) -> String {
     let name = call.function.split('(').next().unwrap_or(&call.function);
-    let args: Vec<String> = call
-        .args
-        .iter()
-        .map(|a| {
-            format!(
-                "{}: {}",
-                a.name,
-                show(&call.contract, &a.name, Some(a.value))
-            )
-        })
-        .collect();
+    let args: Vec<String> =
+        call.args.iter().map(|a| format!("{}: {}", a.name, show(&call.contract, &a.name, Some(a.value)))).collect();
     format!("{name}({})", args.join(", "))
 }

@@ -18,9 +18,7 @@ impl Style {
     pub fn detect() -> Self {
         use std::io::IsTerminal;
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Self {
-            color: !no_color && std::io::stdout().is_terminal(),
-        }
+        Self { color: !no_color && std::io::stdout().is_terminal() }
     }
 
     fn paint(self, sign: char, text: &str) -> String {
@@ -30,11 +28,7 @@ impl Style {
             '~' => "33",
             _ => "1",
         };
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 }
 
@@ -48,19 +42,11 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
         plan.chain_id, block.number, block.hash
     );
     for contract in &plan.contracts {
-        let changes: Vec<_> = plan
-            .changes
-            .iter()
-            .filter(|c| c.contract == contract.contract)
-            .collect();
+        let changes: Vec<_> = plan.changes.iter().filter(|c| c.contract == contract.contract).collect();
         if changes.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            out,
-            "\n{} ({}) at {}",
-            contract.contract, contract.name, contract.address
-        );
+        let _ = writeln!(out, "\n{} ({}) at {}", contract.contract, contract.name, contract.address);
         for change in changes {
             let (sign, line) = change_line(change);
             let _ = writeln!(out, "  {}", style.paint(sign, &format!("{sign} {line}")));
@@ -71,13 +57,7 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
         let width = plan.calls.len().to_string().len();
         for (i, call) in plan.calls.iter().enumerate() {
             let phase = call.phase.name();
-            let _ = writeln!(
-                out,
-                "  {:>width$}. {phase:<9}  {:<13}  {}",
-                i + 1,
-                call.contract,
-                call_signature(call)
-            );
+            let _ = writeln!(out, "  {:>width$}. {phase:<9}  {:<13}  {}", i + 1, call.contract, call_signature(call));
             if let Some(note) = &call.note {
                 let _ = writeln!(out, "  {:>width$}  {:<9}  note: {note}", "", "");
             }

@@ -62,9 +62,7 @@ pub enum AddressError {
     #[error("`{0}` is not an address; expected `0x` followed by 40 hex digits")]
     Malformed(String),
     /// Mixed case whose EIP-55 checksum does not match.
-    #[error(
-        "`{found}` has a wrong EIP-55 checksum; expected `{expected}` (or write it all lowercase)"
-    )]
+    #[error("`{found}` has a wrong EIP-55 checksum; expected `{expected}` (or write it all lowercase)")]
     BadChecksum {
         /// What was written.
         found: String,
@@ -83,15 +81,11 @@ impl FromStr for ChecksummedAddress {
             return Err(malformed());
         }
         let address = Address::from_str(text).map_err(|_| malformed())?;
-        let single_case = !hex.bytes().any(|b| b.is_ascii_lowercase())
-            || !hex.bytes().any(|b| b.is_ascii_uppercase());
+        let single_case = !hex.bytes().any(|b| b.is_ascii_lowercase()) || !hex.bytes().any(|b| b.is_ascii_uppercase());
         if single_case || Address::parse_checksummed(text, None).is_ok() {
             Ok(Self(address))
         } else {
-            Err(AddressError::BadChecksum {
-                found: text.to_owned(),
-                expected: address.to_checksum(None),
-            })
+            Err(AddressError::BadChecksum { found: text.to_owned(), expected: address.to_checksum(None) })
         }
     }
 }
@@ -137,23 +131,15 @@ impl JsonSchema for ChecksummedAddress {
 }
 
 /// Checks a role set (an exact list of holders): no zero address, no duplicate.
-pub(crate) fn check_role_set(
-    path: &str,
-    holders: &[ChecksummedAddress],
-    out: &mut Vec<Diagnostic>,
-) {
+pub(crate) fn check_role_set(path: &str, holders: &[ChecksummedAddress], out: &mut Vec<Diagnostic>) {
     let mut first_seen: HashMap<ChecksummedAddress, usize> = HashMap::new();
     for (i, holder) in holders.iter().enumerate() {
         let item = format!("{path}[{i}]");
         if holder.is_zero() {
-            out.push(Diagnostic::new(
-                item,
-                "the zero address cannot hold a role; remove it",
-            ));
+            out.push(Diagnostic::new(item, "the zero address cannot hold a role; remove it"));
         } else if let Some(first) = first_seen.get(holder) {
-            let message = format!(
-                "{holder} is listed twice (also at {path}[{first}]); a role set lists each holder once"
-            );
+            let message =
+                format!("{holder} is listed twice (also at {path}[{first}]); a role set lists each holder once");
             out.push(Diagnostic::new(item, message));
         } else {
             first_seen.insert(*holder, i);
@@ -197,13 +183,7 @@ mod tests {
             "0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266",
             "0x0000000000000000000000000000000000000000 ",
         ] {
-            assert!(
-                matches!(
-                    text.parse::<ChecksummedAddress>(),
-                    Err(AddressError::Malformed(_))
-                ),
-                "{text:?}"
-            );
+            assert!(matches!(text.parse::<ChecksummedAddress>(), Err(AddressError::Malformed(_))), "{text:?}");
         }
     }
 
@@ -211,11 +191,7 @@ mod tests {
     fn role_sets_refuse_zero_and_duplicates() {
         let a: ChecksummedAddress = CHECKSUMMED.parse().unwrap_or_default();
         let mut out = Vec::new();
-        check_role_set(
-            "arena.orchestrators",
-            &[a, ChecksummedAddress::ZERO, a],
-            &mut out,
-        );
+        check_role_set("arena.orchestrators", &[a, ChecksummedAddress::ZERO, a], &mut out);
         let paths: Vec<_> = out.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(paths, ["arena.orchestrators[1]", "arena.orchestrators[2]"]);
     }

@@ -133,13 +133,7 @@ mod tests {
     use crate::spec::yaml::Mark;
 
     fn plain(text: &str) -> Node {
-        Node {
-            mark: Mark { line: 1, column: 1 },
-            value: Value::Scalar {
-                text: text.to_owned(),
-                plain: true,
-            },
-        }
+        Node { mark: Mark { line: 1, column: 1 }, value: Value::Scalar { text: text.to_owned(), plain: true } }
     }
 
     fn de<T: for<'de> Deserialize<'de>>(node: &Node) -> Result<T, String> {
@@ -161,14 +155,8 @@ mod tests {
         assert!(err.contains("\"yes\"") && err.contains("boolean"), "{err}");
         let err = de::<WholeNumber>(&plain("99999999999999999999")).map(|n| n.0);
         let err = err.err().unwrap_or_default();
-        assert!(
-            err.contains("`99999999999999999999`, expected a whole number"),
-            "{err}"
-        );
-        let err = de::<WholeNumber>(&plain("1.5"))
-            .map(|n| n.0)
-            .err()
-            .unwrap_or_default();
+        assert!(err.contains("`99999999999999999999`, expected a whole number"), "{err}");
+        let err = de::<WholeNumber>(&plain("1.5")).map(|n| n.0).err().unwrap_or_default();
         assert!(err.contains("\"1.5\", expected a whole number"), "{err}");
     }
 

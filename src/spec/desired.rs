@@ -32,27 +32,19 @@ pub struct DesiredContract {
 impl Desired {
     /// The contracts the file manages, to observe.
     pub fn deployment(&self) -> Deployment {
-        Deployment {
-            chain_id: self.chain_id,
-            contracts: self.contracts.iter().map(|c| c.deployed).collect(),
-        }
+        Deployment { chain_id: self.chain_id, contracts: self.contracts.iter().map(|c| c.deployed).collect() }
     }
 
     /// The desired contract of the given kind, if the file manages it.
     pub fn contract(&self, kind: &Kind) -> Option<&DesiredContract> {
-        self.contracts
-            .iter()
-            .find(|c| c.deployed.kind.key == kind.key)
+        self.contracts.iter().find(|c| c.deployed.kind.key == kind.key)
     }
 }
 
 impl DesiredContract {
     /// The desired holders of the role set `key`, when the file writes it.
     pub fn role_set(&self, key: &str) -> Option<&BTreeSet<Address>> {
-        self.role_sets
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, set)| set)
+        self.role_sets.iter().find(|(k, _)| *k == key).map(|(_, set)| set)
     }
 }
 
@@ -90,14 +82,9 @@ impl Managed {
     }
 
     /// A written role set.
-    pub fn role_set(
-        &mut self,
-        key: &'static str,
-        holders: Option<&Vec<ChecksummedAddress>>,
-    ) -> &mut Self {
+    pub fn role_set(&mut self, key: &'static str, holders: Option<&Vec<ChecksummedAddress>>) -> &mut Self {
         if let Some(holders) = holders {
-            self.role_sets
-                .push((key, holders.iter().map(|a| a.get()).collect()));
+            self.role_sets.push((key, holders.iter().map(|a| a.get()).collect()));
         }
         self
     }
@@ -110,11 +97,7 @@ impl Managed {
     }
 
     fn into_contract(self, deployed: Deployed) -> DesiredContract {
-        DesiredContract {
-            deployed,
-            fields: self.fields,
-            role_sets: self.role_sets,
-        }
+        DesiredContract { deployed, fields: self.fields, role_sets: self.role_sets }
     }
 }
 
@@ -126,38 +109,17 @@ impl Spec {
         let refs = &state.contracts;
         let deployed = |key: &str, address: Option<(ChecksummedAddress, Option<u64>)>| {
             let kind = crate::contracts::kind(key)?;
-            address.map(|(a, deployed_block)| Deployed {
-                kind,
-                address: a.get(),
-                deployed_block,
-            })
+            address.map(|(a, deployed_block)| Deployed { kind, address: a.get(), deployed_block })
         };
         let mut sections: Vec<(&str, Option<Managed>)> = vec![
-            (
-                "system_pause",
-                state.system_pause.as_ref().map(|s| s.managed()),
-            ),
+            ("system_pause", state.system_pause.as_ref().map(|s| s.managed())),
             ("arena", state.arena.as_ref().map(|s| s.managed())),
-            (
-                "stake_manager",
-                state.stake_manager.as_ref().map(|s| s.managed()),
-            ),
+            ("stake_manager", state.stake_manager.as_ref().map(|s| s.managed())),
         ];
         let addresses = [
-            (
-                "system_pause",
-                refs.system_pause.as_ref().map(|r| (r.address, None)),
-            ),
-            (
-                "arena",
-                refs.arena.as_ref().map(|r| (r.address, r.deployed_block)),
-            ),
-            (
-                "stake_manager",
-                refs.stake_manager
-                    .as_ref()
-                    .map(|r| (r.address, r.deployed_block)),
-            ),
+            ("system_pause", refs.system_pause.as_ref().map(|r| (r.address, None))),
+            ("arena", refs.arena.as_ref().map(|r| (r.address, r.deployed_block))),
+            ("stake_manager", refs.stake_manager.as_ref().map(|r| (r.address, r.deployed_block))),
         ];
         let mut contracts = Vec::new();
         for ((key, managed), (_, address)) in sections.drain(..).zip(addresses) {
@@ -165,10 +127,7 @@ impl Spec {
                 contracts.push(managed.into_contract(deployed));
             }
         }
-        Desired {
-            chain_id: state.chain_id,
-            contracts,
-        }
+        Desired { chain_id: state.chain_id, contracts }
     }
 
     /// The environment variable naming the RPC endpoint, if the file names one.
@@ -188,29 +147,14 @@ mod tests {
         for contract in &desired.contracts {
             let kind = contract.deployed.kind;
             for (key, _) in &contract.fields {
-                assert!(
-                    kind.fields.iter().any(|f| f.key == *key),
-                    "{}.{key}",
-                    kind.key
-                );
+                assert!(kind.fields.iter().any(|f| f.key == *key), "{}.{key}", kind.key);
             }
             for (key, _) in &contract.role_sets {
-                assert!(
-                    kind.role_sets.iter().any(|r| r.key == *key),
-                    "{}.{key}",
-                    kind.key
-                );
+                assert!(kind.role_sets.iter().any(|r| r.key == *key), "{}.{key}", kind.key);
             }
         }
-        let written: usize = desired
-            .contracts
-            .iter()
-            .map(|c| c.fields.len() + c.role_sets.len())
-            .sum();
-        let table: usize = crate::contracts::KINDS
-            .iter()
-            .map(|k| k.fields.len() + k.role_sets.len())
-            .sum();
+        let written: usize = desired.contracts.iter().map(|c| c.fields.len() + c.role_sets.len()).sum();
+        let table: usize = crate::contracts::KINDS.iter().map(|k| k.fields.len() + k.role_sets.len()).sum();
         assert_eq!(written, table, "the full example writes every managed key");
     }
 }

@@ -28,13 +28,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `path` without a file or position yet; the loader adds them.
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            file: String::new(),
-            path: path.into(),
-            line: None,
-            column: None,
-            message: message.into(),
-        }
+        Self { file: String::new(), path: path.into(), line: None, column: None, message: message.into() }
     }
 
     /// The same diagnostic at a 1-based line and column.
@@ -99,10 +93,7 @@ impl SpecError {
         for diagnostic in &mut diagnostics {
             diagnostic.file = file.to_owned();
         }
-        Self::Invalid {
-            file: file.to_owned(),
-            diagnostics,
-        }
+        Self::Invalid { file: file.to_owned(), diagnostics }
     }
 
     /// The problems as diagnostics; an I/O failure becomes one document-level diagnostic.
@@ -142,12 +133,7 @@ impl ValidationReport {
             Ok(_) => Vec::new(),
             Err(error) => error.diagnostics(),
         };
-        Self {
-            file: file.to_owned(),
-            valid: diagnostics.is_empty(),
-            error_count: diagnostics.len(),
-            diagnostics,
-        }
+        Self { file: file.to_owned(), valid: diagnostics.is_empty(), error_count: diagnostics.len(), diagnostics }
     }
 }
 
@@ -159,10 +145,7 @@ mod tests {
     fn display_names_file_position_path_and_message() {
         let mut d = Diagnostic::new("arena.reward_splits_bps", "splits sum to 12000").at(12, 5);
         d.file = "state/x.yaml".into();
-        assert_eq!(
-            d.to_string(),
-            "state/x.yaml:12:5: arena.reward_splits_bps: splits sum to 12000"
-        );
+        assert_eq!(d.to_string(), "state/x.yaml:12:5: arena.reward_splits_bps: splits sum to 12000");
     }
 
     #[test]

@@ -112,16 +112,12 @@ impl Visitor<'_> for VersionVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<FormatVersion, E> {
         match v {
             1 => Ok(FormatVersion::V1),
-            other => Err(E::custom(format!(
-                "unsupported version {other}; this govstate reads `version: 1` files"
-            ))),
+            other => Err(E::custom(format!("unsupported version {other}; this govstate reads `version: 1` files"))),
         }
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<FormatVersion, E> {
-        Err(E::custom(format!(
-            "unsupported version {v}; this govstate reads `version: 1` files"
-        )))
+        Err(E::custom(format!("unsupported version {v}; this govstate reads `version: 1` files")))
     }
 }
 
@@ -163,10 +159,7 @@ impl DesiredState {
 
     fn check_top_level(&self, out: &mut Vec<Diagnostic>) {
         if self.chain_id == 0 {
-            out.push(Diagnostic::new(
-                "chain_id",
-                "0 is not a chain id; expected e.g. 1 (mainnet) or 31337 (anvil)",
-            ));
+            out.push(Diagnostic::new("chain_id", "0 is not a chain id; expected e.g. 1 (mainnet) or 31337 (anvil)"));
         }
         if let Some(name) = self.rpc_url_env.as_deref().filter(|n| !is_env_var_name(n)) {
             let message = format!(
@@ -178,21 +171,9 @@ impl DesiredState {
 
     fn check_sections_have_contracts(&self, out: &mut Vec<Diagnostic>) {
         let sections = [
-            (
-                "system_pause",
-                self.system_pause.is_some(),
-                self.contracts.system_pause.is_some(),
-            ),
-            (
-                "arena",
-                self.arena.is_some(),
-                self.contracts.arena.is_some(),
-            ),
-            (
-                "stake_manager",
-                self.stake_manager.is_some(),
-                self.contracts.stake_manager.is_some(),
-            ),
+            ("system_pause", self.system_pause.is_some(), self.contracts.system_pause.is_some()),
+            ("arena", self.arena.is_some(), self.contracts.arena.is_some()),
+            ("stake_manager", self.stake_manager.is_some(), self.contracts.stake_manager.is_some()),
         ];
         for (name, section, contract) in sections {
             if section && !contract {
@@ -207,9 +188,7 @@ impl DesiredState {
 
 fn is_env_var_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -226,18 +205,9 @@ impl Contracts {
 
     /// The written contract addresses, with their key paths.
     fn addresses(&self) -> Vec<(&'static str, ChecksummedAddress)> {
-        let arena = self
-            .arena
-            .as_ref()
-            .map(|c| ("contracts.arena.address", c.address));
-        let stake = self
-            .stake_manager
-            .as_ref()
-            .map(|c| ("contracts.stake_manager.address", c.address));
-        let pause = self
-            .system_pause
-            .as_ref()
-            .map(|c| ("contracts.system_pause.address", c.address));
+        let arena = self.arena.as_ref().map(|c| ("contracts.arena.address", c.address));
+        let stake = self.stake_manager.as_ref().map(|c| ("contracts.stake_manager.address", c.address));
+        let pause = self.system_pause.as_ref().map(|c| ("contracts.system_pause.address", c.address));
         [arena, stake, pause].into_iter().flatten().collect()
     }
 
@@ -246,14 +216,9 @@ impl Contracts {
         let mut seen: HashMap<ChecksummedAddress, &str> = HashMap::new();
         for (path, address) in self.addresses() {
             if address.is_zero() {
-                out.push(Diagnostic::new(
-                    path,
-                    "a contract cannot live at the zero address",
-                ));
+                out.push(Diagnostic::new(path, "a contract cannot live at the zero address"));
             } else if let Some(first) = seen.get(&address) {
-                let message = format!(
-                    "{address} is already given as {first}; each contract has its own address"
-                );
+                let message = format!("{address} is already given as {first}; each contract has its own address");
                 out.push(Diagnostic::new(path, message));
             } else {
                 seen.insert(address, path);
@@ -268,9 +233,7 @@ impl Read for DesiredState {
             version: f.required("version"),
             chain_id: f.required("chain_id"),
             rpc_url_env: f.optional("rpc_url_env"),
-            contracts: f
-                .present_or("contracts", Contracts::placeholder)
-                .unwrap_or_default(),
+            contracts: f.present_or("contracts", Contracts::placeholder).unwrap_or_default(),
             system_pause: f.optional("system_pause"),
             arena: f.optional("arena"),
             stake_manager: f.optional("stake_manager"),
@@ -299,8 +262,6 @@ impl Read for ContractRef {
 
 impl Read for SystemPauseRef {
     fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
-        reader.fields(node, path, |f| Self {
-            address: f.required("address"),
-        })
+        reader.fields(node, path, |f| Self { address: f.required("address") })
     }
 }

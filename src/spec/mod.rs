@@ -57,11 +57,7 @@ impl Spec {
     /// checking the same invariants as [`load_str`]; `source` names it in errors.
     pub fn from_state(state: DesiredState, source: &str) -> Result<Self, SpecError> {
         let diagnostics = state.check();
-        if diagnostics.is_empty() {
-            Ok(Self { state })
-        } else {
-            Err(SpecError::invalid(source, diagnostics))
-        }
+        if diagnostics.is_empty() { Ok(Self { state }) } else { Err(SpecError::invalid(source, diagnostics)) }
     }
 
     /// The validated desired state.
@@ -86,10 +82,7 @@ impl Spec {
     /// [`Spec::to_yaml`] under a `# yaml-language-server: $schema=…` line, so
     /// editors validate and complete the file; `schema` is a path or URL.
     pub fn to_yaml_with_schema(&self, schema: &str) -> String {
-        format!(
-            "# yaml-language-server: $schema={schema}\n{}",
-            self.to_yaml()
-        )
+        format!("# yaml-language-server: $schema={schema}\n{}", self.to_yaml())
     }
 }
 
@@ -146,8 +139,7 @@ pub fn load_str(text: &str, source: &str) -> Result<Spec, SpecError> {
     Err(SpecError::invalid(source, diagnostics))
 }
 
-const EMPTY: &str =
-    "the file holds no settings; expected a mapping with at least `version: 1` and `chain_id`";
+const EMPTY: &str = "the file holds no settings; expected a mapping with at least `version: 1` and `chain_id`";
 
 /// Reads the tree, then checks invariants; all problems, sorted by position.
 fn promote(root: &yaml::Node) -> Result<DesiredState, Vec<Diagnostic>> {
@@ -159,17 +151,12 @@ fn promote(root: &yaml::Node) -> Result<DesiredState, Vec<Diagnostic>> {
     let mut diagnostics = reader.into_diagnostics();
     if let Some(state) = &state {
         let invariants = state.check();
-        let fresh: Vec<_> = invariants
-            .into_iter()
-            .filter(|d| !already_reported(d, &diagnostics))
-            .collect();
+        let fresh: Vec<_> = invariants.into_iter().filter(|d| !already_reported(d, &diagnostics)).collect();
         diagnostics.extend(fresh);
     }
     match state {
         Some(state) if diagnostics.is_empty() => Ok(state),
-        _ => Err(sorted(
-            diagnostics.into_iter().map(|d| locate(d, root)).collect(),
-        )),
+        _ => Err(sorted(diagnostics.into_iter().map(|d| locate(d, root)).collect())),
     }
 }
 

@@ -15,24 +15,20 @@ pub fn load_file_with_overrides(path: &Path, overrides: &[String]) -> Result<Spe
         return Ok(spec);
     }
     let file = format!("{} (with --set)", path.display());
-    let invalid = |path: &str, message: String| {
-        SpecError::invalid(&file, vec![Diagnostic::new(path, message)])
-    };
+    let invalid = |path: &str, message: String| SpecError::invalid(&file, vec![Diagnostic::new(path, message)]);
     let mut tree = serde_json::to_value(spec.state()).map_err(|e| invalid("", e.to_string()))?;
     for item in overrides {
         let (key, value) = parse(item).map_err(|message| invalid(item, message))?;
         set(&mut tree, &key, value).map_err(|message| invalid(&key, message))?;
     }
-    let state: DesiredState = serde_json::from_value(tree)
-        .map_err(|e| invalid("--set", format!("the overridden file is not valid: {e}")))?;
+    let state: DesiredState =
+        serde_json::from_value(tree).map_err(|e| invalid("--set", format!("the overridden file is not valid: {e}")))?;
     Spec::from_state(state, &file)
 }
 
 /// `arena.paused=true` → (`arena.paused`, `true`); the value is read as YAML.
 fn parse(item: &str) -> Result<(String, Json), String> {
-    let (key, value) = item
-        .split_once('=')
-        .ok_or("expected KEY=VALUE, e.g. arena.paused=true")?;
+    let (key, value) = item.split_once('=').ok_or("expected KEY=VALUE, e.g. arena.paused=true")?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(format!("{key:?} is not a key path like arena.paused"));
@@ -55,9 +51,7 @@ fn set(tree: &mut Json, key: &str, value: Json) -> Result<(), String> {
             map.insert((*part).to_string(), value);
             return Ok(());
         }
-        node = map
-            .entry((*part).to_string())
-            .or_insert_with(|| Json::Object(Default::default()));
+        node = map.entry((*part).to_string()).or_insert_with(|| Json::Object(Default::default()));
     }
     Ok(())
 }
@@ -69,15 +63,9 @@ mod tests {
     const FILE: &str = "version: 1\nchain_id: 31337\ncontracts:\n  arena: { address: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\" }\narena:\n  paused: false\n";
 
     fn with(overrides: &[&str]) -> Result<Spec, SpecError> {
-        let dir = tempfile::tempdir().map_err(|source| SpecError::Io {
-            file: "tmp".into(),
-            source,
-        })?;
+        let dir = tempfile::tempdir().map_err(|source| SpecError::Io { file: "tmp".into(), source })?;
         let path = dir.path().join("x.yaml");
-        std::fs::write(&path, FILE).map_err(|source| SpecError::Io {
-            file: "tmp".into(),
-            source,
-        })?;
+        std::fs::write(&path, FILE).map_err(|source| SpecError::Io { file: "tmp".into(), source })?;
         let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
         load_file_with_overrides(&path, &overrides)
     }
@@ -85,22 +73,13 @@ mod tests {
     #[test]
     fn an_override_replaces_a_written_field() {
         let spec = with(&["arena.paused=true"]).expect("valid");
-        assert_eq!(
-            spec.state().arena.as_ref().and_then(|a| a.paused),
-            Some(true)
-        );
+        assert_eq!(spec.state().arena.as_ref().and_then(|a| a.paused), Some(true));
     }
 
     #[test]
     fn an_override_may_add_a_key_the_file_leaves_out() {
         let spec = with(&["arena.target_success_rate_bps=6000"]).expect("valid");
-        assert_eq!(
-            spec.state()
-                .arena
-                .as_ref()
-                .and_then(|a| a.target_success_rate_bps),
-            Some(6000)
-        );
+        assert_eq!(spec.state().arena.as_ref().and_then(|a| a.target_success_rate_bps), Some(6000));
     }
 
     #[test]

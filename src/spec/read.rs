@@ -30,8 +30,7 @@ pub(crate) trait Read: Sized {
 impl Reader {
     /// Records a problem at `path`, positioned at `mark`.
     pub(crate) fn report(&mut self, path: &str, mark: Mark, message: impl Into<String>) {
-        self.diagnostics
-            .push(Diagnostic::new(path, message).at(mark.line, mark.column));
+        self.diagnostics.push(Diagnostic::new(path, message).at(mark.line, mark.column));
     }
 
     /// Everything reported so far.
@@ -40,27 +39,13 @@ impl Reader {
     }
 
     /// Reads a mapping key by key with `build`, then reports unknown and duplicate keys.
-    pub(crate) fn fields<T>(
-        &mut self,
-        node: &Node,
-        path: &str,
-        build: impl FnOnce(&mut Fields<'_>) -> T,
-    ) -> Option<T> {
+    pub(crate) fn fields<T>(&mut self, node: &Node, path: &str, build: impl FnOnce(&mut Fields<'_>) -> T) -> Option<T> {
         let Value::Map(entries) = &node.value else {
             let found = node.describe();
-            self.report(
-                path,
-                node.mark,
-                format!("expected a mapping, found {found}"),
-            );
+            self.report(path, node.mark, format!("expected a mapping, found {found}"));
             return None;
         };
-        let mut fields = Fields {
-            entries,
-            path,
-            reader: self,
-            known: Vec::new(),
-        };
+        let mut fields = Fields { entries, path, reader: self, known: Vec::new() };
         let value = build(&mut fields);
         fields.finish();
         Some(value)
@@ -110,11 +95,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Like [`Fields::present`], with `placeholder` standing in for a bad value.
-    pub(crate) fn present_or<T: Read>(
-        &mut self,
-        key: &'static str,
-        placeholder: impl FnOnce() -> T,
-    ) -> Option<T> {
+    pub(crate) fn present_or<T: Read>(&mut self, key: &'static str, placeholder: impl FnOnce() -> T) -> Option<T> {
         let written = self.entry(key).is_some();
         let value = self.optional(key);
         value.or_else(|| written.then(placeholder))
@@ -146,8 +127,7 @@ impl<'a> Fields<'a> {
     }
 }
 
-const NO_VALUE: &str =
-    "no value given; write a value, or remove the key to leave the setting unmanaged";
+const NO_VALUE: &str = "no value given; write a value, or remove the key to leave the setting unmanaged";
 
 /// Reads a value, refusing an empty one: writing a key without a value must not
 /// silently leave the setting unmanaged.
@@ -165,11 +145,7 @@ fn read_value<T: Read>(node: &Node, path: &str, reader: &mut Reader) -> Option<T
 
 /// `parent.key`, or `key` at the top level.
 pub(crate) fn child(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
-    }
+    if parent.is_empty() { key.to_owned() } else { format!("{parent}.{key}") }
 }
 
 fn unknown_key(key: &str, known: &[&str]) -> String {
@@ -212,9 +188,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 
 /// Reads a leaf through its serde `Deserialize` impl.
 fn read_leaf<T: DeserializeOwned>(node: &Node, path: &str, reader: &mut Reader) -> Option<T> {
-    T::deserialize(NodeDeserializer(node))
-        .map_err(|e| reader.report(path, node.mark, e.to_string()))
-        .ok()
+    T::deserialize(NodeDeserializer(node)).map_err(|e| reader.report(path, node.mark, e.to_string())).ok()
 }
 
 /// Implements [`Read`] for leaf types through their `Deserialize` impl.
@@ -285,9 +259,6 @@ mod tests {
     #[test]
     fn unknown_key_without_a_near_match_lists_the_known_keys() {
         let message = unknown_key("zzz", &["owner", "paused"]);
-        assert_eq!(
-            message,
-            "unknown key `zzz`; expected one of `owner`, `paused`"
-        );
+        assert_eq!(message, "unknown key `zzz`; expected one of `owner`, `paused`");
     }
 }

@@ -35,19 +35,12 @@ fn a_valid_file_loads_with_exact_amounts() {
 
 #[test]
 fn every_problem_is_reported_with_its_position() {
-    let text = DEVNET
-        .replace("paused: false", "pausd: false")
-        .replace("150 ether", "150 dollars")
-        .replace("7d", "0");
+    let text = DEVNET.replace("paused: false", "pausd: false").replace("150 ether", "150 dollars").replace("7d", "0");
     let found = problems(&text);
     let summary: Vec<_> = found.iter().map(|d| (d.path.as_str(), d.line)).collect();
     assert_eq!(
         summary,
-        [
-            ("arena.pausd", Some(8)),
-            ("arena.rewards.teacher", Some(10)),
-            ("stake_manager.unbonding_period", Some(12)),
-        ]
+        [("arena.pausd", Some(8)), ("arena.rewards.teacher", Some(10)), ("stake_manager.unbonding_period", Some(12)),]
     );
     assert!(found[0].message.contains("did you mean `paused`?"));
 }
@@ -57,26 +50,20 @@ fn an_empty_file_and_an_empty_document_are_clear_errors() {
     for text in ["", "   \n", "# nothing\n", "---\n", "~\n"] {
         let found = problems(text);
         assert_eq!(found.len(), 1, "{text:?}");
-        assert!(
-            found[0].message.contains("no settings"),
-            "{text:?}: {found:?}"
-        );
+        assert!(found[0].message.contains("no settings"), "{text:?}: {found:?}");
     }
 }
 
 #[test]
 fn a_top_level_list_is_refused() {
     let found = problems("- 1\n- 2\n");
-    assert!(
-        found[0]
-            .message
-            .contains("expected a mapping, found a list")
-    );
+    assert!(found[0].message.contains("expected a mapping, found a list"));
 }
 
 #[test]
 fn an_unreadable_contract_is_not_also_reported_missing() {
-    let text = "version: 1\nchain_id: 1\ncontracts:\n  arena: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\narena: {}\n";
+    let text =
+        "version: 1\nchain_id: 1\ncontracts:\n  arena: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\"\narena: {}\n";
     let found = problems(text);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0].path, "contracts.arena");
@@ -99,15 +86,9 @@ fn missing_required_keys_are_named() {
 
 #[test]
 fn a_spec_built_in_code_is_checked_too() {
-    let state = DesiredState {
-        chain_id: 0,
-        ..Default::default()
-    };
+    let state = DesiredState { chain_id: 0, ..Default::default() };
     let err = Spec::from_state(state, "devnet").err();
-    assert!(err.is_some_and(|e| {
-        e.to_string()
-            .starts_with("devnet: chain_id: 0 is not a chain id")
-    }));
+    assert!(err.is_some_and(|e| { e.to_string().starts_with("devnet: chain_id: 0 is not a chain id") }));
 }
 
 #[test]

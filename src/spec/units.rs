@@ -24,7 +24,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The units `cast` understands after a number.
 const UNITS: [&str; 5] = ["ether", "gwei", "nano", "nanoether", "wei"];
 
-const AMOUNT_FORMS: &str = "expected base units (`150000000000000000000`) or a number with a unit (`150 ether`, `5 gwei`, `1.5e18`)";
+const AMOUNT_FORMS: &str =
+    "expected base units (`150000000000000000000`) or a number with a unit (`150 ether`, `5 gwei`, `1.5e18`)";
 
 /// A token amount in base units (wei), as a `uint256`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -71,9 +72,7 @@ pub enum AmountError {
     #[error("`{0}` has the unknown unit `{1}`; use ether, gwei or wei (or none for base units)")]
     UnknownUnit(String, String),
     /// A fraction of a base unit, e.g. `1.5` or `1.5 wei`.
-    #[error(
-        "`{0}` is not a whole number of base units; add a unit (`1.5 ether`) or drop the fraction"
-    )]
+    #[error("`{0}` is not a whole number of base units; add a unit (`1.5 ether`) or drop the fraction")]
     FractionalBaseUnits(String),
     /// More decimals than the unit has, e.g. `0.1234567891 gwei`.
     #[error("`{0}` has more decimals than its unit allows ({1})")]
@@ -123,12 +122,7 @@ fn unit_word(text: &str) -> &str {
     if text.starts_with("0x") || text.starts_with("0X") {
         return "";
     }
-    let start = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| c.is_alphabetic())
-        .last()
-        .map_or(text.len(), |(i, _)| i);
+    let start = text.char_indices().rev().take_while(|(_, c)| c.is_alphabetic()).last().map_or(text.len(), |(i, _)| i);
     &text[start..]
 }
 
@@ -204,9 +198,7 @@ impl Visitor<'_> for AmountVisitor {
     type Value = Amount;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(
-            "an amount: base units (`150000000000000000000`) or a number with a unit (`150 ether`)",
-        )
+        f.write_str("an amount: base units (`150000000000000000000`) or a number with a unit (`150 ether`)")
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
@@ -222,9 +214,7 @@ impl Visitor<'_> for AmountVisitor {
     }
 
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Amount, E> {
-        u128::try_from(v)
-            .map(|v| Amount(U256::from(v)))
-            .map_err(|_| E::custom(AmountError::Negative(v.to_string())))
+        u128::try_from(v).map(|v| Amount(U256::from(v))).map_err(|_| E::custom(AmountError::Negative(v.to_string())))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount, E> {
@@ -279,8 +269,7 @@ impl Duration {
     }
 }
 
-const DURATION_FORMS: &str =
-    "expected whole seconds (`604800`) or a number with a unit: `30s`, `15m`, `12h`, `7d`";
+const DURATION_FORMS: &str = "expected whole seconds (`604800`) or a number with a unit: `30s`, `15m`, `12h`, `7d`";
 
 /// Why a text is not a duration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -359,9 +348,7 @@ impl Visitor<'_> for DurationVisitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Duration, E> {
-        u64::try_from(v)
-            .map(Duration)
-            .map_err(|_| E::custom(DurationError::Negative(v.to_string())))
+        u64::try_from(v).map(Duration).map_err(|_| E::custom(DurationError::Negative(v.to_string())))
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Duration, E> {
@@ -435,30 +422,12 @@ mod tests {
     #[test]
     fn bad_amounts_say_why() {
         assert!(matches!(amount("-5 ether"), Err(AmountError::Negative(_))));
-        assert!(matches!(
-            amount("1.5"),
-            Err(AmountError::FractionalBaseUnits(_))
-        ));
-        assert!(matches!(
-            amount("1.5 wei"),
-            Err(AmountError::FractionalBaseUnits(_))
-        ));
-        assert!(matches!(
-            amount("1e-3"),
-            Err(AmountError::FractionalBaseUnits(_))
-        ));
-        assert!(matches!(
-            amount("5 finney"),
-            Err(AmountError::UnknownUnit(_, _))
-        ));
-        assert!(matches!(
-            amount("5 ETH"),
-            Err(AmountError::UnknownUnit(_, _))
-        ));
-        assert!(matches!(
-            amount("0.1234567891 gwei"),
-            Err(AmountError::TooManyDecimals(_, _))
-        ));
+        assert!(matches!(amount("1.5"), Err(AmountError::FractionalBaseUnits(_))));
+        assert!(matches!(amount("1.5 wei"), Err(AmountError::FractionalBaseUnits(_))));
+        assert!(matches!(amount("1e-3"), Err(AmountError::FractionalBaseUnits(_))));
+        assert!(matches!(amount("5 finney"), Err(AmountError::UnknownUnit(_, _))));
+        assert!(matches!(amount("5 ETH"), Err(AmountError::UnknownUnit(_, _))));
+        assert!(matches!(amount("0.1234567891 gwei"), Err(AmountError::TooManyDecimals(_, _))));
         assert!(matches!(amount("lots"), Err(AmountError::Invalid(_))));
         assert!(matches!(amount("1..5 ether"), Err(AmountError::Invalid(_))));
         assert!(matches!(amount(""), Err(AmountError::Empty)));
@@ -495,36 +464,18 @@ mod tests {
     #[test]
     fn bad_durations_are_refused() {
         for text in ["d", "7dd", "7 d", "7w", "1.5h", "", "s7", "+7d"] {
-            assert!(
-                matches!(text.parse::<Duration>(), Err(DurationError::Invalid(_))),
-                "{text}"
-            );
+            assert!(matches!(text.parse::<Duration>(), Err(DurationError::Invalid(_))), "{text}");
         }
-        assert!(matches!(
-            "-7d".parse::<Duration>(),
-            Err(DurationError::Negative(_))
-        ));
+        assert!(matches!("-7d".parse::<Duration>(), Err(DurationError::Negative(_))));
         let huge = "213503982334602d";
-        assert!(matches!(
-            huge.parse::<Duration>(),
-            Err(DurationError::Overflow(_))
-        ));
+        assert!(matches!(huge.parse::<Duration>(), Err(DurationError::Overflow(_))));
         let digits = "99999999999999999999s";
-        assert!(matches!(
-            digits.parse::<Duration>(),
-            Err(DurationError::Overflow(_))
-        ));
+        assert!(matches!(digits.parse::<Duration>(), Err(DurationError::Overflow(_))));
     }
 
     #[test]
     fn durations_display_in_the_largest_exact_unit() {
-        for (secs, text) in [
-            (604_800, "7d"),
-            (43_200, "12h"),
-            (900, "15m"),
-            (45, "45"),
-            (0, "0"),
-        ] {
+        for (secs, text) in [(604_800, "7d"), (43_200, "12h"), (900, "15m"), (45, "45"), (0, "0")] {
             assert_eq!(Duration(secs).to_string(), text);
             assert_eq!(text.parse::<Duration>(), Ok(Duration(secs)));
         }

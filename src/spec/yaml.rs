@@ -23,10 +23,7 @@ pub(crate) struct Mark {
 
 impl From<Marker> for Mark {
     fn from(marker: Marker) -> Self {
-        Self {
-            line: marker.line(),
-            column: marker.col() + 1,
-        }
+        Self { line: marker.line(), column: marker.col() + 1 }
     }
 }
 
@@ -104,10 +101,9 @@ impl Node {
 
     fn child(&self, segment: Segment<'_>) -> Option<(&Node, Mark)> {
         match (&self.value, segment) {
-            (Value::Map(entries), Segment::Key(key)) => entries
-                .iter()
-                .find(|e| e.key.as_deref() == Some(key))
-                .map(|e| (&e.value, e.key_mark)),
+            (Value::Map(entries), Segment::Key(key)) => {
+                entries.iter().find(|e| e.key.as_deref() == Some(key)).map(|e| (&e.value, e.key_mark))
+            }
             (Value::List(items), Segment::Index(i)) => items.get(i).map(|n| (n, n.mark)),
             _ => None,
         }
@@ -190,9 +186,7 @@ impl Builder {
     fn on_event(&mut self, event: Event, mark: Mark) -> Result<(), SyntaxError> {
         match event {
             Event::DocumentStart => self.start_document(mark),
-            Event::Scalar(text, style, _, tag) => {
-                self.push(scalar(text, style, tag.as_ref()), mark)
-            }
+            Event::Scalar(text, style, _, tag) => self.push(scalar(text, style, tag.as_ref()), mark),
             Event::Alias(_) => self.push(Value::Unsupported(ALIAS), mark),
             Event::SequenceStart(_, tag) => self.open(FrameKind::List(Vec::new()), tag, mark),
             Event::MappingStart(_, tag) => self.open(FrameKind::Map(Vec::new(), None), tag, mark),
@@ -206,9 +200,7 @@ impl Builder {
         if self.documents > 1 {
             return Err(SyntaxError {
                 mark,
-                message:
-                    "a second YAML document starts here; a desired-state file holds exactly one"
-                        .to_owned(),
+                message: "a second YAML document starts here; a desired-state file holds exactly one".to_owned(),
             });
         }
         Ok(())
@@ -216,17 +208,10 @@ impl Builder {
 
     fn open(&mut self, kind: FrameKind, tag: Option<Tag>, mark: Mark) -> Result<(), SyntaxError> {
         if self.stack.len() >= MAX_DEPTH {
-            return Err(SyntaxError {
-                mark,
-                message: format!("nested deeper than {MAX_DEPTH} levels"),
-            });
+            return Err(SyntaxError { mark, message: format!("nested deeper than {MAX_DEPTH} levels") });
         }
         let unsupported = tag.filter(|t| !is_core_collection(t)).map(|_| CUSTOM_TAG);
-        self.stack.push(Frame {
-            mark,
-            unsupported,
-            kind,
-        });
+        self.stack.push(Frame { mark, unsupported, kind });
         Ok(())
     }
 
@@ -252,28 +237,20 @@ impl Builder {
             FrameKind::List(items) => items.push(node),
             FrameKind::Map(entries, pending) => match pending.take() {
                 None => *pending = Some((key_text(node.value), node.mark)),
-                Some((key, key_mark)) => entries.push(Entry {
-                    key,
-                    key_mark,
-                    value: node,
-                }),
+                Some((key, key_mark)) => entries.push(Entry { key, key_mark, value: node }),
             },
         }
         Ok(())
     }
 }
 
-const ALIAS: &str =
-    "an alias (`*name`); anchors and aliases are not supported, write the value out";
+const ALIAS: &str = "an alias (`*name`); anchors and aliases are not supported, write the value out";
 const CUSTOM_TAG: &str = "a tagged value (`!tag`); tags other than `!!str` are not supported";
 const CORE: &str = "tag:yaml.org,2002:";
 
 fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     match tag {
-        None => Value::Scalar {
-            text,
-            plain: style == TScalarStyle::Plain,
-        },
+        None => Value::Scalar { text, plain: style == TScalarStyle::Plain },
         Some(t) if t.handle == CORE && t.suffix == "str" => Value::Scalar { text, plain: false },
         Some(_) => Value::Unsupported(CUSTOM_TAG),
     }
@@ -304,9 +281,7 @@ mod tests {
     #[test]
     fn big_integers_keep_their_exact_text() {
         let node = root("a: 150000000000000000000\nb: 1.5e18\n");
-        let Value::Map(entries) = node.value else {
-            panic!("not a map")
-        };
+        let Value::Map(entries) = node.value else { panic!("not a map") };
         let texts: Vec<_> = entries
             .iter()
             .map(|e| match &e.value.value {
@@ -321,14 +296,8 @@ mod tests {
     fn locate_finds_keys_and_list_items() {
         let node = root("arena:\n  orchestrators:\n    - a\n    - b\n");
         assert_eq!(node.locate("arena"), Some(Mark { line: 1, column: 1 }));
-        assert_eq!(
-            node.locate("arena.orchestrators"),
-            Some(Mark { line: 2, column: 3 })
-        );
-        assert_eq!(
-            node.locate("arena.orchestrators[1]"),
-            Some(Mark { line: 4, column: 7 })
-        );
+        assert_eq!(node.locate("arena.orchestrators"), Some(Mark { line: 2, column: 3 }));
+        assert_eq!(node.locate("arena.orchestrators[1]"), Some(Mark { line: 4, column: 7 }));
         assert_eq!(node.locate("arena.missing"), None);
     }
 
@@ -358,14 +327,9 @@ mod tests {
     #[test]
     fn aliases_and_custom_tags_are_marked_unsupported() {
         let node = root("a: &x 1\nb: *x\nc: !secret 2\nd: !!str 3\n");
-        let Value::Map(entries) = node.value else {
-            panic!("not a map")
-        };
+        let Value::Map(entries) = node.value else { panic!("not a map") };
         assert!(matches!(entries[1].value.value, Value::Unsupported(_)));
         assert!(matches!(entries[2].value.value, Value::Unsupported(_)));
-        assert!(matches!(
-            entries[3].value.value,
-            Value::Scalar { plain: false, .. }
-        ));
+        assert!(matches!(entries[3].value.value, Value::Scalar { plain: false, .. }));
     }
 }

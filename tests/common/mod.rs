@@ -17,25 +17,23 @@ pub struct TestChain {
 impl TestChain {
     /// Starts anvil on a free port and deploys the three contracts.
     pub async fn start() -> Self {
-        let devnet = Devnet::start(&AnvilOptions::default())
-            .await
-            .expect("devnet starts");
+        Self::start_with(&AnvilOptions::default()).await
+    }
+
+    /// Like [`TestChain::start`], with anvil options (e.g. a block time).
+    pub async fn start_with(options: &AnvilOptions) -> Self {
+        let devnet = Devnet::start(options).await.expect("devnet starts");
         Self { devnet }
     }
 
     /// The address of the managed contract with section key `key`.
     pub fn address(&self, key: &str) -> Address {
-        self.devnet
-            .deployment()
-            .address_of(key)
-            .expect("contract is deployed")
+        self.devnet.deployment().address_of(key).expect("contract is deployed")
     }
 
     /// A provider without a signer.
     pub fn reader(&self) -> DynProvider {
-        ProviderBuilder::new()
-            .connect_http(self.devnet.url().clone())
-            .erased()
+        ProviderBuilder::new().connect_http(self.devnet.url().clone()).erased()
     }
 
     /// A provider that signs as anvil's development account `index`.
@@ -51,41 +49,21 @@ impl TestChain {
 
     /// Takes an anvil snapshot to return to with [`TestChain::revert`].
     pub async fn snapshot(&self) -> U256 {
-        self.reader()
-            .raw_request("evm_snapshot".into(), ())
-            .await
-            .expect("evm_snapshot")
+        self.reader().raw_request("evm_snapshot".into(), ()).await.expect("evm_snapshot")
     }
 
     /// Returns the chain to a snapshot (which anvil then forgets).
     pub async fn revert(&self, id: U256) {
-        let ok: bool = self
-            .reader()
-            .raw_request("evm_revert".into(), (id,))
-            .await
-            .expect("evm_revert");
+        let ok: bool = self.reader().raw_request("evm_revert".into(), (id,)).await.expect("evm_revert");
         assert!(ok, "evm_revert({id}) failed");
     }
 
     /// Sends `data` to `to` from account `index` and waits for the receipt;
     /// panics when it reverts.
-    pub async fn send(
-        &self,
-        index: usize,
-        to: Address,
-        data: Vec<u8>,
-    ) -> alloy::rpc::types::TransactionReceipt {
+    pub async fn send(&self, index: usize, to: Address, data: Vec<u8>) -> alloy::rpc::types::TransactionReceipt {
         let (_, provider) = self.account(index);
-        let tx = TransactionRequest::default()
-            .to(to)
-            .input(Bytes::from(data).into());
-        let receipt = provider
-            .send_transaction(tx)
-            .await
-            .expect("sent")
-            .get_receipt()
-            .await
-            .expect("receipt");
+        let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
+        let receipt = provider.send_transaction(tx).await.expect("sent").get_receipt().await.expect("receipt");
         assert!(receipt.status(), "transaction to {to} reverted");
         receipt
     }
@@ -93,10 +71,7 @@ impl TestChain {
     /// `eth_call`s `data` on `to` as `from` and returns the revert data, or
     /// `None` when the call succeeds.
     pub async fn revert_data(&self, from: Address, to: Address, data: Vec<u8>) -> Option<Bytes> {
-        let tx = TransactionRequest::default()
-            .from(from)
-            .to(to)
-            .input(Bytes::from(data).into());
+        let tx = TransactionRequest::default().from(from).to(to).input(Bytes::from(data).into());
         match self.reader().call(tx).await {
             Ok(_) => None,
             Err(error) => Some(revert_bytes(&error)),
@@ -105,9 +80,7 @@ impl TestChain {
 
     /// `eth_call`s a getter and returns its raw return data.
     pub async fn read(&self, to: Address, data: Vec<u8>) -> Bytes {
-        let tx = TransactionRequest::default()
-            .to(to)
-            .input(Bytes::from(data).into());
+        let tx = TransactionRequest::default().to(to).input(Bytes::from(data).into());
         self.reader().call(tx).await.expect("getter call succeeds")
     }
 }
@@ -125,17 +98,11 @@ impl TestChain {
     /// `govstate devnet` writes) into `dir` and returns its path.
     pub async fn write_state_file(&self, dir: &std::path::Path) -> std::path::PathBuf {
         use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
-        let options = ObserveOptions {
-            cache_dir: None,
-            ..ObserveOptions::default()
-        };
+        let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
         let deployment = self.devnet.deployment();
-        let observed = observe(&self.reader(), &Scope::everything(deployment), &options)
-            .await
-            .expect("observe");
+        let observed = observe(&self.reader(), &Scope::everything(deployment), &options).await.expect("observe");
         let path = dir.join("devnet.yaml");
-        std::fs::write(&path, desired_state_yaml(&observed, deployment, ""))
-            .expect("state file written");
+        std::fs::write(&path, desired_state_yaml(&observed, deployment, "")).expect("state file written");
         path
     }
 
@@ -149,23 +116,11 @@ impl TestChain {
     ) -> Result<govstate::plan::Plan, govstate::plan::PlanError> {
         use govstate::observe::{ObserveOptions, Scope, observe};
         let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
-        let spec =
-            govstate::spec::load_file_with_overrides(file, &overrides).expect("a valid file");
+        let spec = govstate::spec::load_file_with_overrides(file, &overrides).expect("a valid file");
         let desired = spec.desired();
-        let options = ObserveOptions {
-            cache_dir: Some(cache.to_path_buf()),
-            ..ObserveOptions::default()
-        };
-        let observed = observe(&self.reader(), &Scope::of(&desired), &options)
-            .await
-            .expect("observe");
-        govstate::plan::plan(
-            &desired,
-            &observed,
-            &govstate::plan::PlanOptions {
-                allow_ownership_transfer: true,
-            },
-        )
+        let options = ObserveOptions { cache_dir: Some(cache.to_path_buf()), ..ObserveOptions::default() };
+        let observed = observe(&self.reader(), &Scope::of(&desired), &options).await.expect("observe");
+        govstate::plan::plan(&desired, &observed, &govstate::plan::PlanOptions { allow_ownership_transfer: true })
     }
 
     /// Runs the govstate binary against this chain; returns (exit code, stdout, stderr).
@@ -178,11 +133,7 @@ impl TestChain {
             .output()
             .expect("govstate runs");
         let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-        (
-            output.status.code(),
-            text(output.stdout),
-            text(output.stderr),
-        )
+        (output.status.code(), text(output.stdout), text(output.stderr))
     }
 
     /// Grants `count` orchestrators directly on-chain, back to back, and
@@ -197,16 +148,9 @@ impl TestChain {
         let mut last = None;
         for i in 0..count {
             let account = Address::left_padding_from(&(i as u64 + 0x1000).to_be_bytes());
-            let data = SelfPlayArena::setOrchestratorCall {
-                orchestrator: account,
-                allowed: true,
-            }
-            .abi_encode();
-            let tx = TransactionRequest::default()
-                .to(arena)
-                .input(Bytes::from(data).into())
-                .nonce(nonce)
-                .gas_limit(100_000);
+            let data = SelfPlayArena::setOrchestratorCall { orchestrator: account, allowed: true }.abi_encode();
+            let tx =
+                TransactionRequest::default().to(arena).input(Bytes::from(data).into()).nonce(nonce).gas_limit(100_000);
             last = Some(provider.send_transaction(tx).await.expect("sent"));
             nonce += 1;
             accounts.push(account);
@@ -235,40 +179,25 @@ pub fn spawn_govstate(chain: &TestChain, args: &[&str]) -> std::process::Child {
 impl TestChain {
     /// The number of transactions `account` has had mined.
     pub async fn nonce(&self, account: Address) -> u64 {
-        self.reader()
-            .get_transaction_count(account)
-            .await
-            .expect("nonce")
+        self.reader().get_transaction_count(account).await.expect("nonce")
     }
 
     /// Turns anvil's mining on every transaction on or off.
     pub async fn automine(&self, on: bool) {
-        let _: serde_json::Value = self
-            .reader()
-            .raw_request("evm_setAutomine".into(), (on,))
-            .await
-            .expect("evm_setAutomine");
+        let _: serde_json::Value =
+            self.reader().raw_request("evm_setAutomine".into(), (on,)).await.expect("evm_setAutomine");
     }
 
     /// Mines one block with whatever is pending.
     pub async fn mine(&self) {
-        let _: serde_json::Value = self
-            .reader()
-            .raw_request("evm_mine".into(), ())
-            .await
-            .expect("evm_mine");
+        let _: serde_json::Value = self.reader().raw_request("evm_mine".into(), ()).await.expect("evm_mine");
     }
 
     /// The transactions waiting in anvil's pool.
     pub async fn pending_count(&self) -> usize {
-        let status: serde_json::Value = self
-            .reader()
-            .raw_request("txpool_status".into(), ())
-            .await
-            .expect("txpool_status");
-        let pending = status["pending"]
-            .as_str()
-            .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok());
+        let status: serde_json::Value =
+            self.reader().raw_request("txpool_status".into(), ()).await.expect("txpool_status");
+        let pending = status["pending"].as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok());
         pending.or_else(|| status["pending"].as_u64()).unwrap_or(0) as usize
     }
 }

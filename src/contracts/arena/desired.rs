@@ -94,8 +94,7 @@ impl ArenaDesired {
     /// Checks the invariants the contract enforces, pushing one diagnostic per problem.
     pub fn check(&self, out: &mut Vec<Diagnostic>) {
         if self.owner.is_some_and(ChecksummedAddress::is_zero) {
-            let message =
-                "the owner cannot be the zero address (govstate never renounces ownership)";
+            let message = "the owner cannot be the zero address (govstate never renounces ownership)";
             out.push(Diagnostic::new(path("owner"), message));
         }
         if let Some(orchestrators) = &self.orchestrators {
@@ -122,10 +121,7 @@ fn path(key: &str) -> String {
 
 fn check_non_zero_amount(path: String, value: Option<Amount>, out: &mut Vec<Diagnostic>) {
     if value.is_some_and(Amount::is_zero) {
-        out.push(Diagnostic::new(
-            path,
-            "must be non-zero (the contract reverts with ZeroValue)",
-        ));
+        out.push(Diagnostic::new(path, "must be non-zero (the contract reverts with ZeroValue)"));
     }
 }
 
@@ -157,14 +153,10 @@ impl Committee {
 impl RewardSplits {
     /// The written splits, by key.
     fn written(&self) -> Vec<(&'static str, u64)> {
-        [
-            ("teacher", self.teacher),
-            ("student", self.student),
-            ("validator", self.validator),
-        ]
-        .into_iter()
-        .filter_map(|(key, value)| value.map(|v| (key, v)))
-        .collect()
+        [("teacher", self.teacher), ("student", self.student), ("validator", self.validator)]
+            .into_iter()
+            .filter_map(|(key, value)| value.map(|v| (key, v)))
+            .collect()
     }
 
     fn check(&self, out: &mut Vec<Diagnostic>) {
@@ -172,13 +164,8 @@ impl RewardSplits {
         let mut fits = true;
         for (key, value) in &written {
             if *value > u64::from(u16::MAX) {
-                let message = format!(
-                    "{value} does not fit a uint16 (at most 65535); expected at most 10000"
-                );
-                out.push(Diagnostic::new(
-                    path(&format!("reward_splits_bps.{key}")),
-                    message,
-                ));
+                let message = format!("{value} does not fit a uint16 (at most 65535); expected at most 10000");
+                out.push(Diagnostic::new(path(&format!("reward_splits_bps.{key}")), message));
                 fits = false;
             }
         }
@@ -231,10 +218,7 @@ impl Read for Rewards {
 
 impl Read for Committee {
     fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
-        reader.fields(node, path, |f| Self {
-            size: f.optional("size"),
-            validator_stake: f.optional("validator_stake"),
-        })
+        reader.fields(node, path, |f| Self { size: f.optional("size"), validator_stake: f.optional("validator_stake") })
     }
 }
 
@@ -279,21 +263,12 @@ mod tests {
     fn problems(arena: &ArenaDesired) -> Vec<String> {
         let mut out = Vec::new();
         arena.check(&mut out);
-        out.into_iter()
-            .map(|d| format!("{}: {}", d.path, d.message))
-            .collect()
+        out.into_iter().map(|d| format!("{}: {}", d.path, d.message)).collect()
     }
 
     fn splits(t: Option<u64>, s: Option<u64>, v: Option<u64>) -> ArenaDesired {
-        let reward_splits_bps = Some(RewardSplits {
-            teacher: t,
-            student: s,
-            validator: v,
-        });
-        ArenaDesired {
-            reward_splits_bps,
-            ..Default::default()
-        }
+        let reward_splits_bps = Some(RewardSplits { teacher: t, student: s, validator: v });
+        ArenaDesired { reward_splits_bps, ..Default::default() }
     }
 
     #[test]
@@ -306,32 +281,21 @@ mod tests {
     #[test]
     fn partial_splits_are_checked_only_against_the_upper_bound() {
         assert!(problems(&splits(Some(0), None, None)).is_empty());
-        assert!(
-            problems(&splits(Some(9000), Some(2000), None))[0].contains("already sum to 11000")
-        );
+        assert!(problems(&splits(Some(9000), Some(2000), None))[0].contains("already sum to 11000"));
     }
 
     #[test]
     fn a_split_past_uint16_is_named_alone() {
         let found = problems(&splits(Some(70_000), Some(0), Some(0)));
         assert_eq!(found.len(), 1);
-        assert!(
-            found[0].starts_with("arena.reward_splits_bps.teacher: 70000 does not fit a uint16")
-        );
+        assert!(found[0].starts_with("arena.reward_splits_bps.teacher: 70000 does not fit a uint16"));
     }
 
     #[test]
     fn zero_rewards_committee_and_target_are_all_reported() {
         let arena = ArenaDesired {
-            rewards: Some(Rewards {
-                teacher: Some(Amount::ZERO),
-                student: None,
-                validator: Some(Amount::ZERO),
-            }),
-            committee: Some(Committee {
-                size: Some(0),
-                validator_stake: Some(Amount::ZERO),
-            }),
+            rewards: Some(Rewards { teacher: Some(Amount::ZERO), student: None, validator: Some(Amount::ZERO) }),
+            committee: Some(Committee { size: Some(0), validator_stake: Some(Amount::ZERO) }),
             target_success_rate_bps: Some(0),
             owner: Some(ChecksummedAddress::ZERO),
             ..Default::default()

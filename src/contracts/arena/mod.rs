@@ -7,8 +7,8 @@ use alloy::sol;
 use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 
 use super::{
-    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, ValueError,
-    address_arg, decode_membership, pause_setter, u16_arg, uint_arg, unpause_setter,
+    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, ValueError, address_arg,
+    decode_membership, pause_setter, u16_arg, uint_arg, unpause_setter,
 };
 
 sol!(
@@ -53,22 +53,12 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     calldata: |account| C::orchestratorsCall(account).abi_encode(),
     decode: decode_membership::<C::orchestratorsCall>,
     setter: C::setOrchestratorCall::SIGNATURE,
-    set_calldata: |orchestrator, allowed| {
-        C::setOrchestratorCall {
-            orchestrator,
-            allowed,
-        }
-        .abi_encode()
-    },
+    set_calldata: |orchestrator, allowed| C::setOrchestratorCall { orchestrator, allowed }.abi_encode(),
 }];
 
 const REWARDS: &[&str] = &["rewards.teacher", "rewards.student", "rewards.validator"];
 const COMMITTEE: &[&str] = &["committee.size", "committee.validator_stake"];
-const SPLITS: &[&str] = &[
-    "reward_splits_bps.teacher",
-    "reward_splits_bps.student",
-    "reward_splits_bps.validator",
-];
+const SPLITS: &[&str] = &["reward_splits_bps.teacher", "reward_splits_bps.student", "reward_splits_bps.validator"];
 
 const SETTERS: &[Setter] = &[
     pause_setter::<C::pauseCall>(None),
@@ -111,12 +101,7 @@ const SETTERS: &[Setter] = &[
         fields: &["target_success_rate_bps"],
         phase: Phase::Configure,
         produces: None,
-        encode: |args| {
-            Ok(C::setTargetSuccessRateBpsCall {
-                targetSuccessRateBps_: uint_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setTargetSuccessRateBpsCall { targetSuccessRateBps_: uint_arg(args, 0)? }.abi_encode()),
         check: check_target,
         note: None,
         also_allowed: None,
@@ -143,12 +128,7 @@ const SETTERS: &[Setter] = &[
         fields: &["owner"],
         phase: Phase::Ownership,
         produces: None,
-        encode: |args| {
-            Ok(C::transferOwnershipCall {
-                newOwner: address_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::transferOwnershipCall { newOwner: address_arg(args, 0)? }.abi_encode()),
         check: |_, args| match address_arg(args, 0) {
             Ok(owner) if !owner.is_zero() => Ok(()),
             _ => Err("OwnableInvalidOwner(address)"),
@@ -159,14 +139,7 @@ const SETTERS: &[Setter] = &[
 ];
 
 fn no_zero(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
-    if args
-        .iter()
-        .all(|v| matches!(v, Value::Uint(n) if !n.is_zero()))
-    {
-        Ok(())
-    } else {
-        Err("ZeroValue()")
-    }
+    if args.iter().all(|v| matches!(v, Value::Uint(n) if !n.is_zero())) { Ok(()) } else { Err("ZeroValue()") }
 }
 
 fn check_target(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
@@ -178,23 +151,11 @@ fn check_target(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
 
 fn check_splits(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
     let splits: Result<Vec<u16>, ValueError> = (0..3).map(|i| u16_arg(args, i)).collect();
-    let sum: u32 = splits
-        .map_err(|_| "InvalidSplit()")?
-        .into_iter()
-        .map(u32::from)
-        .sum();
-    if (1..=10_000).contains(&sum) {
-        Ok(())
-    } else {
-        Err("InvalidSplit()")
-    }
+    let sum: u32 = splits.map_err(|_| "InvalidSplit()")?.into_iter().map(u32::from).sum();
+    if (1..=10_000).contains(&sum) { Ok(()) } else { Err("InvalidSplit()") }
 }
 
 fn creation_code(owner: Address) -> Vec<u8> {
-    let args = C::constructorCall {
-        initialOwner: owner,
-        feePool_: owner,
-    }
-    .abi_encode();
+    let args = C::constructorCall { initialOwner: owner, feePool_: owner }.abi_encode();
     [C::BYTECODE.as_ref(), &args].concat()
 }

@@ -88,8 +88,7 @@ impl StakeManagerDesired {
     /// Checks the invariants the contract enforces, pushing one diagnostic per problem.
     pub fn check(&self, out: &mut Vec<Diagnostic>) {
         if self.governance.is_some_and(ChecksummedAddress::is_zero) {
-            let message =
-                "governance cannot be the zero address (the contract reverts with ZeroAddress)";
+            let message = "governance cannot be the zero address (the contract reverts with ZeroAddress)";
             out.push(Diagnostic::new(path("governance"), message));
         }
         if let Some(managers) = &self.validator_lock_managers {
@@ -114,9 +113,7 @@ impl StakeManagerDesired {
             return;
         };
         if !max.is_zero() && max < min {
-            let message = format!(
-                "{max} is below min_stake ({min}); expected 0 (no cap) or at least min_stake"
-            );
+            let message = format!("{max} is below min_stake ({min}); expected 0 (no cap) or at least min_stake");
             out.push(Diagnostic::new(path("max_stake_per_address"), message));
         }
     }
@@ -188,10 +185,7 @@ impl StakeManagerDesired {
             .address("governance", self.governance)
             .flag("paused", self.paused)
             .address("pauser", self.pauser)
-            .role_set(
-                "validator_lock_managers",
-                self.validator_lock_managers.as_ref(),
-            )
+            .role_set("validator_lock_managers", self.validator_lock_managers.as_ref())
             .number("fees_pct.fee", fees.fee)
             .number("fees_pct.burn", fees.burn)
             .number("fees_pct.validator_reward", fees.validator_reward)
@@ -214,21 +208,12 @@ mod tests {
     fn problems(stake: &StakeManagerDesired) -> Vec<String> {
         let mut out = Vec::new();
         stake.check(&mut out);
-        out.into_iter()
-            .map(|d| format!("{}: {}", d.path, d.message))
-            .collect()
+        out.into_iter().map(|d| format!("{}: {}", d.path, d.message)).collect()
     }
 
     fn fees(fee: Option<u64>, burn: Option<u64>, reward: Option<u64>) -> StakeManagerDesired {
-        let fees_pct = Some(FeesPct {
-            fee,
-            burn,
-            validator_reward: reward,
-        });
-        StakeManagerDesired {
-            fees_pct,
-            ..Default::default()
-        }
+        let fees_pct = Some(FeesPct { fee, burn, validator_reward: reward });
+        StakeManagerDesired { fees_pct, ..Default::default() }
     }
 
     #[test]
@@ -247,10 +232,7 @@ mod tests {
         };
         assert!(problems(&stakes(5, 0)).is_empty());
         assert!(problems(&stakes(5, 5)).is_empty());
-        assert!(
-            problems(&stakes(5, 4))[0]
-                .starts_with("stake_manager.max_stake_per_address: 4 is below")
-        );
+        assert!(problems(&stakes(5, 4))[0].starts_with("stake_manager.max_stake_per_address: 4 is below"));
     }
 
     #[test]

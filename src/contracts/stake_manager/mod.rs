@@ -10,8 +10,8 @@ use alloy::sol_types::{SolCall, SolConstructor, SolEvent};
 use alloy::primitives::U256;
 
 use super::{
-    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value,
-    address_arg, always_ok, decode_membership, pause_setter, uint_arg, unpause_setter,
+    Authority, ContractState, Field, Kind, Phase, Revert, RoleSet, Setter, Unit, Value, address_arg, always_ok,
+    decode_membership, pause_setter, uint_arg, unpause_setter,
 };
 
 sol!(
@@ -57,9 +57,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     calldata: |account| C::validatorLockManagersCall(account).abi_encode(),
     decode: decode_membership::<C::validatorLockManagersCall>,
     setter: C::setValidatorLockManagerCall::SIGNATURE,
-    set_calldata: |manager, allowed| {
-        C::setValidatorLockManagerCall { manager, allowed }.abi_encode()
-    },
+    set_calldata: |manager, allowed| C::setValidatorLockManagerCall { manager, allowed }.abi_encode(),
 }];
 
 const FEE: &str = "fees_pct.fee";
@@ -74,12 +72,7 @@ const SETTERS: &[Setter] = &[
         fields: &["pauser"],
         phase: Phase::Revoke,
         produces: None,
-        encode: |args| {
-            Ok(C::setPauserCall {
-                pauser_: address_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setPauserCall { pauser_: address_arg(args, 0)? }.abi_encode()),
         check: always_ok,
         note: None,
         also_allowed: None,
@@ -89,12 +82,7 @@ const SETTERS: &[Setter] = &[
         fields: &[FEE],
         phase: Phase::Configure,
         produces: None,
-        encode: |args| {
-            Ok(C::setFeePctCall {
-                pct: uint_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setFeePctCall { pct: uint_arg(args, 0)? }.abi_encode()),
         check: |state, args| percent_sum(args, state.uint(BURN), state.uint(VALIDATOR_REWARD)),
         note: None,
         also_allowed: None,
@@ -104,12 +92,7 @@ const SETTERS: &[Setter] = &[
         fields: &[BURN],
         phase: Phase::Configure,
         produces: None,
-        encode: |args| {
-            Ok(C::setBurnPctCall {
-                pct: uint_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setBurnPctCall { pct: uint_arg(args, 0)? }.abi_encode()),
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(VALIDATOR_REWARD)),
         note: None,
         also_allowed: None,
@@ -119,12 +102,7 @@ const SETTERS: &[Setter] = &[
         fields: &[VALIDATOR_REWARD],
         phase: Phase::Configure,
         produces: None,
-        encode: |args| {
-            Ok(C::setValidatorRewardPctCall {
-                pct: uint_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setValidatorRewardPctCall { pct: uint_arg(args, 0)? }.abi_encode()),
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(BURN)),
         note: Some("also sets the slash-reward share to the same percentage"),
         also_allowed: None,
@@ -135,10 +113,7 @@ const SETTERS: &[Setter] = &[
         phase: Phase::Configure,
         produces: None,
         encode: |args| {
-            let call = C::setStakeRecommendationsCall {
-                newMin: uint_arg(args, 0)?,
-                newMax: uint_arg(args, 1)?,
-            };
+            let call = C::setStakeRecommendationsCall { newMin: uint_arg(args, 0)?, newMax: uint_arg(args, 1)? };
             Ok(call.abi_encode())
         },
         check: check_stake_recommendations,
@@ -147,11 +122,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
-        fields: &[
-            "role_minimums.agent",
-            "role_minimums.validator",
-            "role_minimums.platform",
-        ],
+        fields: &["role_minimums.agent", "role_minimums.validator", "role_minimums.platform"],
         phase: Phase::Configure,
         produces: None,
         encode: |args| {
@@ -171,12 +142,7 @@ const SETTERS: &[Setter] = &[
         fields: &["unbonding_period"],
         phase: Phase::Configure,
         produces: None,
-        encode: |args| {
-            Ok(C::setUnbondingPeriodCall {
-                period: uint_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setUnbondingPeriodCall { period: uint_arg(args, 0)? }.abi_encode()),
         check: |_, args| match uint_arg(args, 0) {
             Ok(period) if !period.is_zero() => Ok(()),
             _ => Err("InvalidUnbondingPeriod()"),
@@ -189,12 +155,7 @@ const SETTERS: &[Setter] = &[
         fields: &["governance"],
         phase: Phase::Ownership,
         produces: None,
-        encode: |args| {
-            Ok(C::setGovernanceCall {
-                newGovernance: address_arg(args, 0)?,
-            }
-            .abi_encode())
-        },
+        encode: |args| Ok(C::setGovernanceCall { newGovernance: address_arg(args, 0)? }.abi_encode()),
         check: |_, args| match address_arg(args, 0) {
             Ok(governance) if !governance.is_zero() => Ok(()),
             _ => Err("ZeroAddress()"),
@@ -209,11 +170,7 @@ const SETTERS: &[Setter] = &[
 fn percent_sum(args: &[Value], other: U256, another: U256) -> Result<(), Revert> {
     let new = uint_arg(args, 0).map_err(|_| "InvalidPercentage()")?;
     let sum = new.saturating_add(other).saturating_add(another);
-    if sum <= U256::from(100) {
-        Ok(())
-    } else {
-        Err("InvalidPercentage()")
-    }
+    if sum <= U256::from(100) { Ok(()) } else { Err("InvalidPercentage()") }
 }
 
 fn check_stake_recommendations(_: &ContractState, args: &[Value]) -> Result<(), Revert> {
@@ -232,13 +189,7 @@ fn check_stake_recommendations(_: &ContractState, args: &[Value]) -> Result<(), 
 /// `roleMinimumStake(uint8)` takes the role as an argument (0 Agent,
 /// 1 Validator, 2 Platform), so each role is its own field.
 const fn role_minimum(key: &'static str, calldata: fn() -> Vec<u8>) -> Field {
-    Field {
-        key,
-        getter: C::roleMinimumStakeCall::SIGNATURE,
-        unit: Unit::Amount,
-        calldata,
-        decode: decode_role_minimum,
-    }
+    Field { key, getter: C::roleMinimumStakeCall::SIGNATURE, unit: Unit::Amount, calldata, decode: decode_role_minimum }
 }
 
 fn role_minimum_call(role: u8) -> Vec<u8> {
@@ -250,9 +201,6 @@ fn decode_role_minimum(data: &[u8]) -> Result<Value, alloy::sol_types::Error> {
 }
 
 fn creation_code(governance: Address) -> Vec<u8> {
-    let args = C::constructorCall {
-        governance_: governance,
-    }
-    .abi_encode();
+    let args = C::constructorCall { governance_: governance }.abi_encode();
     [C::BYTECODE.as_ref(), &args].concat()
 }

@@ -27,9 +27,7 @@ impl SystemPauseDesired {
 
 impl Read for SystemPauseDesired {
     fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
-        reader.fields(node, path, |f| Self {
-            paused: f.optional("paused"),
-        })
+        reader.fields(node, path, |f| Self { paused: f.optional("paused") })
     }
 }
 

@@ -33,14 +33,8 @@ pub const KIND: Kind = Kind {
 const FIELDS: &[Field] = &[Field::of::<C::pausedCall>("paused", Unit::Flag)];
 
 fn creation_code(governance: Address) -> Vec<u8> {
-    let args = C::constructorCall {
-        governance_: governance,
-    }
-    .abi_encode();
+    let args = C::constructorCall { governance_: governance }.abi_encode();
     [C::BYTECODE.as_ref(), &args].concat()
 }
 
-const SETTERS: &[Setter] = &[
-    pause_setter::<C::pauseCall>(None),
-    unpause_setter::<C::unpauseCall>(None),
-];
+const SETTERS: &[Setter] = &[pause_setter::<C::pauseCall>(None), unpause_setter::<C::unpauseCall>(None)];
