@@ -12,6 +12,10 @@ use super::receipt::{ReceiptLog, TransactionRecord};
 use crate::contracts::kind;
 use crate::plan::{Plan, PlannedCall};
 
+/// How long to wait for one receipt before giving up (the transaction may
+/// still be mined; the receipt file records its hash).
+const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Gas allowed per call when the node cannot simulate the sequence.
 const FALLBACK_GAS: u64 = 300_000;
 
@@ -99,7 +103,7 @@ pub async fn send_phase(
             revert: None,
         });
         log.save().map_err(ApplyError::Receipt)?;
-        pending.push((call, hash, sent.with_required_confirmations(confirmations)));
+        pending.push((call, hash, sent.with_required_confirmations(confirmations).with_timeout(Some(RECEIPT_TIMEOUT))));
     }
     let mut first_revert = None;
     for (call, hash, waiter) in pending {
