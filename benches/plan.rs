@@ -23,6 +23,8 @@ struct Row {
     govstate: Duration,
     govstate_round_trips: u64,
     govstate_warm: Duration,
+    multicall: Duration,
+    multicall_round_trips: u64,
     cast: Duration,
     cast_calls: usize,
 }
@@ -61,6 +63,15 @@ async fn measure(count: usize) -> Row {
     let observed = observe(&provider, &Scope::of(&desired), &cache).await.expect("observe");
     let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
     let govstate_warm = start.elapsed();
+    // Through Multicall3, cold.
+    chain.devnet.install_multicall3().await.expect("multicall3");
+    let stats = RpcStats::default();
+    let provider = connect(devnet.url().clone(), &stats);
+    let start = Instant::now();
+    let observed = observe(&provider, &Scope::of(&desired), &throwaway).await.expect("observe");
+    let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
+    let multicall = start.elapsed();
+    let multicall_round_trips = stats.round_trips();
 
     // The runbook: one `cast call` per field and per address, in sequence.
     let url = devnet.url().to_string();
@@ -87,7 +98,16 @@ async fn measure(count: usize) -> Row {
     }
     let cast = start.elapsed();
     let _ = std::fs::remove_dir_all(&dir);
-    Row { holders: count, govstate, govstate_round_trips, govstate_warm, cast, cast_calls: calls.len() }
+    Row {
+        holders: count,
+        govstate,
+        govstate_round_trips,
+        govstate_warm,
+        multicall,
+        multicall_round_trips,
+        cast,
+        cast_calls: calls.len(),
+    }
 }
 
 fn main() {
@@ -102,20 +122,23 @@ fn main() {
         "plan: govstate (load + observe + plan, in-process) vs the runbook (one `cast call` per field and address)"
     );
     println!(
-        "| orchestrators | govstate cold | round trips | govstate warm cache | cast calls | cast (sequential) | speed-up |"
+        "| orchestrators | govstate batch | round trips | warm cache | Multicall3 | round trips | cast calls (= round trips) | cast, sequential | speed-up |"
     );
     println!(
-        "|--------------:|--------------:|------------:|--------------------:|-----------:|------------------:|---------:|"
+        "|--------------:|---------------:|------------:|-----------:|-----------:|------------:|---------------------------:|-----------------:|---------:|"
     );
     for r in &rows {
+        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         println!(
-            "| {:>13} | {:>10.1} ms | {:>11} | {:>16.1} ms | {:>10} | {:>15.1} ms | {:>7.0}x |",
+            "| {:>13} | {:>14} | {:>11} | {:>10} | {:>10} | {:>11} | {:>26} | {:>16} | {:>7.0}x |",
             r.holders,
-            r.govstate.as_secs_f64() * 1e3,
+            ms(r.govstate),
             r.govstate_round_trips,
-            r.govstate_warm.as_secs_f64() * 1e3,
+            ms(r.govstate_warm),
+            ms(r.multicall),
+            r.multicall_round_trips,
             r.cast_calls,
-            r.cast.as_secs_f64() * 1e3,
+            ms(r.cast),
             r.cast.as_secs_f64() / r.govstate.as_secs_f64()
         );
     }

@@ -295,6 +295,7 @@ async fn role_holders_are_the_same_whatever_the_chunk_size_and_without_a_deploym
         multicall: false,
         cache_dir: cache,
         log_chunk_blocks: chunk,
+        ..Default::default()
     };
     assert_eq!(orchestrators(&chain, Some(0), &options(50_000, None)).await, holders);
     assert_eq!(orchestrators(&chain, Some(0), &options(2, None)).await, holders, "two blocks per eth_getLogs");
@@ -325,4 +326,29 @@ async fn a_cache_from_an_earlier_devnet_at_the_same_addresses_is_thrown_away() {
         .abi_encode();
     later.send(0, later.address("arena"), data).await;
     assert_eq!(orchestrators(&later, Some(0), &options).await, [OTHER]);
+}
+
+#[tokio::test]
+async fn a_batch_the_node_refuses_as_too_large_is_halved_and_sent_again() {
+    use govstate::observe::{ObserveOptions, Scope, ScopeContract, observe};
+    use govstate::rpc::{RpcStats, connect};
+    let chain = TestChain::start().await;
+    let holder = chain.grant_orchestrators(1).await[0];
+    // 12,000 addresses named in a file: one getter call each, a request body
+    // over anvil's 2 MiB limit when sent as one batch.
+    let mut named: std::collections::BTreeSet<Address> =
+        (0..12_000u64).map(|i| Address::left_padding_from(&(i + 0x10_0000).to_be_bytes())).collect();
+    named.insert(holder);
+    let arena = govstate::contracts::kind("arena").expect("arena");
+    let deployed =
+        govstate::contracts::Deployed { kind: arena, address: chain.address("arena"), deployed_block: Some(0) };
+    let scope = Scope {
+        chain_id: 31337,
+        contracts: vec![ScopeContract { deployed, role_sets: vec![(&arena.role_sets[0], named)] }],
+    };
+    let stats = RpcStats::default();
+    let options = ObserveOptions { cache_dir: None, multicall: false, max_batch: 20_000, ..Default::default() };
+    let observed = observe(&connect(chain.devnet.url().clone(), &stats), &scope, &options).await.expect("observe");
+    assert_eq!(observed.contracts[0].role_set("orchestrators").map(|s| s.len()), Some(1));
+    assert!(stats.round_trips() > 3, "the refused batch was split: {} round trips", stats.round_trips());
 }

@@ -30,6 +30,10 @@ pub struct ChainArgs {
     /// The largest block range asked of `eth_getLogs` at once.
     #[arg(long, value_name = "BLOCKS", default_value_t = 50_000)]
     log_chunk_blocks: u64,
+    /// The most requests in one JSON-RPC batch (a batch the node refuses is
+    /// halved and sent again).
+    #[arg(long, value_name = "REQUESTS", default_value_t = 2_000)]
+    max_batch: usize,
 }
 
 impl ChainArgs {
@@ -58,7 +62,12 @@ impl ChainArgs {
     /// How to observe, from the flags.
     pub fn observe_options(&self) -> ObserveOptions {
         let cache_dir = if self.no_cache { None } else { self.cache_dir.clone().or_else(cache::default_dir) };
-        ObserveOptions { multicall: !self.no_multicall, cache_dir, log_chunk_blocks: self.log_chunk_blocks }
+        ObserveOptions {
+            multicall: !self.no_multicall,
+            cache_dir,
+            log_chunk_blocks: self.log_chunk_blocks,
+            max_batch: self.max_batch,
+        }
     }
 }
 

@@ -51,11 +51,14 @@ pub struct ObserveOptions {
     pub cache_dir: Option<PathBuf>,
     /// The largest block range asked of `eth_getLogs` at once (default 50,000).
     pub log_chunk_blocks: u64,
+    /// The most requests in one JSON-RPC batch (default 2,000); a batch the
+    /// node refuses as a whole is halved and sent again.
+    pub max_batch: usize,
 }
 
 impl Default for ObserveOptions {
     fn default() -> Self {
-        Self { multicall: true, cache_dir: cache::default_dir(), log_chunk_blocks: 50_000 }
+        Self { multicall: true, cache_dir: cache::default_dir(), log_chunk_blocks: 50_000, max_batch: 2_000 }
     }
 }
 
@@ -103,12 +106,11 @@ pub enum ObserveError {
         /// Why.
         reason: String,
     },
-    /// Multicall3 returned data that does not decode.
-    #[error("Multicall3 returned data that does not decode: {source}")]
+    /// A Multicall3 `aggregate3` call failed or returned data that does not decode.
+    #[error("Multicall3.aggregate3 failed: {reason}")]
     Multicall {
-        /// The decoder's error.
-        #[source]
-        source: alloy::sol_types::Error,
+        /// What went wrong.
+        reason: String,
     },
 }
 
@@ -137,7 +139,8 @@ pub async fn observe(
     }
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
-    let contracts = read_contracts(provider, scope, &candidates, pinned.block, use_multicall).await?;
+    let at = BlockId::from(pinned.block.hash);
+    let contracts = read_contracts(provider, scope, &candidates, at, use_multicall, options.max_batch).await?;
     Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts })
 }
 
@@ -235,8 +238,9 @@ async fn read_contracts(
     provider: &impl Provider,
     scope: &Scope,
     candidates: &[Vec<BTreeSet<Address>>],
-    block: BlockRef,
+    at: BlockId,
     multicall: bool,
+    max_batch: usize,
 ) -> Result<Vec<ObservedContract>, ObserveError> {
     let mut reads = Vec::new();
     for (contract, sets) in scope.contracts.iter().zip(candidates) {
@@ -246,7 +250,7 @@ async fn read_contracts(
             reads.extend(holders.iter().map(|h| Read { to, data: (set.calldata)(*h) }));
         }
     }
-    let mut results = read::read_all(provider, &reads, BlockId::from(block.hash), multicall).await?.into_iter();
+    let mut results = read::read_all(provider, &reads, at, multicall, max_batch).await?.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
     for (contract, sets) in scope.contracts.iter().zip(candidates) {
         observed.push(collect(contract, sets, &mut results)?);

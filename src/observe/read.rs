@@ -9,7 +9,9 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::sol;
 use alloy::sol_types::SolCall;
 
-use super::{ObserveError, rpc};
+use alloy::transports::{RpcError, TransportError};
+
+use super::ObserveError;
 
 sol!(
     #[allow(missing_docs)]
@@ -40,61 +42,25 @@ pub struct Read {
 /// What one getter returned, or why it failed.
 pub type ReadResult = Result<Bytes, String>;
 
-/// Runs every read at `block` in one round trip.
+/// Runs every read at `block`: through Multicall3 when `multicall`, else as
+/// plain `eth_call`s; either way in JSON-RPC batches of at most `max_batch`
+/// requests, sent at once.
 pub async fn read_all(
     provider: &impl Provider,
     reads: &[Read],
     block: BlockId,
     multicall: bool,
+    max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
-    if multicall {
-        read_with_multicall(provider, reads, block).await
-    } else {
-        read_with_batch(provider, reads, block).await
+    if !multicall {
+        return batched(provider, reads, block, max_batch).await;
     }
-}
-
-async fn read_with_batch(
-    provider: &impl Provider,
-    reads: &[Read],
-    block: BlockId,
-) -> Result<Vec<ReadResult>, ObserveError> {
-    let mut batch = BatchRequest::new(provider.client());
-    let mut waiters = Vec::with_capacity(reads.len());
-    for read in reads {
-        let tx = TransactionRequest::default().to(read.to).input(Bytes::from(read.data.clone()).into());
-        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block)).map_err(rpc("preparing a getter call"))?);
-    }
-    batch.send().await.map_err(rpc("reading the managed fields"))?;
-    let mut results = Vec::with_capacity(waiters.len());
-    for waiter in waiters {
-        results.push(waiter.await.map_err(|e| e.to_string()));
-    }
-    Ok(results)
-}
-
-async fn read_with_multicall(
-    provider: &impl Provider,
-    reads: &[Read],
-    block: BlockId,
-) -> Result<Vec<ReadResult>, ObserveError> {
-    let mut batch = BatchRequest::new(provider.client());
-    let mut waiters = Vec::new();
-    for group in reads.chunks(CALLS_PER_AGGREGATE) {
-        let calls = group
-            .iter()
-            .map(|r| Multicall3::Call3 { target: r.to, allowFailure: true, callData: r.data.clone().into() })
-            .collect();
-        let data = Multicall3::aggregate3Call { calls }.abi_encode();
-        let tx = TransactionRequest::default().to(MULTICALL3).input(Bytes::from(data).into());
-        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block)).map_err(rpc("preparing aggregate3"))?);
-    }
-    batch.send().await.map_err(rpc("reading the managed fields through Multicall3"))?;
+    let aggregates: Vec<Read> = reads.chunks(CALLS_PER_AGGREGATE).map(aggregate3).collect();
     let mut results = Vec::with_capacity(reads.len());
-    for waiter in waiters {
-        let data = waiter.await.map_err(rpc("calling Multicall3.aggregate3"))?;
+    for answer in batched(provider, &aggregates, block, max_batch).await? {
+        let data = answer.map_err(|reason| ObserveError::Multicall { reason })?;
         let decoded = Multicall3::aggregate3Call::abi_decode_returns(&data)
-            .map_err(|source| ObserveError::Multicall { source })?;
+            .map_err(|e| ObserveError::Multicall { reason: e.to_string() })?;
         results.extend(
             decoded
                 .into_iter()
@@ -102,4 +68,90 @@ async fn read_with_multicall(
         );
     }
     Ok(results)
+}
+
+fn aggregate3(group: &[Read]) -> Read {
+    let calls = group
+        .iter()
+        .map(|r| Multicall3::Call3 { target: r.to, allowFailure: true, callData: r.data.clone().into() })
+        .collect();
+    Read { to: MULTICALL3, data: Multicall3::aggregate3Call { calls }.abi_encode() }
+}
+
+/// Sends the reads in batches of at most `max_batch`, all at once; a batch
+/// the node refuses as a whole (too many requests, too large a body) is
+/// halved and sent again.
+async fn batched(
+    provider: &impl Provider,
+    reads: &[Read],
+    block: BlockId,
+    max_batch: usize,
+) -> Result<Vec<ReadResult>, ObserveError> {
+    let mut results: Vec<Option<ReadResult>> = vec![None; reads.len()];
+    let mut pending = ranges(reads.len(), max_batch);
+    while !pending.is_empty() {
+        let sent = pending.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
+        let answers = futures::future::join_all(sent).await;
+        let mut retry = Vec::new();
+        for (range, answer) in pending.into_iter().zip(answers) {
+            match answer {
+                Ok(answers) => {
+                    for (slot, answer) in results[range].iter_mut().zip(answers) {
+                        *slot = Some(answer);
+                    }
+                }
+                Err(_) if range.len() > 1 => {
+                    let mid = range.start + range.len() / 2;
+                    retry.extend([range.start..mid, mid..range.end]);
+                }
+                Err(source) => return Err(ObserveError::Rpc { doing: "reading the managed fields".into(), source }),
+            }
+        }
+        pending = retry;
+    }
+    Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err("no answer".to_string()))).collect())
+}
+
+/// `0..len` cut into ranges of at most `size`.
+fn ranges(len: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+    let size = size.max(1);
+    (0..len).step_by(size).map(|start| start..len.min(start + size)).collect()
+}
+
+/// One batch of `eth_call`s. A reverted call is a result; a batch the node
+/// did not answer call by call is an error.
+async fn send_batch(
+    provider: &impl Provider,
+    reads: &[Read],
+    block: BlockId,
+) -> Result<Vec<ReadResult>, TransportError> {
+    let mut batch = BatchRequest::new(provider.client());
+    let mut waiters = Vec::with_capacity(reads.len());
+    for read in reads {
+        let tx = TransactionRequest::default().to(read.to).input(Bytes::from(read.data.clone()).into());
+        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block))?);
+    }
+    batch.send().await?;
+    let mut answers = Vec::with_capacity(waiters.len());
+    for waiter in waiters {
+        match waiter.await {
+            Ok(data) => answers.push(Ok(data)),
+            Err(RpcError::ErrorResp(error)) => answers.push(Err(error.to_string())),
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(answers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_cut_into_batches_that_cover_them_exactly() {
+        assert_eq!(ranges(5, 2), vec![0..2, 2..4, 4..5]);
+        assert_eq!(ranges(4, 2), vec![0..2, 2..4]);
+        assert!(ranges(0, 2).is_empty());
+        assert_eq!(ranges(3, 0), vec![0..1, 1..2, 2..3]);
+    }
 }

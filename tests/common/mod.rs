@@ -157,9 +157,12 @@ impl TestChain {
             last = Some(*provider.send_transaction(tx).await.expect("sent").tx_hash());
             nonce += 1;
             accounts.push(account);
-        }
-        while self.pending_count().await > 0 {
-            self.mine().await;
+            // A bounded pool: mine every few hundred transactions.
+            if accounts.len() % 500 == 0 || accounts.len() == count {
+                while self.pending_count().await > 0 {
+                    self.mine().await;
+                }
+            }
         }
         self.automine(true).await;
         if let Some(hash) = last {
