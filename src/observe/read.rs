@@ -88,7 +88,7 @@ async fn batched(
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
     let mut results: Vec<Option<ReadResult>> = vec![None; reads.len()];
-    let mut pending = ranges(reads.len(), max_batch);
+    let mut pending = ranges(reads, max_batch);
     while !pending.is_empty() {
         let sent = pending.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
         let answers = futures::future::join_all(sent).await;
@@ -112,10 +112,28 @@ async fn batched(
     Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err("no answer".to_string()))).collect())
 }
 
-/// `0..len` cut into ranges of at most `size`.
-fn ranges(len: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+/// Call data per batch, well under common request-body limits (anvil
+/// refuses bodies over 2 MiB; call data travels as hex, twice its size).
+const MAX_BATCH_CALLDATA: usize = 512 * 1024;
+
+/// The reads cut into consecutive ranges of at most `size` requests and
+/// [`MAX_BATCH_CALLDATA`] bytes of call data each.
+fn ranges(reads: &[Read], size: usize) -> Vec<std::ops::Range<usize>> {
     let size = size.max(1);
-    (0..len).step_by(size).map(|start| start..len.min(start + size)).collect()
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, read) in reads.iter().enumerate() {
+        let full = i - start == size || (i > start && bytes + read.data.len() > MAX_BATCH_CALLDATA);
+        if full {
+            ranges.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes += read.data.len();
+    }
+    if start < reads.len() {
+        ranges.push(start..reads.len());
+    }
+    ranges
 }
 
 /// One batch of `eth_call`s. A reverted call is a result; a batch the node
@@ -147,11 +165,23 @@ async fn send_batch(
 mod tests {
     use super::*;
 
+    fn reads(sizes: &[usize]) -> Vec<Read> {
+        sizes.iter().map(|n| Read { to: Address::ZERO, data: vec![0; *n] }).collect()
+    }
+
     #[test]
-    fn reads_are_cut_into_batches_that_cover_them_exactly() {
-        assert_eq!(ranges(5, 2), vec![0..2, 2..4, 4..5]);
-        assert_eq!(ranges(4, 2), vec![0..2, 2..4]);
-        assert!(ranges(0, 2).is_empty());
-        assert_eq!(ranges(3, 0), vec![0..1, 1..2, 2..3]);
+    fn reads_are_cut_into_batches_of_bounded_count_that_cover_them_exactly() {
+        assert_eq!(ranges(&reads(&[4; 5]), 2), vec![0..2, 2..4, 4..5]);
+        assert_eq!(ranges(&reads(&[4; 4]), 2), vec![0..2, 2..4]);
+        assert!(ranges(&[], 2).is_empty());
+        assert_eq!(ranges(&reads(&[4; 3]), 0), vec![0..1, 1..2, 2..3]);
+    }
+
+    #[test]
+    fn reads_are_cut_into_batches_of_bounded_call_data() {
+        let half = MAX_BATCH_CALLDATA / 2;
+        assert_eq!(ranges(&reads(&[half, half, 1, half]), 100), vec![0..2, 2..4]);
+        // A single read larger than the bound still goes, alone.
+        assert_eq!(ranges(&reads(&[MAX_BATCH_CALLDATA * 2, 1]), 100), vec![0..1, 1..2]);
     }
 }
