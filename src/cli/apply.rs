@@ -119,7 +119,14 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         source: source.clone(),
         overrides: args.overrides.clone(),
     };
-    let applied = apply(&provider, &plan, address, &options).await?;
+    let applied = match apply(&provider, &plan, address, &options).await {
+        Ok(applied) => applied,
+        Err(error) if error.after_sending() => {
+            eprintln!("The receipt of what was sent is in {}", options.receipts_dir.display());
+            return Err(error.into());
+        }
+        Err(error) => return Err(error.into()),
+    };
     print!("{}", transactions(&applied.receipt));
     println!("Applied {} calls; the chain now matches {source}.", applied.receipt.transactions.len());
     println!("Receipt: {}", applied.receipt_path.display());

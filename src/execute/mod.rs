@@ -169,6 +169,12 @@ pub enum ApplyError {
 }
 
 impl ApplyError {
+    /// True when transactions may have been sent before the error, so the
+    /// receipt is worth reading.
+    pub fn after_sending(&self) -> bool {
+        matches!(self, ApplyError::Reverted { .. } | ApplyError::NotConverged { .. } | ApplyError::Waiting { .. })
+    }
+
     fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ApplyError {
         let doing = doing.into();
         move |source| ApplyError::Rpc { doing, source }
