@@ -219,3 +219,46 @@ async fn killed_after_the_first_phase_apply_resumes_and_sends_nothing_twice() {
     assert_eq!(s.chain.nonce(owner).await, before + total, "every call was sent exactly once");
     assert!(!stdout.contains("pause()"), "the pause phase was not planned again: {stdout}");
 }
+
+#[tokio::test]
+async fn a_keystore_with_its_password_file_signs_and_a_wrong_password_sends_nothing() {
+    let s = setup().await;
+    let key = alloy::primitives::hex::decode(OWNER_KEY).expect("hex key");
+    let keys = s.dir.path().join("keys");
+    std::fs::create_dir_all(&keys).expect("dir");
+    let mut rng = rand::thread_rng();
+    let (_, name) = alloy::signers::local::PrivateKeySigner::encrypt_keystore(&keys, &mut rng, key, "hunter2", None)
+        .expect("keystore written");
+    let keystore = keys.join(name).to_string_lossy().into_owned();
+    let right = s.dir.path().join("right");
+    let wrong = s.dir.path().join("wrong");
+    std::fs::write(&right, "hunter2\n").expect("password file");
+    std::fs::write(&wrong, "hunter3\n").expect("password file");
+    let (owner, _) = s.chain.account(0);
+    let before = s.chain.nonce(owner).await;
+    let receipts = s.receipts_dir();
+    let run = |password: &std::path::Path| {
+        let password = password.to_string_lossy();
+        s.chain.govstate(&[
+            "apply",
+            &s.file,
+            "--no-cache",
+            "--keystore",
+            &keystore,
+            "--password-file",
+            &password,
+            "--receipts-dir",
+            &receipts,
+            "--yes",
+            "--set=arena.paused=true",
+        ])
+    };
+    let (code, _, stderr) = run(&wrong);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("could not decrypt the keystore"), "{stderr}");
+    assert!(!stderr.contains("hunter3"), "the password leaked: {stderr}");
+    assert_eq!(s.chain.nonce(owner).await, before);
+    let (code, stdout, stderr) = run(&right);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(s.chain.nonce(owner).await, before + 2, "revoke of the extra orchestrator and the pause");
+}
