@@ -62,11 +62,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Prints an error with its causes and returns exit code 1.
+/// Prints an error with its causes and returns exit code 1. A cause whose
+/// text the message above it already contains is not repeated.
 pub fn report(error: &anyhow::Error) -> ExitCode {
     eprintln!("error: {error}");
+    let mut shown = error.to_string();
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        shown = text;
     }
     ExitCode::from(1)
 }
