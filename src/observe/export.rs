@@ -1,15 +1,11 @@
 //! The observed state written as a desired-state file: what `govstate devnet`
 //! writes, and a file that, applied, changes nothing.
 
-use alloy::primitives::U256;
 use serde_yaml::{Mapping, Value as Yaml};
 
 use super::{Observed, ObservedContract};
 use crate::contracts::{Deployment, Kind, Unit, Value};
-use crate::spec::{Desired, load_str};
-
-const ETHER: u128 = 1_000_000_000_000_000_000;
-const GWEI: u128 = 1_000_000_000;
+use crate::spec::{Amount, Desired, Duration, load_str};
 
 /// Renders `observed` as a desired-state file (YAML) for `deployment`, with
 /// every managed field and role set written out.
@@ -143,67 +139,35 @@ fn insert_path(map: &mut Mapping, path: &str, value: Yaml) {
     }
 }
 
+/// A value as the file writes it: amounts and durations through the spec's
+/// own types (`150 ether`, `7d`), so the two never disagree.
 fn scalar(value: Value, unit: Unit) -> Yaml {
     match value {
         Value::Bool(b) => b.into(),
         Value::Address(a) => a.to_checksum(None).into(),
-        Value::Uint(n) => match unit {
-            Unit::Amount => amount(n),
-            Unit::Seconds => duration(n),
-            _ => integer(n),
+        Value::Uint(n) => match (unit, u64::try_from(n)) {
+            (Unit::Amount, _) => serde_yaml::to_value(Amount(n)).unwrap_or_else(|_| n.to_string().into()),
+            (Unit::Seconds, Ok(seconds)) => serde_yaml::to_value(Duration(seconds)).unwrap_or_else(|_| seconds.into()),
+            (_, Ok(small)) => small.into(),
+            // YAML parsers read integers past u64 as floats: write the digits.
+            (_, Err(_)) => n.to_string().into(),
         },
-    }
-}
-
-/// `150 ether`, `5 gwei`, or base units.
-fn amount(n: U256) -> Yaml {
-    for (size, unit) in [(ETHER, "ether"), (GWEI, "gwei")] {
-        let size = U256::from(size);
-        if !n.is_zero() && (n % size).is_zero() {
-            return format!("{} {unit}", n / size).into();
-        }
-    }
-    integer(n)
-}
-
-/// `7d`, `12h`, `15m`, or seconds.
-fn duration(n: U256) -> Yaml {
-    let Ok(seconds) = u64::try_from(n) else {
-        return integer(n);
-    };
-    let whole =
-        [(86_400, "d"), (3_600, "h"), (60, "m")].into_iter().find(|(size, _)| seconds != 0 && seconds % size == 0);
-    match whole {
-        Some((size, suffix)) => format!("{}{suffix}", seconds / size).into(),
-        None => seconds.into(),
-    }
-}
-
-/// A YAML integer when it fits `u64`, else its decimal digits as a string
-/// (YAML parsers read larger integers as floats).
-fn integer(n: U256) -> Yaml {
-    match u64::try_from(n) {
-        Ok(small) => small.into(),
-        Err(_) => n.to_string().into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use alloy::primitives::U256;
+
     use super::*;
 
     #[test]
-    fn whole_ether_amounts_are_written_with_their_unit() {
-        let n = U256::from(150u128 * ETHER);
-        assert_eq!(amount(n), Yaml::from("150 ether"));
-        assert_eq!(amount(U256::from(5 * GWEI)), Yaml::from("5 gwei"));
-        assert_eq!(amount(U256::ZERO), Yaml::from(0u64));
-        assert_eq!(amount(U256::from(7u64)), Yaml::from(7u64));
-    }
-
-    #[test]
-    fn huge_integers_are_written_as_exact_digits() {
-        assert_eq!(integer(U256::MAX), Yaml::from(U256::MAX.to_string()));
+    fn amounts_and_durations_are_written_the_way_the_spec_writes_them() {
+        let ether = U256::from(150u128 * 1_000_000_000_000_000_000);
+        assert_eq!(scalar(Value::Uint(ether), Unit::Amount), Yaml::from("150 ether"));
+        assert_eq!(scalar(Value::Uint(U256::from(604_800)), Unit::Seconds), Yaml::from("7d"));
+        assert_eq!(scalar(Value::Uint(U256::from(7)), Unit::Count), Yaml::from(7u64));
+        assert_eq!(scalar(Value::Uint(U256::MAX), Unit::Count), Yaml::from(U256::MAX.to_string()));
     }
 
     #[test]
