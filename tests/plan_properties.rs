@@ -15,11 +15,9 @@ use govstate::plan::{PlanError, PlanOptions, plan};
 use govstate::spec::{Desired, DesiredContract};
 use proptest::prelude::*;
 
-const ETHER: u128 = 1_000_000_000_000_000_000;
+mod common;
 
-fn uint(n: u128) -> Value {
-    Value::Uint(U256::from(n))
-}
+use common::fixtures::{ETHER, fresh_fields, uint};
 
 fn addr(n: u8) -> Address {
     Address::repeat_byte(n)
@@ -34,42 +32,7 @@ struct Chain {
 }
 
 fn fresh_chain() -> Chain {
-    let owner = Value::Address(addr(0xf3));
-    let no = Value::Bool(false);
-    Chain {
-        fields: vec![
-            vec![no],
-            vec![
-                owner,
-                no,
-                uint(150 * ETHER),
-                uint(50 * ETHER),
-                uint(25 * ETHER),
-                uint(5),
-                uint(5 * ETHER),
-                uint(7000),
-                uint(10_000),
-                uint(10_000),
-                uint(10_000),
-            ],
-            vec![
-                owner,
-                no,
-                Value::Address(Address::ZERO),
-                uint(0),
-                uint(0),
-                uint(0),
-                uint(ETHER),
-                uint(0),
-                uint(0),
-                uint(0),
-                uint(0),
-                uint(604_800),
-            ],
-        ],
-        orchestrators: BTreeSet::new(),
-        lock_managers: BTreeSet::new(),
-    }
+    Chain { fields: fresh_fields(), orchestrators: BTreeSet::new(), lock_managers: BTreeSet::new() }
 }
 
 fn address_of(key: &str) -> Address {

@@ -4,53 +4,22 @@
 
 use std::collections::BTreeSet;
 
-use alloy::primitives::{Address, B256, U256};
+use alloy::primitives::{Address, B256};
 use govstate::contracts::{Deployed, KINDS, Value};
 use govstate::observe::{BlockRef, Observed, ObservedContract};
 use govstate::plan::{Plan, PlanOptions, plan};
 use govstate::render::{Style, markdown, text};
 use govstate::spec::{Desired, DesiredContract};
 
-const ETHER: u128 = 1_000_000_000_000_000_000;
+mod common;
 
-fn uint(n: u128) -> Value {
-    Value::Uint(U256::from(n))
-}
+use common::fixtures::{ETHER, fresh_fields, uint};
 
 /// A chain with a compromised orchestrator, fees 60/40/0, everything running.
 fn observed() -> Observed {
-    let owner = Value::Address(Address::repeat_byte(0xf3));
-    let no = Value::Bool(false);
-    let fields = [
-        vec![no],
-        vec![
-            owner,
-            no,
-            uint(150 * ETHER),
-            uint(50 * ETHER),
-            uint(25 * ETHER),
-            uint(5),
-            uint(5 * ETHER),
-            uint(7000),
-            uint(6000),
-            uint(2000),
-            uint(2000),
-        ],
-        vec![
-            owner,
-            no,
-            Value::Address(Address::ZERO),
-            uint(60),
-            uint(40),
-            uint(0),
-            uint(ETHER),
-            uint(0),
-            uint(0),
-            uint(0),
-            uint(0),
-            uint(604_800),
-        ],
-    ];
+    let mut fields = fresh_fields();
+    fields[1][8..11].copy_from_slice(&[uint(6000), uint(2000), uint(2000)]);
+    fields[2][3..5].copy_from_slice(&[uint(60), uint(40)]);
     let contracts = KINDS
         .iter()
         .zip(fields)

@@ -2,6 +2,8 @@
 //! deployment, so tests run in parallel without sharing state.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
