@@ -64,7 +64,7 @@ async fn prepare(chain: &TestChain) {
 }
 
 async fn make_plan(devnet: &Devnet, dir: &std::path::Path) -> Plan {
-    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+    let options = ObserveOptions::without_cache();
     let reader = connect(devnet.url().clone(), &RpcStats::default());
     let everything = observe(&reader, &Scope::everything(devnet.deployment()), &options).await.expect("observe");
     let file = dir.join("state.yaml");
@@ -97,7 +97,7 @@ fn main() {
             confirmations: 1,
             simulate_first: true,
             receipts_dir: dir.join("receipts"),
-            observe: ObserveOptions { cache_dir: None, ..ObserveOptions::default() },
+            observe: ObserveOptions::without_cache(),
             source: "bench".to_string(),
             overrides: Vec::new(),
         };

@@ -41,7 +41,7 @@ async fn measure(count: usize) -> Row {
     let dir = std::env::temp_dir().join(format!("govstate-bench-plan-{}-{count}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let throwaway = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+    let throwaway = ObserveOptions::without_cache();
     let reader = connect(devnet.url().clone(), &RpcStats::default());
     let everything = observe(&reader, &Scope::everything(devnet.deployment()), &throwaway).await.expect("observe");
     let file = dir.join("state.yaml");

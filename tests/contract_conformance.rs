@@ -528,7 +528,7 @@ async fn fresh_contracts_start_with_the_documented_values() {
     let observed = govstate::observe(
         &chain.reader(),
         &Scope::everything(chain.devnet.deployment()),
-        &ObserveOptions { cache_dir: None, ..ObserveOptions::default() },
+        &ObserveOptions::without_cache(),
     )
     .await
     .expect("observe");

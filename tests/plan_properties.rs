@@ -81,14 +81,11 @@ fn desired(fields: &[(&str, &str, Value)], roles: &[(&str, &str, &[Address])]) -
 }
 
 fn field_key(contract: &str, key: &str) -> &'static str {
-    kind(contract).and_then(|k| k.fields.iter().find(|f| f.key == key)).map(|f| f.key).expect("a field of the table")
+    kind(contract).and_then(|k| k.field(key)).map(|f| f.key).expect("a field of the table")
 }
 
 fn role_key(contract: &str, key: &str) -> &'static str {
-    kind(contract)
-        .and_then(|k| k.role_sets.iter().find(|r| r.key == key))
-        .map(|r| r.key)
-        .expect("a role set of the table")
+    kind(contract).and_then(|k| k.role_set(key)).map(|r| r.key).expect("a role set of the table")
 }
 
 fn functions(desired: &Desired, chain: &Chain) -> Vec<(Phase, String, String)> {

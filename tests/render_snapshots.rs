@@ -40,10 +40,7 @@ fn observed() -> Observed {
 /// Pause everything, rotate the orchestrator, rebalance fees, raise a reward.
 fn desired() -> Desired {
     let key = |contract: &str, field: &str| {
-        govstate::contracts::kind(contract)
-            .and_then(|k| k.fields.iter().find(|f| f.key == field))
-            .map(|f| f.key)
-            .unwrap_or("")
+        govstate::contracts::kind(contract).and_then(|k| k.field(field)).map(|f| f.key).unwrap_or("")
     };
     let wants: [(&str, Vec<(&str, Value)>); 3] = [
         ("system_pause", vec![("paused", Value::Bool(true))]),

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use govstate::execute::{ApplyOptions, SignerSource, apply};
-use govstate::observe::{Scope, observe};
 use govstate::plan::{Plan, PlanOptions, plan};
 use govstate::render::{Style, text, transactions};
 use govstate::rpc::{RpcStats, connect_signing};
@@ -90,7 +89,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     } else {
         let loaded = load_desired_with(&args.target, &args.overrides)?;
         let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
-        let observed = observe(&provider, &Scope::of(&loaded.desired), &args.chain.observe_options()).await?;
+        let observed = args.chain.observe(&provider, &loaded.desired, &source).await?;
         let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
         (
             plan(&loaded.desired, &observed, &options).with_context(|| format!("no plan for {source}"))?,

@@ -6,7 +6,7 @@ use alloy::providers::DynProvider;
 use alloy::transports::http::reqwest::Url;
 use anyhow::{Context, bail};
 use clap::Args;
-use govstate::observe::{ObserveOptions, cache};
+use govstate::observe::{ObserveOptions, Observed, Scope, cache, observe};
 use govstate::rpc::{RpcStats, connect};
 use govstate::spec::{Desired, load_file_with_overrides};
 
@@ -57,6 +57,13 @@ impl ChainArgs {
             Ok(url) if !url.is_empty() => Ok(url),
             _ => bail!("no RPC endpoint: pass --rpc-url or set {variable}"),
         }
+    }
+
+    /// Observes, through `provider`, everything the file at `source` manages.
+    pub async fn observe(&self, provider: &DynProvider, desired: &Desired, source: &str) -> anyhow::Result<Observed> {
+        observe(provider, &Scope::of(desired), &self.observe_options())
+            .await
+            .with_context(|| format!("could not observe the chain for {source}"))
     }
 
     /// How to observe, from the flags.

@@ -43,7 +43,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let file = dir.join("devnet.yaml");
     let stats = RpcStats::default();
     let reader = connect(devnet.url().clone(), &stats);
-    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+    let options = ObserveOptions::without_cache();
     let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
     std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
 

@@ -34,7 +34,8 @@ pub async fn run(port: u16, state_path: &Path, multicall3: bool) -> anyhow::Resu
 
 async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
     let provider = ProviderBuilder::new().connect_http(devnet.url().clone());
-    let observed = observe(&provider, &Scope::everything(devnet.deployment()), &throwaway()).await?;
+    let observed =
+        observe(&provider, &Scope::everything(devnet.deployment()), &ObserveOptions::without_cache()).await?;
     let text = desired_state_yaml(&observed, devnet.deployment(), STATE_HEADER);
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
@@ -67,9 +68,4 @@ fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
             _ = terminate.recv() => Ok(()),
         }
     })
-}
-
-/// A throwaway chain needs no role-holder cache.
-fn throwaway() -> ObserveOptions {
-    ObserveOptions { cache_dir: None, ..ObserveOptions::default() }
 }

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use govstate::observe::{Scope, observe};
 use govstate::plan::{Plan, PlanError, PlanOptions, plan};
 use govstate::render::{Style, markdown, state_diff, text};
 use govstate::rpc::RpcStats;
@@ -58,9 +57,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let desired = load_desired_with(&args.file, &args.overrides)?;
     let stats = RpcStats::default();
     let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
-    let observed = observe(&provider, &Scope::of(&desired.desired), &args.chain.observe_options())
-        .await
-        .with_context(|| format!("could not observe the chain for {source}"))?;
+    let observed = args.chain.observe(&provider, &desired.desired, &source).await?;
     let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
     let made = plan(&desired.desired, &observed, &options);
     if args.diff || matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. })) {

@@ -105,7 +105,7 @@ mod tests {
                 let args: Vec<Value> = setter
                     .fields
                     .iter()
-                    .map(|key| match kind.fields.iter().find(|f| f.key == *key).map(|f| f.unit) {
+                    .map(|key| match kind.field(key).map(|f| f.unit) {
                         Some(Unit::Address) => Value::Address(Address::repeat_byte(1)),
                         Some(Unit::Flag) => Value::Bool(true),
                         _ => Value::Uint(U256::from(1)),

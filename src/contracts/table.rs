@@ -27,6 +27,23 @@ pub struct Kind {
     pub creation_code: fn(Address) -> Vec<u8>,
 }
 
+impl Kind {
+    /// The position of the field with key path `key` in [`Kind::fields`].
+    pub fn field_index(&self, key: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.key == key)
+    }
+
+    /// The field with key path `key`.
+    pub fn field(&self, key: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The role set with key `key`.
+    pub fn role_set(&self, key: &str) -> Option<&'static RoleSet> {
+        self.role_sets.iter().find(|r| r.key == key)
+    }
+}
+
 /// The account allowed to call a contract's setters, read by a getter.
 #[derive(Debug)]
 pub struct Authority {
@@ -281,13 +298,12 @@ impl Eq for ContractState {}
 impl ContractState {
     /// The value of the field with key path `key`.
     pub fn get(&self, key: &str) -> Option<Value> {
-        let index = self.kind.fields.iter().position(|f| f.key == key)?;
-        self.values.get(index).copied()
+        self.values.get(self.kind.field_index(key)?).copied()
     }
 
     /// Sets the field with key path `key`; unknown keys are ignored.
     pub fn set(&mut self, key: &str, value: Value) {
-        if let Some(index) = self.kind.fields.iter().position(|f| f.key == key)
+        if let Some(index) = self.kind.field_index(key)
             && let Some(slot) = self.values.get_mut(index)
         {
             *slot = value;

@@ -106,7 +106,7 @@ pub fn managed_yaml(desired: &Desired, observed: &Observed) -> (String, String) 
 }
 
 fn unit_of(kind: &Kind, key: &str) -> Unit {
-    kind.fields.iter().find(|f| f.key == key).map_or(Unit::Count, |f| f.unit)
+    kind.field(key).map_or(Unit::Count, |f| f.unit)
 }
 
 fn addresses<'a>(holders: impl IntoIterator<Item = &'a alloy::primitives::Address>) -> Yaml {

@@ -56,6 +56,14 @@ pub struct ObserveOptions {
     pub max_batch: usize,
 }
 
+impl ObserveOptions {
+    /// The defaults without the role-holder cache: for a throwaway chain,
+    /// whose history a cache would only outlive.
+    pub fn without_cache() -> Self {
+        Self { cache_dir: None, ..Self::default() }
+    }
+}
+
 impl Default for ObserveOptions {
     fn default() -> Self {
         Self { multicall: true, cache_dir: cache::default_dir(), log_chunk_blocks: 50_000, max_batch: 2_000 }
@@ -286,10 +294,12 @@ fn decode_field(
     field: &Field,
     result: Option<ReadResult>,
 ) -> Result<crate::contracts::Value, ObserveError> {
-    let failed =
-        |reason: String| ObserveError::Getter { contract, field: field.key.to_string(), getter: field.getter, reason };
-    let data = result.unwrap_or_else(|| Err("no answer".to_string())).map_err(failed)?;
-    (field.decode)(&data).map_err(|e| failed(e.to_string()))
+    decode(result, field.decode, |reason| ObserveError::Getter {
+        contract,
+        field: field.key.to_string(),
+        getter: field.getter,
+        reason,
+    })
 }
 
 fn decode_member(
@@ -298,12 +308,21 @@ fn decode_member(
     holder: Address,
     result: Option<ReadResult>,
 ) -> Result<bool, ObserveError> {
-    let failed = |reason: String| ObserveError::Getter {
+    decode(result, set.decode, |reason| ObserveError::Getter {
         contract,
         field: format!("{}[{holder}]", set.key),
         getter: set.getter,
         reason,
-    };
-    let data = result.unwrap_or_else(|| Err("no answer".to_string())).map_err(failed)?;
-    (set.decode)(&data).map_err(|e| failed(e.to_string()))
+    })
+}
+
+/// One getter's answer, decoded; a missing answer, a revert or bad data is
+/// reported through `failed`.
+fn decode<T>(
+    result: Option<ReadResult>,
+    decoder: fn(&[u8]) -> Result<T, alloy::sol_types::Error>,
+    failed: impl Fn(String) -> ObserveError,
+) -> Result<T, ObserveError> {
+    let data = result.unwrap_or_else(|| Err("no answer".to_string())).map_err(&failed)?;
+    decoder(&data).map_err(|e| failed(e.to_string()))
 }

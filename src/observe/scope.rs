@@ -55,9 +55,4 @@ impl Scope {
             .collect();
         Self { chain_id: desired.chain_id, contracts }
     }
-
-    /// True when some role set has to be listed from logs.
-    pub fn lists_role_sets(&self) -> bool {
-        self.contracts.iter().any(|c| !c.role_sets.is_empty())
-    }
 }

@@ -44,8 +44,7 @@ pub struct ObservedContract {
 impl ObservedContract {
     /// The value of the field with the given key path, if the kind has one.
     pub fn field(&self, key: &str) -> Option<Value> {
-        let index = self.kind.fields.iter().position(|f| f.key == key)?;
-        self.fields.get(index).copied()
+        self.fields.get(self.kind.field_index(key)?).copied()
     }
 
     /// The holders of the role set with the given key, if the kind has one.

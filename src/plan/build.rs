@@ -55,8 +55,7 @@ fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<V
     }
     for set in kind.role_sets {
         if let Some(desired) = wanted.role_set(set.key) {
-            let observed =
-                seen.role_sets.iter().find(|(k, _)| *k == set.key).map(|(_, s)| s.clone()).unwrap_or_default();
+            let observed = seen.role_set(set.key).cloned().unwrap_or_default();
             calls.extend(role_calls(wanted, set, &observed, desired));
         }
     }

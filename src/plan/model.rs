@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use alloy::primitives::Address;
 
 use super::{ChangeKind, PlannedCall};
-use crate::contracts::{ContractState, Kind, Revert, Value};
+use crate::contracts::{ContractState, Revert, Value};
 use crate::observe::Observed;
 
 /// The state of every managed contract.
@@ -34,17 +34,6 @@ impl Model {
             })
             .collect();
         Self { contracts }
-    }
-
-    /// The state of the contract of the given kind.
-    pub fn state(&self, kind: &Kind) -> Option<&ContractState> {
-        self.contract(kind.key).map(|c| &c.state)
-    }
-
-    /// The holders of a role set, when it is tracked.
-    pub fn role_set(&self, contract: &str, key: &str) -> Option<&BTreeSet<Address>> {
-        let contract = self.contract(contract)?;
-        contract.role_sets.iter().find(|(k, _)| *k == key).map(|(_, set)| set)
     }
 
     /// The revert the contract would give for `call` now, if any.
@@ -88,7 +77,7 @@ fn role_set_mut<'a>(contract: &'a mut ModelContract, key: &str) -> &'a mut BTree
     let index = match contract.role_sets.iter().position(|(k, _)| *k == key) {
         Some(index) => index,
         None => {
-            let key = contract.state.kind.role_sets.iter().find(|r| r.key == key).map_or("", |r| r.key);
+            let key = contract.state.kind.role_set(key).map_or("", |r| r.key);
             contract.role_sets.push((key, BTreeSet::new()));
             contract.role_sets.len() - 1
         }

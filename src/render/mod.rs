@@ -17,7 +17,7 @@ use crate::plan::{Change, ChangeKind, Plan};
 
 /// How the value of `contract.field` is meant (role-set members are addresses).
 fn unit_of(contract: &str, field: &str) -> Unit {
-    kind(contract).and_then(|k| k.fields.iter().find(|f| f.key == field)).map_or(Unit::Address, |f| f.unit)
+    kind(contract).and_then(|k| k.field(field)).map_or(Unit::Address, |f| f.unit)
 }
 
 /// A value with its unit: `150000000000000000000 (150 ether)`.

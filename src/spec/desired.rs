@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use alloy::primitives::{Address, U256};
 
 use super::{Amount, ChecksummedAddress, Duration, Spec};
-use crate::contracts::{Deployed, Deployment, Kind, Value};
+use crate::contracts::{Deployed, Value};
 
 /// What the file asks of every contract it manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,18 +27,6 @@ pub struct DesiredContract {
     pub fields: Vec<(&'static str, Value)>,
     /// Written role sets and their exact desired holders.
     pub role_sets: Vec<(&'static str, BTreeSet<Address>)>,
-}
-
-impl Desired {
-    /// The contracts the file manages, to observe.
-    pub fn deployment(&self) -> Deployment {
-        Deployment { chain_id: self.chain_id, contracts: self.contracts.iter().map(|c| c.deployed).collect() }
-    }
-
-    /// The desired contract of the given kind, if the file manages it.
-    pub fn contract(&self, kind: &Kind) -> Option<&DesiredContract> {
-        self.contracts.iter().find(|c| c.deployed.kind.key == kind.key)
-    }
 }
 
 impl DesiredContract {
@@ -106,27 +94,16 @@ impl Spec {
     /// section, in `KINDS` order.
     pub fn desired(&self) -> Desired {
         let state = self.state();
-        let refs = &state.contracts;
-        let deployed = |key: &str, address: Option<(ChecksummedAddress, Option<u64>)>| {
-            let kind = crate::contracts::kind(key)?;
-            address.map(|(a, deployed_block)| Deployed { kind, address: a.get(), deployed_block })
-        };
-        let mut sections: Vec<(&str, Option<Managed>)> = vec![
-            ("system_pause", state.system_pause.as_ref().map(|s| s.managed())),
-            ("arena", state.arena.as_ref().map(|s| s.managed())),
-            ("stake_manager", state.stake_manager.as_ref().map(|s| s.managed())),
-        ];
-        let addresses = [
-            ("system_pause", refs.system_pause.as_ref().map(|r| (r.address, None))),
-            ("arena", refs.arena.as_ref().map(|r| (r.address, r.deployed_block))),
-            ("stake_manager", refs.stake_manager.as_ref().map(|r| (r.address, r.deployed_block))),
-        ];
-        let mut contracts = Vec::new();
-        for ((key, managed), (_, address)) in sections.drain(..).zip(addresses) {
-            if let (Some(managed), Some(deployed)) = (managed, deployed(key, address)) {
-                contracts.push(managed.into_contract(deployed));
-            }
-        }
+        let contracts = state
+            .sections()
+            .into_iter()
+            .filter_map(|(key, section, address)| {
+                let kind = crate::contracts::kind(key)?;
+                let (address, deployed_block) = address?;
+                let deployed = Deployed { kind, address: address.get(), deployed_block };
+                Some(section?.managed().into_contract(deployed))
+            })
+            .collect();
         Desired { chain_id: state.chain_id, contracts }
     }
 

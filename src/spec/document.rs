@@ -10,6 +10,7 @@ use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::address::ChecksummedAddress;
+use super::desired::Managed;
 use super::diagnostic::Diagnostic;
 use super::read::{Read, Reader};
 use super::yaml::Node;
@@ -137,7 +138,42 @@ impl JsonSchema for FormatVersion {
     }
 }
 
+/// One section of the file (`arena:`), as the contract kind it manages.
+pub trait Section {
+    /// Checks the invariants the contract enforces, one diagnostic per problem.
+    fn check(&self, out: &mut Vec<Diagnostic>);
+    /// The keys the section writes, in the contract table's terms.
+    fn managed(&self) -> Managed;
+}
+
+/// A section key, the section if written, and its contract's address and
+/// deployment block if given.
+pub type SectionEntry<'a> = (&'static str, Option<&'a dyn Section>, Option<(ChecksummedAddress, Option<u64>)>);
+
 impl DesiredState {
+    /// Every section with its contract reference, in `KINDS` order: the one
+    /// list of the file's sections.
+    pub fn sections(&self) -> [SectionEntry<'_>; 3] {
+        let refs = &self.contracts;
+        [
+            (
+                "system_pause",
+                self.system_pause.as_ref().map(|s| s as &dyn Section),
+                refs.system_pause.as_ref().map(|r| (r.address, None)),
+            ),
+            (
+                "arena",
+                self.arena.as_ref().map(|s| s as &dyn Section),
+                refs.arena.as_ref().map(|r| (r.address, r.deployed_block)),
+            ),
+            (
+                "stake_manager",
+                self.stake_manager.as_ref().map(|s| s as &dyn Section),
+                refs.stake_manager.as_ref().map(|r| (r.address, r.deployed_block)),
+            ),
+        ]
+    }
+
     /// Checks every invariant the contracts enforce, plus the file's own rules
     /// (every section has its contract). Returns all problems, without positions.
     pub fn check(&self) -> Vec<Diagnostic> {
@@ -145,14 +181,10 @@ impl DesiredState {
         self.check_top_level(&mut out);
         self.contracts.check(&mut out);
         self.check_sections_have_contracts(&mut out);
-        if let Some(section) = &self.system_pause {
-            section.check(&mut out);
-        }
-        if let Some(section) = &self.arena {
-            section.check(&mut out);
-        }
-        if let Some(section) = &self.stake_manager {
-            section.check(&mut out);
+        for (_, section, _) in self.sections() {
+            if let Some(section) = section {
+                section.check(&mut out);
+            }
         }
         out
     }
@@ -170,13 +202,8 @@ impl DesiredState {
     }
 
     fn check_sections_have_contracts(&self, out: &mut Vec<Diagnostic>) {
-        let sections = [
-            ("system_pause", self.system_pause.is_some(), self.contracts.system_pause.is_some()),
-            ("arena", self.arena.is_some(), self.contracts.arena.is_some()),
-            ("stake_manager", self.stake_manager.is_some(), self.contracts.stake_manager.is_some()),
-        ];
-        for (name, section, contract) in sections {
-            if section && !contract {
+        for (name, section, contract) in self.sections() {
+            if section.is_some() && contract.is_none() {
                 let message = format!(
                     "the `{name}` section needs the contract's address; add `contracts: {{ {name}: {{ address: \"0x…\" }} }}`"
                 );

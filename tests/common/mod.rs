@@ -100,7 +100,7 @@ impl TestChain {
     /// `govstate devnet` writes) into `dir` and returns its path.
     pub async fn write_state_file(&self, dir: &std::path::Path) -> std::path::PathBuf {
         use govstate::observe::{ObserveOptions, Scope, desired_state_yaml, observe};
-        let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+        let options = ObserveOptions::without_cache();
         let deployment = self.devnet.deployment();
         let observed = observe(&self.reader(), &Scope::everything(deployment), &options).await.expect("observe");
         let path = dir.join("devnet.yaml");

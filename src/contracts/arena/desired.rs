@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::spec::check_role_set;
 use crate::spec::read::{Read, Reader};
 use crate::spec::yaml::Node;
-use crate::spec::{Amount, ChecksummedAddress, Diagnostic};
+use crate::spec::{Amount, ChecksummedAddress, Diagnostic, Section};
 
 /// The section's key in the file.
 pub const SECTION: &str = "arena";
@@ -92,7 +92,7 @@ pub struct RewardSplits {
 
 impl ArenaDesired {
     /// Checks the invariants the contract enforces, pushing one diagnostic per problem.
-    pub fn check(&self, out: &mut Vec<Diagnostic>) {
+    fn check_invariants(&self, out: &mut Vec<Diagnostic>) {
         if self.owner.is_some_and(ChecksummedAddress::is_zero) {
             let message = "the owner cannot be the zero address (govstate never renounces ownership)";
             out.push(Diagnostic::new(path("owner"), message));
@@ -232,9 +232,12 @@ impl Read for RewardSplits {
     }
 }
 
-impl ArenaDesired {
-    /// The keys this section writes, in the contract table's terms.
-    pub fn managed(&self) -> crate::spec::Managed {
+impl Section for ArenaDesired {
+    fn check(&self, out: &mut Vec<Diagnostic>) {
+        self.check_invariants(out);
+    }
+
+    fn managed(&self) -> crate::spec::Managed {
         let mut managed = crate::spec::Managed::default();
         let rewards = self.rewards.clone().unwrap_or_default();
         let committee = self.committee.clone().unwrap_or_default();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::spec::check_role_set;
 use crate::spec::read::{Read, Reader};
 use crate::spec::yaml::Node;
-use crate::spec::{Amount, ChecksummedAddress, Diagnostic, Duration};
+use crate::spec::{Amount, ChecksummedAddress, Diagnostic, Duration, Section};
 
 /// The section's key in the file.
 pub const SECTION: &str = "stake_manager";
@@ -86,7 +86,7 @@ pub struct RoleMinimums {
 
 impl StakeManagerDesired {
     /// Checks the invariants the contract enforces, pushing one diagnostic per problem.
-    pub fn check(&self, out: &mut Vec<Diagnostic>) {
+    fn check_invariants(&self, out: &mut Vec<Diagnostic>) {
         if self.governance.is_some_and(ChecksummedAddress::is_zero) {
             let message = "governance cannot be the zero address (the contract reverts with ZeroAddress)";
             out.push(Diagnostic::new(path("governance"), message));
@@ -175,9 +175,12 @@ impl Read for RoleMinimums {
     }
 }
 
-impl StakeManagerDesired {
-    /// The keys this section writes, in the contract table's terms.
-    pub fn managed(&self) -> crate::spec::Managed {
+impl Section for StakeManagerDesired {
+    fn check(&self, out: &mut Vec<Diagnostic>) {
+        self.check_invariants(out);
+    }
+
+    fn managed(&self) -> crate::spec::Managed {
         let mut managed = crate::spec::Managed::default();
         let fees = self.fees_pct.clone().unwrap_or_default();
         let roles = self.role_minimums.clone().unwrap_or_default();

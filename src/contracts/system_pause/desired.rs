@@ -4,9 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::spec::Diagnostic;
 use crate::spec::read::{Read, Reader};
 use crate::spec::yaml::Node;
+use crate::spec::{Diagnostic, Section};
 
 /// The section's key in the file.
 pub const SECTION: &str = "system_pause";
@@ -20,20 +20,17 @@ pub struct SystemPauseDesired {
     pub paused: Option<bool>,
 }
 
-impl SystemPauseDesired {
-    /// Checks the section's invariants; SystemPause has none beyond its types.
-    pub fn check(&self, _out: &mut Vec<Diagnostic>) {}
-}
-
 impl Read for SystemPauseDesired {
     fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
         reader.fields(node, path, |f| Self { paused: f.optional("paused") })
     }
 }
 
-impl SystemPauseDesired {
-    /// The keys this section writes, in the contract table's terms.
-    pub fn managed(&self) -> crate::spec::Managed {
+impl Section for SystemPauseDesired {
+    /// Nothing to check: a pause switch is always a valid desired state.
+    fn check(&self, _out: &mut Vec<Diagnostic>) {}
+
+    fn managed(&self) -> crate::spec::Managed {
         let mut managed = crate::spec::Managed::default();
         managed.flag("paused", self.paused);
         managed
