@@ -7,6 +7,7 @@ import {Governable} from "./Governable.sol";
 /// @notice The surface of a managed module that the SystemPause calls.
 interface IPausableModule {
     function owner() external view returns (address);
+    function pauserManager() external view returns (address);
     function pause() external;
     function unpause() external;
     function setPauser(address pauser) external;
@@ -93,7 +94,7 @@ contract SystemPauseModules is Governable, ReentrancyGuard {
     function pauseAll() external onlyGovernance nonReentrant {
         address[8] memory modules_ = _modules();
         for (uint256 i = 0; i < 8; i++) {
-            _callOrBubble(modules_[i], abi.encodeCall(IPausableModule.pause, ()));
+            IPausableModule(modules_[i]).pause();
         }
     }
 
@@ -101,7 +102,7 @@ contract SystemPauseModules is Governable, ReentrancyGuard {
     function unpauseAll() external onlyGovernance nonReentrant {
         address[8] memory modules_ = _modules();
         for (uint256 i = 0; i < 8; i++) {
-            _callOrBubble(modules_[i], abi.encodeCall(IPausableModule.unpause, ()));
+            IPausableModule(modules_[i]).unpause();
         }
     }
 
@@ -152,6 +153,7 @@ contract SystemPauseModules is Governable, ReentrancyGuard {
         _validateModules(modules_);
         _requireOwnership(modules_);
         _storeModules(modules_);
+        _setPausers(modules_, address(this));
         emit ModulesUpdated(
             jobRegistry_,
             stakeManager_,
@@ -162,7 +164,6 @@ contract SystemPauseModules is Governable, ReentrancyGuard {
             reputationEngine_,
             arbitratorCommittee_
         );
-        _setPausers(modules_, address(this));
     }
 
     /// @notice Makes this contract the pauser (and pauser manager) of every module.
@@ -237,25 +238,27 @@ contract SystemPauseModules is Governable, ReentrancyGuard {
         arbitratorCommittee = modules_[7];
     }
 
+    /// @dev For each module in getter order: unless this contract already is
+    /// its pauser manager, asks it to become one (`setPauserManager`, a
+    /// failure is swallowed) and reverts `PauserManagerNotDelegated` when the
+    /// module still names another manager. Then sets `pauser` on every module.
     function _setPausers(address[8] memory modules_, address pauser) internal {
         if (pauser == address(0)) revert InvalidPauser(pauser);
         for (uint256 i = 0; i < 8; i++) {
-            (bool ok,) = modules_[i].call(abi.encodeCall(IPausableModule.setPauserManager, (address(this))));
-            if (!ok) revert PauserManagerNotDelegated(modules_[i]);
+            IPausableModule module = IPausableModule(modules_[i]);
+            if (module.pauserManager() != address(this)) {
+                try module.setPauserManager(address(this)) {} catch {}
+            }
+            if (module.pauserManager() != address(this)) revert PauserManagerNotDelegated(address(module));
         }
         for (uint256 i = 0; i < 8; i++) {
-            _callOrBubble(modules_[i], abi.encodeCall(IPausableModule.setPauser, (pauser)));
+            IPausableModule(modules_[i]).setPauser(pauser);
         }
         activePauser = pauser;
         emit PausersUpdated(pauser);
     }
 
-    /// @dev Calls `module`; on failure re-raises its revert data verbatim.
-    function _callOrBubble(address module, bytes memory data) internal {
-        (bool ok, bytes memory result) = module.call(data);
-        if (!ok) _bubble(result);
-    }
-
+    /// @dev Re-raises `result` as this call's revert data, verbatim.
     function _bubble(bytes memory result) internal pure {
         assembly ("memory-safe") {
             revert(add(result, 32), mload(result))
