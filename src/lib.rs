@@ -28,6 +28,7 @@ pub mod execute;
 pub mod observe;
 pub mod plan;
 pub mod render;
+pub mod route;
 pub mod rpc;
 pub mod spec;
 

@@ -45,6 +45,15 @@ enum Command {
         /// public chains (a fresh anvil has none).
         #[arg(long)]
         multicall3: bool,
+        /// How the contracts are wired: `direct` (one account owns and
+        /// governs everything), `modules` (the production SystemPause owning
+        /// StakeManager and seven module stand-ins, governed by account 0), or
+        /// `production` (the same, governed by a TimelockController).
+        #[arg(long, value_enum, default_value_t = devnet::TopologyArg::Direct)]
+        topology: devnet::TopologyArg,
+        /// The TimelockController's minimum delay with `--topology production`.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
+        timelock_delay: u64,
     },
     /// Run the whole story on a throwaway devnet, then exit.
     Demo,
@@ -57,7 +66,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
-        Command::Devnet { port, write_state, multicall3 } => devnet::run(port, &write_state, multicall3).await,
+        Command::Devnet { port, write_state, multicall3, topology, timelock_delay } => {
+            let topology = topology.with_delay(timelock_delay);
+            devnet::run(port, &write_state, multicall3, topology).await
+        }
         Command::Demo => demo::run().await,
     }
 }

@@ -1,13 +1,11 @@
-//! SystemPause: the global switch, as the operators' runbook uses it
+//! The switch kind of SystemPause, as the operators' runbook uses it
 //! (`pause()`, `unpause()`, `paused()`, governance only).
-
-pub mod desired;
 
 use alloy::primitives::Address;
 use alloy::sol;
 use alloy::sol_types::SolConstructor;
 
-use super::{Authority, Field, Kind, Setter, Unit, pause_setter, unpause_setter};
+use crate::contracts::{Authority, Field, Kind, Setter, Unit, pause_setter, unpause_setter};
 
 sol!(
     #[allow(missing_docs, clippy::too_many_arguments)]
@@ -18,16 +16,21 @@ sol!(
 
 use SystemPause as C;
 
-/// The system pause's row in the contract table.
+/// The switch kind's row in the contract table: the fallback when the
+/// address is not the modules kind.
 pub const KIND: Kind = Kind {
     key: "system_pause",
     name: "SystemPause",
+    variant: Some("switch"),
     fields: FIELDS,
     role_sets: &[],
     setters: SETTERS,
     authority: Authority::of::<C::governanceCall>(),
     error_signature: C::SystemPauseErrors::signature_by_selector,
-    creation_code,
+    derived: &[],
+    forwarder: None,
+    recognise: None,
+    creation_code: Some(creation_code),
 };
 
 const FIELDS: &[Field] = &[Field::of::<C::pausedCall>("paused", Unit::Flag)];
