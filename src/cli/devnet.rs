@@ -77,23 +77,23 @@ async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
 pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     let deployment = devnet.deployment();
     println!("govstate devnet is running");
-    println!("  RPC endpoint   {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
-    println!("  chain id       {}", deployment.chain_id);
+    println!("  RPC endpoint         {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
+    println!("  chain id             {}", deployment.chain_id);
     let wiring = devnet.wiring();
     let role = if wiring.modules.is_empty() { "owns the arena, governs the others" } else { "owns the arena" };
-    println!("  owner          {}  (anvil account 0: {role})", devnet.owner());
+    println!("  owner                {}  (anvil account 0: {role})", devnet.owner());
     for deployed in &deployment.contracts {
-        println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());
+        println!("  {:<20} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());
     }
     for ((key, _), module) in govstate::contracts::system_pause::MODULES.iter().zip(&wiring.modules) {
-        println!("  {:<14} {module}  (owned by the SystemPause)", key.trim_start_matches("modules."));
+        println!("  {:<20} {module}  (a module of the SystemPause)", key.trim_start_matches("modules."));
     }
     if let Some(timelock) = wiring.timelock {
         println!(
             "  timelock       {timelock}  (TimelockController: governs the SystemPause; account 0 proposes and executes)"
         );
     }
-    println!("  state file     {}", state_path.display());
+    println!("  state file           {}", state_path.display());
 }
 
 /// Starts listening for Ctrl-C (SIGINT) and SIGTERM; the returned future
