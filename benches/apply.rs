@@ -100,6 +100,7 @@ fn main() {
             observe: ObserveOptions::without_cache(),
             source: "bench".to_string(),
             overrides: Vec::new(),
+            cancel_stale: false,
         };
         let start = Instant::now();
         let applied = apply(&sender, &plan, address, &options).await.expect("apply converges");

@@ -16,6 +16,10 @@
 //!   round trips whatever the number of role holders.
 //! - [`plan`] diffs desired against observed and orders the calls; it is pure.
 //! - [`render`] shows a plan as text, markdown or a diff.
+//! - [`route`] says how each call reaches its contract and who may send it
+//!   (directly, forwarded by the SystemPause, batched through a timelock),
+//!   and what each route needs sent now.
+//! - [`simulate`] proves a routed plan on an anvil fork before anyone signs.
 //! - [`execute`] sends a plan phase by phase and verifies by observing again.
 //! - [`rpc`] connects to an endpoint and counts the traffic.
 //! - [`devnet`] runs a local anvil with the reference contracts deployed, for
@@ -30,6 +34,7 @@ pub mod plan;
 pub mod render;
 pub mod route;
 pub mod rpc;
+pub mod simulate;
 pub mod spec;
 
 pub use contracts::{Deployed, Deployment, KINDS, Kind, Phase, Value};

@@ -57,7 +57,12 @@ fn observed(chain: &Chain) -> Observed {
             ObservedContract { kind, address: address_of(kind.key), fields: fields.clone(), authority, role_sets }
         })
         .collect();
-    Observed { chain_id: 31337, block: BlockRef { number: 7, hash: B256::repeat_byte(7) }, contracts }
+    Observed {
+        chain_id: 31337,
+        block: BlockRef { number: 7, hash: B256::repeat_byte(7), timestamp: 0 },
+        contracts,
+        accounts: vec![],
+    }
 }
 
 /// A desired state writing the given keys (`contract.key`, dotted).

@@ -35,7 +35,12 @@ fn observed() -> Observed {
             },
         })
         .collect();
-    Observed { chain_id: 31337, block: BlockRef { number: 42, hash: B256::repeat_byte(0x42) }, contracts }
+    Observed {
+        chain_id: 31337,
+        block: BlockRef { number: 42, hash: B256::repeat_byte(0x42), timestamp: 0 },
+        contracts,
+        accounts: vec![],
+    }
 }
 
 /// Pause everything, rotate the orchestrator, rebalance fees, raise a reward.

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use govstate::execute::{ApplyOptions, SignerSource, apply};
-use govstate::plan::{Plan, PlanOptions, plan};
-use govstate::render::{Style, text, transactions};
+use govstate::plan::{Plan, PlanOptions, RouteKind, plan};
+use govstate::render::{Style, operations, text, transactions};
 use govstate::rpc::{RpcStats, connect_signing};
 
 use super::common::{ChainArgs, load_desired_with};
@@ -39,6 +39,15 @@ pub struct ApplyArgs {
     /// Where receipts are written. Default: `receipts/` beside the file.
     #[arg(long, value_name = "DIR")]
     receipts_dir: Option<PathBuf>,
+    /// Before sending anything, prove the plan on an anvil fork (see
+    /// `plan --simulate`) and refuse if it would not converge. Default: on
+    /// for a plan with a timelock route.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    simulate_fork: Option<bool>,
+    /// Cancel pending timelock operations the file no longer asks for
+    /// (needs CANCELLER_ROLE) before scheduling the new batch.
+    #[arg(long)]
+    cancel_stale: bool,
     #[command(flatten)]
     signer: SignerArgs,
     #[command(flatten)]
@@ -108,6 +117,16 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         println!("Nothing was sent.");
         return Ok(ExitCode::from(1));
     }
+    let routed = plan.routes.iter().any(|r| r.via != RouteKind::Direct);
+    if args.simulate_fork.unwrap_or(routed) {
+        let simulation = govstate::simulate::on_fork(&url, &plan, &args.chain.observe_options())
+            .await
+            .context("could not simulate the plan on a fork")?;
+        println!("{simulation}");
+        if !simulation.converged() {
+            bail!("the plan would not converge on a fork of block {}; nothing was sent", plan.block.number);
+        }
+    }
     let address = signer.address();
     let provider = connect_signing(url, &stats, signer);
     let options = ApplyOptions {
@@ -117,6 +136,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         observe: args.chain.observe_options(),
         source: source.clone(),
         overrides: args.overrides.clone(),
+        cancel_stale: args.cancel_stale,
     };
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
@@ -128,7 +148,20 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     print!("{}", transactions(&applied.receipt));
     let sent = applied.receipt.transactions.len();
-    println!("Applied {sent} call{}; the chain now matches {source}.", if sent == 1 { "" } else { "s" });
+    let now = plan.block.timestamp;
+    let pending = operations(&applied.receipt, now);
+    let plural = if sent == 1 { "" } else { "s" };
+    if pending.is_empty() && sent == plan.calls.len() {
+        println!("Applied {sent} call{plural}; the chain now matches {source}.");
+    } else if pending.is_empty() {
+        println!("Sent {sent} transaction{plural}; the chain now matches {source}.");
+    } else if sent == 0 {
+        println!("Nothing was sent.");
+        print!("{pending}");
+    } else {
+        println!("Sent {sent} transaction{plural}; what they did is on chain and verified.");
+        print!("{pending}");
+    }
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -140,6 +173,14 @@ fn is_saved_plan(path: &Path) -> bool {
 
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["format_version"].as_u64());
+    if let Some(version) = version.filter(|v| *v != u64::from(govstate::plan::FORMAT_VERSION)) {
+        bail!(
+            "{} was saved by a govstate with plan format {version}; this one reads format {}: plan it again",
+            path.display(),
+            govstate::plan::FORMAT_VERSION
+        );
+    }
     serde_json::from_str(&text)
         .with_context(|| format!("{} is not a plan saved by `govstate plan --out`", path.display()))
 }

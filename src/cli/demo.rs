@@ -70,6 +70,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         observe: options.clone(),
         source: source.to_string(),
         overrides: overrides.clone(),
+        cancel_stale: false,
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
     print!("{}", transactions(&applied.receipt));

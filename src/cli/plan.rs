@@ -45,6 +45,12 @@ pub struct PlanArgs {
     /// Override a field of the file for this run only, e.g. `--set arena.paused=true`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Prove the plan on an anvil fork of the block it was made at: every
+    /// route's calls sent by its final authority (impersonated; a timelock's
+    /// delay skipped), then the fork observed and checked. Sends nothing to
+    /// the real chain and needs no key. Exit 1 when it would not converge.
+    #[arg(long)]
+    simulate: bool,
     /// Print the JSON-RPC requests and round trips used, on stderr.
     #[arg(long)]
     stats: bool,
@@ -75,6 +81,16 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     if args.stats {
         eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
+    }
+    if args.simulate && !made.calls.is_empty() {
+        let url = args.chain.url(desired.rpc_url_env.as_deref())?;
+        let simulation = govstate::simulate::on_fork(&url, &made, &args.chain.observe_options())
+            .await
+            .context("could not simulate the plan on a fork")?;
+        eprintln!("{simulation}");
+        if !simulation.converged() {
+            return Ok(ExitCode::from(1));
+        }
     }
     Ok(if args.detailed_exitcode && !made.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -55,6 +55,9 @@ pub struct AnvilOptions {
     pub port: Option<u16>,
     /// Seconds between blocks; `None` (the default) mines a block per transaction.
     pub block_time: Option<u64>,
+    /// Fork this endpoint at this block instead of starting an empty chain
+    /// (default `None`).
+    pub fork: Option<(String, u64)>,
 }
 
 /// A running anvil node; dropping it stops the node.
@@ -77,6 +80,9 @@ impl AnvilProcess {
             .stderr(Stdio::piped());
         if let Some(seconds) = options.block_time {
             command.args(["--block-time", &seconds.to_string()]);
+        }
+        if let Some((url, block)) = &options.fork {
+            command.args(["--fork-url", url, "--fork-block-number", &block.to_string(), "--no-storage-caching"]);
         }
         die_with_parent(&mut command);
         let mut child = command.spawn().map_err(|source| AnvilError::Spawn { path: path.clone(), source })?;

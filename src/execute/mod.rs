@@ -17,16 +17,17 @@
 //!
 //! Every apply that sends writes a receipt as it goes.
 
+mod operations;
 mod preflight;
 mod receipt;
 mod send;
 mod signer;
 mod stale;
 
-pub use receipt::{Receipt, ReceiptLog, TransactionRecord};
+pub use receipt::{OperationRecord, Receipt, ReceiptLog, TransactionRecord};
 pub use send::revert_name;
 pub use signer::{SignerError, SignerSource};
-pub use stale::{differences, promised, scope_of};
+pub use stale::{differences, promised, promised_by, scope_of};
 
 use std::path::PathBuf;
 
@@ -34,9 +35,9 @@ use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
 use alloy::transports::TransportError;
 
-use crate::contracts::Phase;
 use crate::observe::{ObserveError, ObserveOptions, Observed, observe};
 use crate::plan::{Plan, PlannedContract};
+use crate::route::{self, Steps, Transaction, Waiting};
 
 /// How to apply.
 #[derive(Debug, Clone)]
@@ -54,6 +55,9 @@ pub struct ApplyOptions {
     pub source: String,
     /// Fields overridden for this run only, for the receipt.
     pub overrides: Vec<String>,
+    /// Cancel pending timelock operations the file no longer asks for
+    /// before scheduling the new batch (default `false`).
+    pub cancel_stale: bool,
 }
 
 /// What an apply did.
@@ -64,6 +68,8 @@ pub struct Applied {
     pub receipt: Receipt,
     /// Where it was written.
     pub receipt_path: PathBuf,
+    /// Timelock batches scheduled earlier and still waiting for their delay.
+    pub waiting: Vec<Waiting>,
 }
 
 /// Why an apply stopped.
@@ -100,6 +106,32 @@ pub enum ApplyError {
     /// Resolving who may send the calls failed.
     #[error(transparent)]
     Route(#[from] crate::route::RouteError),
+    /// Stale timelock operations are pending where a new batch would go.
+    #[error(
+        "stale timelock operations are pending ({}): the file no longer asks for them, and scheduling beside them would leave both executable; pass --cancel-stale to cancel them first (CANCELLER_ROLE); nothing was sent",
+        operations.join(", ")
+    )]
+    StaleOperations {
+        /// `0x… on 0x…`, one per operation.
+        operations: Vec<String>,
+    },
+    /// The signer lacks a timelock role a step needs.
+    #[error(
+        "{signer} lacks {role} on TimelockController {timelock}, needed for {why}; nothing was sent. The chain of authority:\n  {}",
+        chains.join("\n  ")
+    )]
+    MissingRole {
+        /// The signer.
+        signer: Address,
+        /// The TimelockController.
+        timelock: Address,
+        /// The role.
+        role: &'static str,
+        /// What for.
+        why: String,
+        /// The chain of authority of each call concerned, one entry each.
+        chains: Vec<String>,
+    },
     /// The signer has transactions waiting to be mined.
     #[error("{signer} has pending transactions (nonce {latest} mined, {pending} pending); nothing was sent")]
     PendingTransactions {
@@ -183,14 +215,15 @@ impl ApplyError {
 }
 
 /// Checks that `plan` may be applied now by `signer`: same chain, same
-/// state, authorised, nothing pending. Returns the next nonce and the state
-/// observed. Sends nothing.
+/// state, authorised (the signer sends every direct call and holds the
+/// timelock roles its steps need), nothing pending. Returns the next nonce,
+/// the state observed and the steps to take. Sends nothing.
 pub async fn preflight(
     provider: &impl Provider,
     plan: &Plan,
     signer: Address,
     options: &ApplyOptions,
-) -> Result<(u64, Observed), ApplyError> {
+) -> Result<(u64, Observed, Steps), ApplyError> {
     let actual = provider.get_chain_id().await.map_err(ApplyError::rpc("reading the chain id"))?;
     if actual != plan.chain_id {
         return Err(ApplyError::WrongChain { expected: plan.chain_id, actual });
@@ -200,75 +233,74 @@ pub async fn preflight(
     if !changes.is_empty() {
         return Err(ApplyError::Stale { changes });
     }
-    preflight::check_authorised(provider, plan, signer).await?;
+    let steps = route::steps(plan, &now, options.cancel_stale);
+    if !steps.blocked_by.is_empty() {
+        let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
+        return Err(ApplyError::StaleOperations { operations });
+    }
+    let routes = preflight::check_authorised(provider, plan, signer).await?;
+    preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;
-    Ok((nonce, now))
+    Ok((nonce, now, steps))
 }
 
-/// Applies `plan` with a provider that signs as `signer`.
+/// Applies `plan` with a provider that signs as `signer`: every route's
+/// part that can be done now, then verification of what was done.
 pub async fn apply(
     provider: &impl Provider,
     plan: &Plan,
     signer: Address,
     options: &ApplyOptions,
 ) -> Result<Applied, ApplyError> {
-    let (mut nonce, before) = preflight(provider, plan, signer, options).await?;
+    let (mut nonce, before, steps) = preflight(provider, plan, signer, options).await?;
+    let outgoing: Vec<&Transaction> = steps.groups.iter().flatten().collect();
     let gas = if options.simulate_first {
-        send::simulate(provider, plan, signer).await?
+        send::simulate(provider, &outgoing, signer).await?
     } else {
-        vec![300_000; plan.calls.len()]
+        vec![300_000; outgoing.len()]
     };
     let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &before, options))
         .map_err(ApplyError::Receipt)?;
-    let result = send_all(provider, plan, signer, &gas, &mut nonce, options, &mut log).await;
+    let mut gas = gas.into_iter();
+    let mut result = Ok(());
+    for group in &steps.groups {
+        let with_gas: Vec<(&Transaction, u64)> = group.iter().map(|t| (t, gas.next().unwrap_or(300_000))).collect();
+        result = send::send_phase(provider, &with_gas, signer, nonce, options.confirmations, &mut log).await;
+        if result.is_err() {
+            break;
+        }
+        nonce += group.len() as u64;
+    }
+    let made: Vec<usize> = steps.groups.iter().flatten().flat_map(|t| t.makes.iter().copied()).collect();
+    if result.is_ok() {
+        result = operations::record(provider, plan, &steps, &mut log).await;
+    }
     let result = match result {
-        Ok(()) => verify(provider, plan, options, &mut log).await,
+        Ok(()) => verify(provider, plan, &made, options, &mut log).await,
         Err(error) => Err(error),
     };
     log.receipt.finished_at = Some(receipt::now());
     log.receipt.outcome = Some(match &result {
-        Ok(()) => "converged".to_string(),
+        Ok(()) if steps.scheduling.is_empty() && steps.waiting.is_empty() => "converged".to_string(),
+        Ok(()) => "sent what can be sent now; a timelock batch is pending".to_string(),
         Err(error) => error.to_string(),
     });
     log.save().map_err(ApplyError::Receipt)?;
-    result.map(|()| Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt })
+    result.map(|()| Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: steps.waiting })
 }
 
-async fn send_all(
-    provider: &impl Provider,
-    plan: &Plan,
-    signer: Address,
-    gas: &[u64],
-    nonce: &mut u64,
-    options: &ApplyOptions,
-    log: &mut ReceiptLog,
-) -> Result<(), ApplyError> {
-    for phase in Phase::ALL {
-        let calls: Vec<_> = plan
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.phase == phase)
-            .map(|(i, c)| (i, c, gas.get(i).copied().unwrap_or(300_000)))
-            .collect();
-        if calls.is_empty() {
-            continue;
-        }
-        send::send_phase(provider, &calls, signer, *nonce, options.confirmations, log).await?;
-        *nonce += calls.len() as u64;
-    }
-    Ok(())
-}
-
+/// Observes again and checks that every change of the calls made (`made`,
+/// by position) is on chain and nothing else moved.
 async fn verify(
     provider: &impl Provider,
     plan: &Plan,
+    made: &[usize],
     options: &ApplyOptions,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
     let after = observe(provider, &scope_of(plan), &options.observe).await?;
     log.receipt.after = Some(snapshot(plan, &after));
-    let remaining = differences(&promised(plan), &after);
+    let remaining = differences(&promised_by(plan, made), &after);
     if remaining.is_empty() { Ok(()) } else { Err(ApplyError::NotConverged { remaining }) }
 }
 
@@ -284,6 +316,7 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
         before: snapshot(plan, before),
         after: None,
         transactions: Vec::new(),
+        operations: Vec::new(),
         outcome: None,
     }
 }

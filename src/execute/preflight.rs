@@ -2,24 +2,84 @@
 //! nothing pending?
 
 use alloy::eips::BlockNumberOrTag;
-use alloy::primitives::{Address, U64};
+use alloy::primitives::{Address, Bytes, U64};
 use alloy::providers::Provider;
 use alloy::rpc::client::BatchRequest;
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
 
 use super::ApplyError;
-use crate::plan::Plan;
-use crate::route::{self, Route};
+use crate::contracts::timelock::{self, TimelockController};
+use crate::plan::{Plan, RouteKind};
+use crate::route::{self, Route, Steps};
 
-/// Refuses unless `signer` may send every call of `plan`, listing for each
-/// call it may not send the chain of authority and what can be done.
+/// Refuses unless `signer` may send every call of `plan` that goes
+/// directly (a timelock's calls are its own; [`check_roles`] covers them),
+/// listing for each call it may not send the chain of authority and what
+/// can be done.
 pub async fn check_authorised(
     provider: &impl Provider,
     plan: &Plan,
     signer: Address,
 ) -> Result<Vec<Route>, ApplyError> {
     let routes = route::resolve(provider, plan, signer).await?;
-    let refused: Vec<String> = routes.iter().filter(|r| !r.allows(signer)).map(|r| refusal(plan, r)).collect();
+    let direct: Vec<usize> =
+        plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
+    let refused: Vec<String> = routes
+        .iter()
+        .filter(|r| direct.contains(&r.call))
+        .filter(|r| !r.allows(signer))
+        .map(|r| refusal(plan, r))
+        .collect();
     if refused.is_empty() { Ok(routes) } else { Err(ApplyError::Unauthorised { signer, refused }) }
+}
+
+/// Refuses unless `signer` holds every timelock role the steps need (an
+/// executor role granted to address 0 is open to anyone), naming the route.
+pub async fn check_roles(
+    provider: &impl Provider,
+    plan: &Plan,
+    routes: &[Route],
+    steps: &Steps,
+    signer: Address,
+) -> Result<(), ApplyError> {
+    if steps.needs.is_empty() {
+        return Ok(());
+    }
+    let mut batch = BatchRequest::new(provider.client());
+    let mut waiters = Vec::new();
+    for need in &steps.needs {
+        let role = timelock::role(need.role);
+        let mut asks = Vec::new();
+        for account in [signer, Address::ZERO] {
+            let data = TimelockController::hasRoleCall { role, account }.abi_encode();
+            let tx = TransactionRequest::default().to(need.timelock).input(Bytes::from(data).into());
+            asks.push(
+                batch.add_call::<_, Bytes>("eth_call", &(tx,)).map_err(ApplyError::rpc("preparing a role read"))?,
+            );
+        }
+        waiters.push((need, asks));
+    }
+    batch.send().await.map_err(ApplyError::rpc("reading the timelock roles"))?;
+    for (need, asks) in waiters {
+        let mut held = Vec::new();
+        for ask in asks {
+            let data = ask.await.map_err(ApplyError::rpc(format!("reading {}", need.role)))?;
+            held.push(TimelockController::hasRoleCall::abi_decode_returns(&data).unwrap_or(false));
+        }
+        let open = need.role == "EXECUTOR_ROLE" && held.get(1) == Some(&true);
+        if held.first() != Some(&true) && !open {
+            let chains = routes.iter().filter(|r| need.calls.contains(&r.call)).map(|r| refusal(plan, r));
+            return Err(ApplyError::MissingRole {
+                signer,
+                timelock: need.timelock,
+                role: need.role,
+                why: need.why.clone(),
+                chains: chains.collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `call 2, stake_manager.setFeePct: StakeManager 0x… ← SystemPause 0x… ← …`

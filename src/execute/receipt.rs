@@ -36,6 +36,9 @@ pub struct Receipt {
     pub after: Option<Vec<PlannedContract>>,
     /// One entry per transaction sent, in nonce order.
     pub transactions: Vec<TransactionRecord>,
+    /// Timelock operations scheduled, executed, cancelled or waiting.
+    #[serde(default)]
+    pub operations: Vec<OperationRecord>,
     /// How it ended: `converged`, or what went wrong.
     pub outcome: Option<String>,
 }
@@ -65,6 +68,24 @@ pub struct TransactionRecord {
     pub effective_gas_price: Option<u128>,
     /// The custom error it reverted with.
     pub revert: Option<String>,
+    /// The timelock operation it schedules, executes or cancels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<B256>,
+}
+
+/// What an apply did with one timelock operation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationRecord {
+    /// The TimelockController.
+    pub timelock: Address,
+    /// The operation id.
+    pub id: B256,
+    /// `scheduled`, `executed`, `cancelled` or `waiting`.
+    pub action: String,
+    /// When it is ready (seconds since the epoch), as the timelock says.
+    pub ready_at: Option<u64>,
+    /// The exact batch, for a scheduled or executed operation.
+    pub batch: Option<crate::plan::TimelockBatch>,
 }
 
 /// A receipt kept on disk: every update rewrites the file atomically.

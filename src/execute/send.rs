@@ -1,5 +1,6 @@
-//! Sending a plan phase by phase: within a phase, back to back with
-//! consecutive nonces; then every receipt before the next phase.
+//! Sending transactions group by group (a plan's phases, then timelock
+//! actions): within a group, back to back with consecutive nonces; then
+//! every receipt before the next group.
 
 use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{B256, Bytes};
@@ -10,7 +11,7 @@ use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 use super::ApplyError;
 use super::receipt::{ReceiptLog, TransactionRecord};
 use crate::contracts::{error_name, kind};
-use crate::plan::{Plan, PlannedCall};
+use crate::route::Transaction;
 
 /// How long to wait for one receipt before giving up (the transaction may
 /// still be mined; the receipt file records its hash).
@@ -19,11 +20,8 @@ const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600)
 /// Gas allowed per call when the node cannot simulate the sequence.
 const FALLBACK_GAS: u64 = 300_000;
 
-/// The transaction that makes `call`: to its contract, or to the contract
-/// forwarding it.
-fn request(call: &PlannedCall, from: alloy::primitives::Address) -> TransactionRequest {
-    let (to, data) = call.sent();
-    TransactionRequest::default().from(from).to(to).input(data.clone().into())
+fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionRequest {
+    TransactionRequest::default().from(from).to(tx.to).input(tx.data.clone().into())
 }
 
 /// The name of the custom error in revert data, e.g. `InvalidPercentage()`:
@@ -39,15 +37,18 @@ pub fn revert_name(contract: &str, data: &[u8]) -> String {
     }
 }
 
-/// Runs the whole plan in order with `eth_simulateV1` at the latest block
-/// and returns the gas limit for each call; refuses when a call would
-/// revert. Nodes without `eth_simulateV1` get a fixed gas limit instead.
+/// Runs every transaction in order with `eth_simulateV1` at the latest
+/// block and returns the gas limit for each; refuses when one would revert.
+/// Nodes without `eth_simulateV1` get a fixed gas limit instead.
 pub async fn simulate(
     provider: &impl Provider,
-    plan: &Plan,
+    transactions: &[&Transaction],
     from: alloy::primitives::Address,
 ) -> Result<Vec<u64>, ApplyError> {
-    let calls = plan.calls.iter().map(|c| request(c, from)).collect();
+    if transactions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let calls = transactions.iter().map(|t| request(t, from)).collect();
     let payload = SimulatePayload {
         block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls }],
         trace_transfers: false,
@@ -57,18 +58,18 @@ pub async fn simulate(
     let blocks = match provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await {
         Ok(blocks) => blocks,
         Err(error) if error.as_error_resp().is_some_and(|e| e.code == -32601) => {
-            return Ok(vec![FALLBACK_GAS; plan.calls.len()]);
+            return Ok(vec![FALLBACK_GAS; transactions.len()]);
         }
         Err(error) => return Err(ApplyError::rpc("simulating the plan")(error)),
     };
     let results = blocks.into_iter().flat_map(|b| b.calls).collect::<Vec<_>>();
-    let mut gas = Vec::with_capacity(plan.calls.len());
-    for (call, result) in plan.calls.iter().zip(results) {
+    let mut gas = Vec::with_capacity(transactions.len());
+    for (tx, result) in transactions.iter().zip(results) {
         if !result.status {
-            let revert = revert_name(&call.contract, &result.return_data);
+            let revert = revert_name(&tx.contract, &result.return_data);
             return Err(ApplyError::SimulationReverted {
-                contract: call.contract.clone(),
-                function: call.function.clone(),
+                contract: tx.contract.clone(),
+                function: tx.function.clone(),
                 revert,
             });
         }
@@ -77,28 +78,28 @@ pub async fn simulate(
     Ok(gas)
 }
 
-/// Sends one phase (`calls` are `(index in plan, call, gas)`), recording
-/// each transaction as it goes, then waits for every receipt.
+/// Sends one group of transactions back to back with consecutive nonces,
+/// recording each as it goes, then waits for every receipt.
 pub async fn send_phase(
     provider: &impl Provider,
-    calls: &[(usize, &PlannedCall, u64)],
+    transactions: &[(&Transaction, u64)],
     from: alloy::primitives::Address,
     first_nonce: u64,
     confirmations: u64,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
-    let mut pending = Vec::with_capacity(calls.len());
-    for (offset, (index, call, gas)) in calls.iter().enumerate() {
+    let mut pending = Vec::with_capacity(transactions.len());
+    for (offset, (tx, gas)) in transactions.iter().enumerate() {
         let nonce = first_nonce + offset as u64;
-        let tx = request(call, from).nonce(nonce).gas_limit(*gas);
+        let request = request(tx, from).nonce(nonce).gas_limit(*gas);
         let sent =
-            provider.send_transaction(tx).await.map_err(ApplyError::rpc(format!("sending {}", call.function)))?;
+            provider.send_transaction(request).await.map_err(ApplyError::rpc(format!("sending {}", tx.function)))?;
         let hash = *sent.tx_hash();
         log.receipt.transactions.push(TransactionRecord {
-            call: index + 1,
-            phase: call.phase,
-            contract: call.contract.clone(),
-            function: call.function.clone(),
+            call: tx.call,
+            phase: tx.phase,
+            contract: tx.contract.clone(),
+            function: tx.function.clone(),
             hash,
             nonce,
             status: "sent".to_string(),
@@ -106,14 +107,15 @@ pub async fn send_phase(
             gas_used: None,
             effective_gas_price: None,
             revert: None,
+            operation: tx.operation,
         });
         log.save().map_err(ApplyError::Receipt)?;
-        pending.push((call, hash, sent.with_required_confirmations(confirmations).with_timeout(Some(RECEIPT_TIMEOUT))));
+        pending.push((tx, hash, sent.with_required_confirmations(confirmations).with_timeout(Some(RECEIPT_TIMEOUT))));
     }
     let mut first_revert = None;
-    for (call, hash, waiter) in pending {
+    for (tx, hash, waiter) in pending {
         let receipt = waiter.get_receipt().await.map_err(|e| ApplyError::Waiting { hash, reason: e.to_string() })?;
-        let revert = if receipt.status() { None } else { Some(revert_reason(provider, call, hash).await) };
+        let revert = if receipt.status() { None } else { Some(revert_reason(provider, &tx.contract, hash).await) };
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
             record.status = if revert.is_none() { "success" } else { "reverted" }.to_string();
             record.block = receipt.block_number;
@@ -124,8 +126,8 @@ pub async fn send_phase(
         log.save().map_err(ApplyError::Receipt)?;
         if let (Some(revert), None) = (revert, &first_revert) {
             first_revert = Some(ApplyError::Reverted {
-                contract: call.contract.clone(),
-                function: call.function.clone(),
+                contract: tx.contract.clone(),
+                function: tx.function.clone(),
                 hash,
                 revert,
             });
@@ -136,13 +138,13 @@ pub async fn send_phase(
 
 /// Why a mined transaction reverted: its custom error, from the node's
 /// call trace.
-async fn revert_reason(provider: &impl Provider, call: &PlannedCall, hash: B256) -> String {
+async fn revert_reason(provider: &impl Provider, contract: &str, hash: B256) -> String {
     let options = serde_json::json!({ "tracer": "callTracer" });
     let trace: Result<serde_json::Value, _> =
         provider.raw_request("debug_traceTransaction".into(), (hash, options)).await;
     let output = trace.ok().and_then(|t| t.get("output").and_then(|o| o.as_str()).map(str::to_string));
     match output.and_then(|hex| hex.parse::<Bytes>().ok()) {
-        Some(data) => revert_name(&call.contract, &data),
+        Some(data) => revert_name(contract, &data),
         None => "a revert (the node gave no trace)".to_string(),
     }
 }

@@ -92,8 +92,16 @@ pub fn differences(expected: &[PlannedContract], now: &Observed) -> Vec<String> 
 /// The state `plan` promises once applied: what it observed, with every
 /// change made.
 pub fn promised(plan: &Plan) -> Vec<PlannedContract> {
+    let all: Vec<usize> = (0..plan.calls.len()).collect();
+    promised_by(plan, &all)
+}
+
+/// The state `plan` promises once the calls at positions `made` are on
+/// chain (the others, waiting in a timelock, not yet).
+pub fn promised_by(plan: &Plan, made: &[usize]) -> Vec<PlannedContract> {
     let mut contracts = plan.contracts.clone();
-    for change in &plan.changes {
+    let changes = made.iter().filter_map(|i| plan.calls.get(*i)).flat_map(|c| &c.changes);
+    for change in changes {
         let Some(contract) = contracts.iter_mut().find(|c| c.contract == change.contract) else {
             continue;
         };

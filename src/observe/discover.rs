@@ -37,6 +37,27 @@ pub fn probes(contracts: &[ScopeContract]) -> Vec<(usize, &'static Kind, Vec<Rea
     out
 }
 
+/// Each contract's authority getter (owner or governance), asked at the
+/// latest block so that the authorities can be recognised in the pinned
+/// read; the same getter serves every kind of a section.
+pub fn authority_probes(contracts: &[ScopeContract]) -> Vec<Read> {
+    let read = |c: &ScopeContract| Read { to: c.deployed.address, data: (c.deployed.kind.authority.calldata)() };
+    contracts.iter().map(read).collect()
+}
+
+/// The distinct accounts the authority probes named, in order.
+pub fn authorities(answers: &[ReadResult]) -> Vec<Address> {
+    let mut out = Vec::new();
+    for answer in answers.iter().flatten() {
+        if let Ok(address) = alloy::sol_types::SolValue::abi_decode(answer)
+            && !out.contains(&address)
+        {
+            out.push(address);
+        }
+    }
+    out
+}
+
 /// The own address fields other fields are read at, in table order.
 fn address_fields(kind: &'static Kind) -> impl Iterator<Item = &'static crate::contracts::Field> {
     kind.own_fields().filter(move |f| kind.fields.iter().any(|other| other.at == Some(f.key)))

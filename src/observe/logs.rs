@@ -66,7 +66,17 @@ pub async fn scan(
     queries: &[LogQuery],
     chunk_size: u64,
 ) -> Result<Vec<BTreeSet<Address>>, ObserveError> {
-    let mut found = vec![BTreeSet::new(); queries.len()];
+    let logs = scan_logs(provider, queries, chunk_size).await?;
+    Ok(logs.iter().map(|logs| logs.iter().filter_map(holder).collect()).collect())
+}
+
+/// Every log of every query, in block order within each query.
+pub async fn scan_logs(
+    provider: &impl Provider,
+    queries: &[LogQuery],
+    chunk_size: u64,
+) -> Result<Vec<Vec<Log>>, ObserveError> {
+    let mut found = vec![Vec::new(); queries.len()];
     let mut pending = chunks(queries, chunk_size);
     while !pending.is_empty() {
         let mut batch = BatchRequest::new(provider.client());
@@ -82,15 +92,18 @@ pub async fn scan(
                 batch.add_call::<_, Vec<Log>>("eth_getLogs", &(filter,)).map_err(rpc("preparing eth_getLogs"))?;
             waiters.push((*chunk, waiter));
         }
-        batch.send().await.map_err(rpc("listing role holders from logs"))?;
+        batch.send().await.map_err(rpc("listing events from logs"))?;
         let mut refused = Vec::new();
         for (chunk, waiter) in waiters {
             match waiter.await {
-                Ok(logs) => found[chunk.query].extend(logs.iter().filter_map(holder)),
+                Ok(logs) => found[chunk.query].extend(logs),
                 Err(error) => refused.push((chunk, error)),
             }
         }
         pending = retry_smaller(refused)?;
+    }
+    for logs in &mut found {
+        logs.sort_by_key(|log| (log.block_number, log.log_index));
     }
     Ok(found)
 }

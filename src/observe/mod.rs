@@ -18,6 +18,7 @@
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
 
+mod authorities;
 pub mod cache;
 mod discover;
 mod export;
@@ -26,6 +27,7 @@ mod read;
 mod scope;
 mod state;
 
+pub use authorities::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
 pub use export::{desired_state_yaml, managed_yaml};
 pub use read::{MULTICALL3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
@@ -142,7 +144,8 @@ pub async fn observe(
     let mut entries = load_cache(scope, options);
     let checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
     let probes = discover::probes(&scope.contracts);
-    let pinned = pin(provider, &checkpoints, &probes).await?;
+    let authority_probes = discover::authority_probes(&scope.contracts);
+    let pinned = pin(provider, &checkpoints, &probes, &authority_probes).await?;
     if pinned.chain_id != scope.chain_id {
         return Err(ObserveError::WrongChain { expected: scope.chain_id, actual: pinned.chain_id });
     }
@@ -153,22 +156,32 @@ pub async fn observe(
         }
     }
     let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
+    let mut accounts = discover::authorities(&pinned.authorities);
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
     let at = BlockId::from(pinned.block.hash);
     let mut attempts = 0;
-    loop {
-        let reads = Reads { targets: &targets, candidates: &candidates, at, multicall: use_multicall };
-        let contracts = read_contracts(provider, scope, &reads, options.max_batch).await?;
+    let (contracts, mut accounts) = loop {
+        let reads =
+            Reads { targets: &targets, candidates: &candidates, accounts: &accounts, at, multicall: use_multicall };
+        let (contracts, identified) = read_contracts(provider, scope, &reads, options.max_batch).await?;
         attempts += 1;
         let mut moved = false;
         for (target, contract) in targets.iter_mut().zip(&contracts) {
             moved |= discover::settle(target, &contract.fields);
         }
-        if !moved || attempts == MAX_READS {
-            return Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts });
+        for contract in &contracts {
+            if !accounts.contains(&contract.authority) {
+                accounts.push(contract.authority);
+                moved = true;
+            }
         }
-    }
+        if !moved || attempts == MAX_READS {
+            break (contracts, identified);
+        }
+    };
+    authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
+    Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
 }
 
 /// The cached entry of every role set in scope (empty without a cache).
@@ -188,6 +201,8 @@ struct Pinned {
     chain_id: u64,
     /// The answers to the kind probes, one list per probe.
     probes: Vec<Vec<ReadResult>>,
+    /// The answers to the authority probes, one per contract.
+    authorities: Vec<ReadResult>,
     block: BlockRef,
     has_multicall: bool,
     /// The hash of each cache checkpoint block, `None` when the chain no
@@ -201,6 +216,7 @@ async fn pin(
     provider: &impl Provider,
     checkpoints: &BTreeSet<u64>,
     probes: &[(usize, &'static crate::contracts::Kind, Vec<Read>)],
+    authority_probes: &[Read],
 ) -> Result<Pinned, ObserveError> {
     let mut batch = BatchRequest::new(provider.client());
     let chain_id = batch.add_call::<_, U64>("eth_chainId", &()).map_err(rpc("preparing eth_chainId"))?;
@@ -223,6 +239,9 @@ async fn pin(
             reads.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
         probe_waiters.push(waiters.map_err(rpc("preparing the kind probes"))?);
     }
+    let authority_waiters: Result<Vec<_>, _> =
+        authority_probes.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
+    let authority_waiters = authority_waiters.map_err(rpc("preparing the authority probes"))?;
     batch.send().await.map_err(rpc("pinning the latest block"))?;
     let chain_id = chain_id.await.map_err(rpc("reading the chain id"))?.to::<u64>();
     let block = block.await.map_err(rpc("reading the latest block"))?.ok_or(ObserveError::NoBlock)?;
@@ -236,8 +255,9 @@ async fn pin(
     for waiters in probe_waiters {
         probes.push(read::answers(waiters).await.map_err(rpc("probing the contracts' kinds"))?);
     }
-    let block = BlockRef { number: block.header.number, hash: block.header.hash };
-    Ok(Pinned { chain_id, probes, block, has_multicall, checkpoints: hashes })
+    let authorities = read::answers(authority_waiters).await.map_err(rpc("probing the authorities"))?;
+    let block = BlockRef { number: block.header.number, hash: block.header.hash, timestamp: block.header.timestamp };
+    Ok(Pinned { chain_id, probes, authorities, block, has_multicall, checkpoints: hashes })
 }
 
 /// Round trip 2: the candidate holders of every role set in scope, from the
@@ -284,18 +304,20 @@ async fn list_role_sets(
 struct Reads<'a> {
     targets: &'a [Target],
     candidates: &'a [Vec<BTreeSet<Address>>],
+    /// The authority accounts to recognise.
+    accounts: &'a [Address],
     at: BlockId,
     multicall: bool,
 }
 
-/// Round trip 3: every getter, every authority and every candidate's
-/// membership.
+/// Round trip 3: every getter, every authority and what it is, and every
+/// candidate's membership.
 async fn read_contracts(
     provider: &impl Provider,
     scope: &Scope,
     plan: &Reads<'_>,
     max_batch: usize,
-) -> Result<Vec<ObservedContract>, ObserveError> {
+) -> Result<(Vec<ObservedContract>, Vec<ObservedAccount>), ObserveError> {
     let mut reads = Vec::new();
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
         let own = contract.deployed.address;
@@ -308,12 +330,14 @@ async fn read_contracts(
             reads.extend(holders.iter().map(|h| Read { to: own, data: (set.calldata)(*h) }));
         }
     }
+    reads.extend(authorities::identify_reads(plan.accounts));
     let mut results = read::read_all(provider, &reads, plan.at, plan.multicall, max_batch).await?.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
         observed.push(collect(contract, target.kind, sets, &mut results)?);
     }
-    Ok(observed)
+    let accounts = authorities::identify(plan.accounts, &mut results);
+    Ok((observed, accounts))
 }
 
 fn collect(

@@ -15,6 +15,10 @@ pub struct BlockRef {
     pub number: u64,
     /// Block hash.
     pub hash: B256,
+    /// Block timestamp (seconds since the epoch): the chain's "now", which
+    /// timelock delays count against.
+    #[serde(default)]
+    pub timestamp: u64,
 }
 
 /// Every managed field of a deployment, as read at one block.
@@ -26,6 +30,9 @@ pub struct Observed {
     pub block: BlockRef,
     /// One entry per managed contract.
     pub contracts: Vec<ObservedContract>,
+    /// The contracts' authorities and what each one is (a timelock with
+    /// its operations).
+    pub accounts: Vec<super::ObservedAccount>,
 }
 
 /// One contract's managed fields.
@@ -60,6 +67,11 @@ pub struct Location {
 }
 
 impl Observed {
+    /// The authority account at `address`, if one was observed.
+    pub fn account(&self, address: Address) -> Option<&super::ObservedAccount> {
+        self.accounts.iter().find(|a| a.address == address)
+    }
+
     /// Where every field of every contract lives.
     pub fn locations(&self) -> Vec<Location> {
         let mut out = Vec::new();

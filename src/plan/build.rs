@@ -37,6 +37,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
     for call in &mut calls {
         call.via = route::forwarded(call, observed);
     }
+    let (routes, operations) = route::routes(&calls, observed);
     Ok(Plan {
         format_version: FORMAT_VERSION,
         chain_id: observed.chain_id,
@@ -44,6 +45,8 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
         contracts,
         changes,
         calls,
+        routes,
+        operations,
     })
 }
 

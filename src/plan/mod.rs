@@ -23,7 +23,10 @@ mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
-pub use types::{Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, Plan, PlannedCall, PlannedContract};
+pub use types::{
+    Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, PendingOperation, Plan, PlannedCall, PlannedContract,
+    PlannedRoute, RouteKind, TimelockBatch,
+};
 
 use crate::contracts::ValueError;
 

@@ -1,11 +1,16 @@
-//! Which calls reach their contract through another: when a contract's
-//! authority is a managed contract that forwards governance calls to it (a
-//! modules-kind SystemPause governing StakeManager), the call is sent as
-//! that contract's forwarding call, by *its* authority.
+//! How calls reach their contract: forwarded by a managed contract that
+//! governs it (a modules-kind SystemPause governing StakeManager: the call is
+//! sent as that contract's forwarding call, by *its* authority), and grouped
+//! by the account at the end of the chain. An account sends its calls
+//! itself; a TimelockController's calls become one batch, whose salt comes
+//! from the batch so the same change always has the same operation id, and
+//! which is shown as scheduled once it is — never planned twice.
 
-use super::{Forwarded, PlannedCall};
-use crate::contracts::Value;
-use crate::observe::Observed;
+use alloy::primitives::{Address, B256, Bytes};
+
+use super::{Forwarded, PendingOperation, PlannedCall, PlannedRoute, RouteKind, TimelockBatch};
+use crate::contracts::{Value, timelock};
+use crate::observe::{AccountKind, Observed, OperationState, TimelockState};
 
 /// The forwarding call that carries `call`, when its contract's authority
 /// forwards calls to it.
@@ -21,4 +26,82 @@ pub fn forwarded(call: &PlannedCall, observed: &Observed) -> Option<Forwarded> {
         function: spec.function.to_string(),
         calldata: (spec.encode)(call.target, &call.calldata).into(),
     })
+}
+
+/// The account that must send `call`: the authority of the contract the
+/// transaction goes to.
+fn authority(call: &PlannedCall, observed: &Observed) -> Address {
+    let key = call.sent_to_contract();
+    observed.contracts.iter().find(|c| c.kind.key == key).map(|c| c.authority).unwrap_or_default()
+}
+
+/// Groups the ordered calls by the account that must send them, in order
+/// of their first call, and lists the pending timelock operations.
+pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>, Vec<PendingOperation>) {
+    let mut routes: Vec<PlannedRoute> = Vec::new();
+    for (index, call) in calls.iter().enumerate() {
+        let authority = authority(call, observed);
+        match routes.iter_mut().find(|r| r.authority == authority) {
+            Some(route) => route.calls.push(index),
+            None => routes.push(PlannedRoute { authority, via: RouteKind::Direct, calls: vec![index] }),
+        }
+    }
+    let mut operations = Vec::new();
+    for route in &mut routes {
+        if let Some(AccountKind::Timelock(state)) = observed.account(route.authority).map(|a| &a.kind) {
+            let batch = batch(route.authority, state, route.calls.iter().filter_map(|i| calls.get(*i)));
+            route.via = RouteKind::Timelock(batch);
+        }
+    }
+    let managed: Vec<Address> = observed.contracts.iter().map(|c| c.address).collect();
+    for account in &observed.accounts {
+        let AccountKind::Timelock(state) = &account.kind else { continue };
+        let ours = routes.iter().find_map(|r| match &r.via {
+            RouteKind::Timelock(b) if b.timelock == account.address => Some(b.operation),
+            _ => None,
+        });
+        for operation in state.operations.iter().filter(|o| o.is_pending()) {
+            if operation.calls.iter().any(|(target, _, _)| managed.contains(target)) {
+                operations.push(PendingOperation {
+                    timelock: account.address,
+                    id: operation.id,
+                    state: operation.state,
+                    ready_at: operation.ready_at,
+                    calls: operation.calls.len(),
+                    stale: Some(operation.id) != ours,
+                });
+            }
+        }
+    }
+    (routes, operations)
+}
+
+/// The timelock batch carrying `calls`, with the first salt whose operation
+/// has not been executed already (the same change made, undone and made
+/// again gets a fresh id), and its state if it is scheduled.
+fn batch<'a>(timelock: Address, state: &TimelockState, calls: impl Iterator<Item = &'a PlannedCall>) -> TimelockBatch {
+    let (targets, payloads): (Vec<Address>, Vec<Bytes>) = calls.map(|c| (c.sent().0, c.sent().1.clone())).unzip();
+    let predecessor = B256::ZERO;
+    let done = |id: B256| state.operations.iter().any(|o| o.id == id && o.state == OperationState::Done);
+    let mut counter = 0;
+    let (salt, operation) = loop {
+        let salt = timelock::salt(&targets, &payloads, counter);
+        let id = timelock::operation_id(&targets, &payloads, predecessor, salt);
+        if !done(id) || counter == u64::MAX {
+            break (salt, id);
+        }
+        counter += 1;
+    };
+    let scheduled = state.operations.iter().find(|o| o.id == operation && o.is_pending());
+    TimelockBatch {
+        timelock,
+        delay: state.min_delay,
+        targets,
+        payloads,
+        predecessor,
+        salt,
+        operation,
+        state: scheduled.map_or(OperationState::Unset, |o| o.state),
+        ready_at: scheduled.map(|o| o.ready_at),
+    }
 }

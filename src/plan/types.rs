@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{Address, Bytes};
+use alloy::primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 
 use crate::contracts::{Phase, Value};
-use crate::observe::{BlockRef, ObservedContract};
+use crate::observe::{BlockRef, ObservedContract, OperationState};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 2;
@@ -28,6 +28,81 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The calls, in execution order.
     pub calls: Vec<PlannedCall>,
+    /// How the calls reach the chain, grouped by the account that must send
+    /// them: at once by an account, or as one timelock batch.
+    #[serde(default)]
+    pub routes: Vec<PlannedRoute>,
+    /// Timelock operations still pending on the contracts' authorities: the
+    /// plan's own batch once scheduled, and any other (stale) one.
+    #[serde(default)]
+    pub operations: Vec<PendingOperation>,
+}
+
+/// A group of calls one account must send, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedRoute {
+    /// The account at the end of the chain of authority.
+    pub authority: Address,
+    /// How the calls get there.
+    pub via: RouteKind,
+    /// The plan's calls it carries, by position (0-based), in plan order.
+    pub calls: Vec<usize>,
+}
+
+/// How a route's calls reach the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum RouteKind {
+    /// The authority sends each call itself, phase by phase.
+    Direct,
+    /// The authority is a TimelockController: the calls are one batch,
+    /// scheduled by a proposer and executed after the delay.
+    Timelock(TimelockBatch),
+}
+
+/// One timelock batch: everything needed to schedule, find and execute it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelockBatch {
+    /// The TimelockController.
+    pub timelock: Address,
+    /// Its minimum delay, in seconds: the delay the batch is scheduled with.
+    pub delay: u64,
+    /// The calls' targets, in plan order.
+    pub targets: Vec<Address>,
+    /// The calls' data, in plan order (values are all zero).
+    pub payloads: Vec<Bytes>,
+    /// Always zero: the batch waits for no other operation.
+    pub predecessor: B256,
+    /// Derived from the batch itself, so the id is reproducible.
+    pub salt: B256,
+    /// `hashOperationBatch` of the above.
+    pub operation: B256,
+    /// Its state when the plan was made: unset (to schedule), waiting or ready.
+    pub state: OperationState,
+    /// When it is ready (seconds since the epoch), once scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<u64>,
+}
+
+/// A timelock operation pending on a contract's authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingOperation {
+    /// The TimelockController.
+    pub timelock: Address,
+    /// The operation id.
+    pub id: B256,
+    /// Waiting or ready.
+    pub state: OperationState,
+    /// When it is ready (seconds since the epoch).
+    pub ready_at: u64,
+    /// How many calls it makes.
+    pub calls: usize,
+    /// True when it is not the batch this plan needs: what the file asks
+    /// has changed since it was scheduled.
+    pub stale: bool,
 }
 
 /// One managed contract as the plan saw it.
@@ -173,9 +248,9 @@ impl PlannedCall {
 }
 
 impl Plan {
-    /// True when the chain already matches the file.
+    /// True when the chain already matches the file and nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty() && self.changes.is_empty()
+        self.calls.is_empty() && self.changes.is_empty() && self.operations.is_empty()
     }
 
     /// The contract the plan observed under section key `key`.

@@ -9,11 +9,12 @@ mod text;
 
 pub use diff::state_diff;
 pub use markdown::markdown;
-pub use receipt::transactions;
+pub use receipt::{operations, transactions};
 pub use text::{Style, text};
 
 use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
-use crate::plan::{Change, ChangeKind, Plan, PlannedCall, PlannedContract};
+use crate::observe::OperationState;
+use crate::plan::{Change, ChangeKind, Plan, PlannedCall, PlannedContract, RouteKind};
 
 /// How the value of `contract.field` is meant (role-set members are addresses).
 fn unit_of(contract: &str, field: &str) -> Unit {
@@ -27,7 +28,12 @@ fn show(contract: &str, field: &str, value: Option<Value>) -> String {
 
 /// The one-line summary scripts and people read last.
 pub fn summary(plan: &Plan, source: &str) -> String {
+    let stale = plan.operations.iter().filter(|o| o.stale).count();
     match plan.calls.len() {
+        0 if stale > 0 => format!(
+            "No changes, but {stale} stale timelock operation{} pending.",
+            if stale == 1 { " is" } else { "s are" }
+        ),
         0 => format!("No changes. The chain matches {source}."),
         1 => "Plan: 1 call in 1 phase.".to_string(),
         n => {
@@ -86,6 +92,93 @@ fn via_line(plan: &Plan, call: &PlannedCall) -> Option<String> {
     let name = plan.contract(&via.contract).map_or(via.contract.clone(), |c| c.name.clone());
     let function = via.function.split('(').next().unwrap_or(&via.function);
     Some(format!("sent as {name} {}.{function}({}, <the call above>)", via.target, call.contract))
+}
+
+/// `ready at 2026-11-26T14:40:00Z, in 1m 0s` (or `ready since …`), against
+/// the chain's clock `now`.
+fn when(ready_at: u64, now: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ready_at);
+    let at = humantime::format_rfc3339_seconds(at);
+    if ready_at > now {
+        let wait = humantime::format_duration(std::time::Duration::from_secs(ready_at - now));
+        format!("ready at {at}, in {wait}")
+    } else {
+        format!("ready since {at}")
+    }
+}
+
+/// The routes, when any is not a plain direct one: who sends what, how,
+/// and when it will have run.
+fn route_lines(plan: &Plan) -> Vec<String> {
+    let routed = plan.routes.iter().any(|r| r.via != RouteKind::Direct) || plan.routes.len() > 1;
+    if !routed {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (n, route) in plan.routes.iter().enumerate() {
+        let calls = call_list(&route.calls);
+        match &route.via {
+            RouteKind::Direct => out.push(format!("{}. sent now by {}: {calls}", n + 1, route.authority)),
+            RouteKind::Timelock(batch) => {
+                out.push(format!(
+                    "{}. through TimelockController {} (delay {}): {calls}, as one batch, operation {}",
+                    n + 1,
+                    batch.timelock,
+                    humantime::format_duration(std::time::Duration::from_secs(batch.delay)),
+                    batch.operation
+                ));
+                let status = match (batch.state, batch.ready_at) {
+                    (OperationState::Unset, _) => format!(
+                        "not scheduled: apply schedules it (PROPOSER_ROLE), a later apply executes it {} after",
+                        humantime::format_duration(std::time::Duration::from_secs(batch.delay))
+                    ),
+                    (state, Some(ready_at)) => {
+                        format!(
+                            "scheduled as {}, {} ({})",
+                            batch.operation,
+                            when(ready_at, plan.block.timestamp),
+                            state.name()
+                        )
+                    }
+                    (state, None) => format!("scheduled as {} ({})", batch.operation, state.name()),
+                };
+                out.push(format!("   {status}"));
+            }
+        }
+    }
+    if plan.routes.len() > 1 {
+        out.push("The routes run at different times: calls sent now take effect at once, a timelock batch only once executed.".to_string());
+    }
+    out
+}
+
+/// Pending operations that are not the plan's own batch.
+fn stale_lines(plan: &Plan) -> Vec<String> {
+    plan.operations
+        .iter()
+        .filter(|o| o.stale)
+        .map(|o| {
+            format!(
+                "operation {} on TimelockController {} ({} call{}, {}, {}) is stale: the file no longer asks for it; `apply --cancel-stale` cancels it",
+                o.id,
+                o.timelock,
+                o.calls,
+                if o.calls == 1 { "" } else { "s" },
+                o.state.name(),
+                when(o.ready_at, plan.block.timestamp)
+            )
+        })
+        .collect()
+}
+
+/// `calls 1-3` or `call 2` or `calls 1, 4`.
+fn call_list(calls: &[usize]) -> String {
+    let numbers: Vec<usize> = calls.iter().map(|i| i + 1).collect();
+    match numbers.as_slice() {
+        [one] => format!("call {one}"),
+        [first, .., last] if last - first + 1 == numbers.len() => format!("calls {first}-{last}"),
+        _ => format!("calls {}", numbers.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// `setRewards(rewards.teacher: 150 ether, …)` with short values.

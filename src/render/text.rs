@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{call_signature, change_line, contract_title, partly, summary, via_line};
+use super::{call_signature, change_line, contract_title, partly, route_lines, stale_lines, summary, via_line};
 use crate::plan::Plan;
 
 /// Whether to colour the output.
@@ -72,6 +72,16 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
                 let _ = writeln!(out, "  {:>width$}  {:<9}  note: {note}", "", "");
             }
         }
+    }
+    let routes = route_lines(plan);
+    if !routes.is_empty() {
+        let _ = writeln!(out, "\nRoutes:");
+        for line in routes {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for line in stale_lines(plan) {
+        let _ = writeln!(out, "\n  {}", style.paint('~', &format!("! {line}")));
     }
     let _ = writeln!(out, "\n{}", style.paint('=', &summary(plan, source)));
     out

@@ -69,7 +69,7 @@ impl Account {
             Account::Signer(_) => "apply sends it",
             Account::Eoa(_) => "apply with that account's key",
             Account::Timelock { .. } => {
-                "govstate cannot schedule through a TimelockController yet: schedule the forwarded call (the `via` calldata in `plan --format json`) with scheduleBatch from a proposer, or apply the other calls on their own"
+                "apply schedules the batch from an account with the timelock's PROPOSER_ROLE, and executes it after the delay with EXECUTOR_ROLE"
             }
             Account::Safe { .. } => {
                 "govstate cannot propose to a Safe yet: propose the forwarded call (the `via` calldata in `plan --format json`) to the Safe's owners"

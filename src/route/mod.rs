@@ -14,8 +14,10 @@
 //! role and the forwarder all come from each kind's row.
 
 mod account;
+mod steps;
 
 pub use account::Account;
+pub use steps::{RoleNeed, Steps, Transaction, Waiting, steps};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,0 +1,291 @@
+//! The accounts the managed contracts answer to, and what each one is: an
+//! account without code, a TimelockController (with its pending operations),
+//! a Safe, or a contract govstate does not recognise.
+//!
+//! Recognising costs no round trip of its own: every authority is probed at
+//! the latest block in the first round trip, and its `getMinDelay()` and
+//! `getThreshold()` ride along with the third, at the pinned block (an
+//! account without code answers both with empty data). A TimelockController
+//! then costs two more: its `CallScheduled`, `CallSalt`, `CallExecuted` and
+//! `Cancelled` logs, and the state of each operation found there
+//! (`getOperationState`, `getTimestamp`) at the pinned block.
+
+use std::collections::BTreeMap;
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::Provider;
+use alloy::rpc::types::Log;
+use alloy::sol_types::{SolCall, SolEvent};
+use serde::{Deserialize, Serialize};
+
+use super::logs::{self, LogQuery};
+use super::read::{self, Read, ReadResult};
+use super::{BlockRef, ObserveError, ObserveOptions, cache};
+use crate::contracts::timelock::TimelockController as T;
+
+/// One authority account and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedAccount {
+    /// Its address.
+    pub address: Address,
+    /// What it is.
+    pub kind: AccountKind,
+}
+
+/// What an authority account is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+#[non_exhaustive]
+pub enum AccountKind {
+    /// An account without code (a key holder).
+    Eoa,
+    /// An OpenZeppelin TimelockController.
+    Timelock(TimelockState),
+    /// A Safe multisig.
+    Safe {
+        /// `getThreshold()`.
+        threshold: U256,
+    },
+    /// A contract govstate does not recognise.
+    Contract,
+}
+
+/// A TimelockController as observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelockState {
+    /// `getMinDelay()`, in seconds.
+    pub min_delay: u64,
+    /// Every operation its logs show, with its state at the pinned block.
+    pub operations: Vec<Operation>,
+}
+
+/// One timelock operation, from its logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// The operation id (`hashOperationBatch`).
+    pub id: B256,
+    /// Its calls, in order: target, value, data.
+    pub calls: Vec<(Address, U256, Bytes)>,
+    /// The operation it waits for, or zero.
+    pub predecessor: B256,
+    /// Its salt (zero when no `CallSalt` was emitted).
+    pub salt: B256,
+    /// `getOperationState` at the pinned block.
+    pub state: OperationState,
+    /// `getTimestamp`: when it is (or was) ready, in seconds since the epoch;
+    /// 1 once done, 0 when unset.
+    pub ready_at: u64,
+}
+
+impl Operation {
+    /// True while it waits or is ready: scheduled, not executed, not cancelled.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.state, OperationState::Waiting | OperationState::Ready)
+    }
+}
+
+/// `getOperationState`: 0 Unset, 1 Waiting, 2 Ready, 3 Done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OperationState {
+    /// Never scheduled, or cancelled.
+    Unset,
+    /// Scheduled, the delay not yet passed.
+    Waiting,
+    /// Scheduled and executable.
+    Ready,
+    /// Executed.
+    Done,
+}
+
+impl OperationState {
+    fn from_u8(state: u8) -> Self {
+        match state {
+            1 => OperationState::Waiting,
+            2 => OperationState::Ready,
+            3 => OperationState::Done,
+            _ => OperationState::Unset,
+        }
+    }
+
+    /// The state's name as shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            OperationState::Unset => "unset",
+            OperationState::Waiting => "waiting",
+            OperationState::Ready => "ready",
+            OperationState::Done => "done",
+        }
+    }
+}
+
+/// The calls that tell an authority apart, at the pinned block.
+pub fn identify_reads(accounts: &[Address]) -> Vec<Read> {
+    let mut reads = Vec::with_capacity(accounts.len() * 2);
+    for to in accounts {
+        reads.push(Read { to: *to, data: T::getMinDelayCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: ISafe::getThresholdCall {}.abi_encode() });
+    }
+    reads
+}
+
+alloy::sol! {
+    /// The part of a Safe that tells one apart.
+    interface ISafe {
+        function getThreshold() external view returns (uint256);
+    }
+}
+
+/// What each account is, from the answers to [`identify_reads`]: empty
+/// answers to both mean no code; a timelock's operations come later.
+pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadResult>) -> Vec<ObservedAccount> {
+    let mut out = Vec::with_capacity(accounts.len());
+    for address in accounts {
+        let (delay, threshold) = (answers.next(), answers.next());
+        let empty = |a: &Option<ReadResult>| matches!(a, Some(Ok(data)) if data.is_empty());
+        let kind = if empty(&delay) && empty(&threshold) {
+            AccountKind::Eoa
+        } else if let Some(Ok(delay)) = &delay
+            && let Ok(min_delay) = T::getMinDelayCall::abi_decode_returns(delay)
+        {
+            AccountKind::Timelock(TimelockState { min_delay: min_delay.saturating_to(), operations: Vec::new() })
+        } else if let Some(Ok(threshold)) = &threshold
+            && let Ok(threshold) = ISafe::getThresholdCall::abi_decode_returns(threshold)
+        {
+            AccountKind::Safe { threshold }
+        } else {
+            AccountKind::Contract
+        };
+        out.push(ObservedAccount { address: *address, kind });
+    }
+    out
+}
+
+/// Fills in every timelock's operations: its logs up to the pinned block,
+/// then each operation's state at it. Two round trips, only when there is
+/// a timelock (plus finding its deployment block once, then cached).
+pub async fn read_operations(
+    provider: &impl Provider,
+    chain_id: u64,
+    accounts: &mut [ObservedAccount],
+    pinned: BlockRef,
+    options: &ObserveOptions,
+) -> Result<(), ObserveError> {
+    let timelocks: Vec<Address> =
+        accounts.iter().filter(|a| matches!(a.kind, AccountKind::Timelock(_))).map(|a| a.address).collect();
+    if timelocks.is_empty() {
+        return Ok(());
+    }
+    let mut queries = Vec::new();
+    for timelock in &timelocks {
+        let from = deployment_block(provider, chain_id, *timelock, pinned, options).await?;
+        for topic in EVENTS {
+            queries.push(LogQuery { address: *timelock, topic, from, to: pinned.number });
+        }
+    }
+    let found = logs::scan_logs(provider, &queries, options.log_chunk_blocks).await?;
+    let mut per_timelock: BTreeMap<Address, Vec<Operation>> = BTreeMap::new();
+    for (timelock, events) in timelocks.iter().zip(found.chunks(EVENTS.len())) {
+        per_timelock.insert(*timelock, operations_from(events));
+    }
+    confirm_states(provider, &mut per_timelock, pinned, options).await?;
+    for account in accounts.iter_mut() {
+        if let AccountKind::Timelock(state) = &mut account.kind {
+            state.operations = per_timelock.remove(&account.address).unwrap_or_default();
+        }
+    }
+    Ok(())
+}
+
+/// The events an operation is rebuilt from, in query order; whether it was
+/// executed or cancelled since is the chain's answer, not the logs'.
+const EVENTS: [B256; 2] = [T::CallScheduled::SIGNATURE_HASH, T::CallSalt::SIGNATURE_HASH];
+
+/// The timelock's deployment block: cached, else found by bisection.
+async fn deployment_block(
+    provider: &impl Provider,
+    chain_id: u64,
+    timelock: Address,
+    pinned: BlockRef,
+    options: &ObserveOptions,
+) -> Result<u64, ObserveError> {
+    const KEY: &str = "timelock-operations";
+    let cached = options.cache_dir.as_deref().map(|dir| cache::load(dir, chain_id, timelock, KEY));
+    if let Some(block) = cached.as_ref().and_then(|e| e.deployed_block).filter(|b| *b <= pinned.number) {
+        return Ok(block);
+    }
+    let block = logs::deployment_block(provider, timelock, pinned.number).await?;
+    if let Some(dir) = options.cache_dir.as_deref() {
+        let entry = cache::Entry { deployed_block: Some(block), ..cache::Entry::default() };
+        cache::store(dir, chain_id, timelock, KEY, &entry);
+    }
+    Ok(block)
+}
+
+/// Rebuilds each scheduled operation from its `CallScheduled` logs (one
+/// per call) and its `CallSalt`; the state comes from the chain after.
+fn operations_from(events: &[Vec<Log>]) -> Vec<Operation> {
+    let (scheduled, salts) = (events.first(), events.get(1));
+    let mut operations: Vec<Operation> = Vec::new();
+    for log in scheduled.into_iter().flatten() {
+        let Ok(event) = T::CallScheduled::decode_log_data(log.data()) else { continue };
+        let call = (event.target, event.value, event.data.clone());
+        match operations.iter_mut().find(|o| o.id == event.id) {
+            // Scheduled again after a cancellation: the same calls anew.
+            Some(operation) if event.index.is_zero() => operation.calls = vec![call],
+            Some(operation) => operation.calls.push(call),
+            None => operations.push(Operation {
+                id: event.id,
+                calls: vec![call],
+                predecessor: event.predecessor,
+                salt: B256::ZERO,
+                state: OperationState::Unset,
+                ready_at: 0,
+            }),
+        }
+    }
+    for log in salts.into_iter().flatten() {
+        if let Ok(event) = T::CallSalt::decode_log_data(log.data())
+            && let Some(operation) = operations.iter_mut().find(|o| o.id == event.id)
+        {
+            operation.salt = event.salt;
+        }
+    }
+    operations
+}
+
+/// `getOperationState` and `getTimestamp` of every operation, in one batch
+/// at the pinned block.
+async fn confirm_states(
+    provider: &impl Provider,
+    per_timelock: &mut BTreeMap<Address, Vec<Operation>>,
+    pinned: BlockRef,
+    options: &ObserveOptions,
+) -> Result<(), ObserveError> {
+    let mut reads = Vec::new();
+    for (timelock, operations) in per_timelock.iter() {
+        for operation in operations {
+            reads.push(Read { to: *timelock, data: T::getOperationStateCall { id: operation.id }.abi_encode() });
+            reads.push(Read { to: *timelock, data: T::getTimestampCall { id: operation.id }.abi_encode() });
+        }
+    }
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let at = alloy::eips::BlockId::from(pinned.hash);
+    let mut answers = read::read_all(provider, &reads, at, false, options.max_batch).await?.into_iter();
+    for operations in per_timelock.values_mut() {
+        for operation in operations.iter_mut() {
+            let state = answers.next().and_then(Result::ok);
+            let timestamp = answers.next().and_then(Result::ok);
+            let state = state.and_then(|d| T::getOperationStateCall::abi_decode_returns(&d).ok());
+            let timestamp = timestamp.and_then(|d| T::getTimestampCall::abi_decode_returns(&d).ok());
+            operation.state = OperationState::from_u8(state.unwrap_or_default());
+            operation.ready_at = timestamp.map_or(0, |t| t.saturating_to());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! What to send now for each route of a plan, given the chain as it is:
+//! a direct route's calls phase by phase; for a timelock route, cancelling
+//! stale operations (when asked), then scheduling the batch, or executing it
+//! once ready, or nothing while it waits.
+//!
+//! Pure: the same builder serves simulation and sending.
+
+use alloy::primitives::{Address, B256, Bytes};
+
+use crate::contracts::{Phase, timelock};
+use crate::observe::{AccountKind, Observed, OperationState};
+use crate::plan::{Plan, RouteKind, TimelockBatch};
+
+/// One transaction to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// The plan call it makes (1-based), or the first of a batch's.
+    pub call: usize,
+    /// Its phase (a timelock action counts as the phase of its last call).
+    pub phase: Phase,
+    /// Section key of the contract changed, or `timelock`.
+    pub contract: String,
+    /// What it calls, for people: `setFeePct(uint256)`, `scheduleBatch(3 calls)`.
+    pub function: String,
+    /// Where it goes.
+    pub to: Address,
+    /// Its data.
+    pub data: Bytes,
+    /// The timelock operation it schedules, executes or cancels.
+    pub operation: Option<B256>,
+    /// The plan calls (0-based) whose changes it makes once mined.
+    pub makes: Vec<usize>,
+}
+
+/// A role the signer needs on a timelock for a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleNeed {
+    /// The TimelockController.
+    pub timelock: Address,
+    /// `PROPOSER_ROLE`, `EXECUTOR_ROLE` or `CANCELLER_ROLE`.
+    pub role: &'static str,
+    /// What for, e.g. `scheduling operation 0x…`.
+    pub why: String,
+    /// The plan calls (0-based) the step is for.
+    pub calls: Vec<usize>,
+}
+
+/// A timelock batch that is scheduled and not yet ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    /// The TimelockController.
+    pub timelock: Address,
+    /// The operation.
+    pub operation: B256,
+    /// When it is ready (seconds since the epoch).
+    pub ready_at: u64,
+}
+
+/// Everything to do now.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Steps {
+    /// Groups of transactions: each group back to back, all mined before
+    /// the next group.
+    pub groups: Vec<Vec<Transaction>>,
+    /// Timelock roles the signer needs.
+    pub needs: Vec<RoleNeed>,
+    /// Batches scheduled and waiting for their delay.
+    pub waiting: Vec<Waiting>,
+    /// Batches this run schedules: (timelock, operation, delay).
+    pub scheduling: Vec<(Address, B256, u64)>,
+    /// Stale operations left pending (no `cancel_stale`): scheduling beside
+    /// them would leave two batches that both may execute.
+    pub blocked_by: Vec<(Address, B256)>,
+}
+
+/// The steps for `plan` on the chain as observed in `now`; with
+/// `cancel_stale`, stale pending operations are cancelled first.
+pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool) -> Steps {
+    let mut steps = Steps::default();
+    direct(plan, &mut steps);
+    for route in &plan.routes {
+        if let RouteKind::Timelock(batch) = &route.via {
+            timelock_steps(plan, batch, &route.calls, now, cancel_stale, &mut steps);
+        }
+    }
+    steps
+}
+
+/// Every direct route's calls, phase by phase across routes.
+fn direct(plan: &Plan, steps: &mut Steps) {
+    let direct: Vec<usize> =
+        plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
+    for phase in Phase::ALL {
+        let group: Vec<Transaction> = direct
+            .iter()
+            .filter_map(|i| plan.calls.get(*i).map(|c| (*i, c)))
+            .filter(|(_, c)| c.phase == phase)
+            .map(|(i, c)| {
+                let (to, data) = c.sent();
+                Transaction {
+                    call: i + 1,
+                    phase,
+                    contract: c.contract.clone(),
+                    function: c.function.clone(),
+                    to,
+                    data: data.clone(),
+                    operation: None,
+                    makes: vec![i],
+                }
+            })
+            .collect();
+        if !group.is_empty() {
+            steps.groups.push(group);
+        }
+    }
+}
+
+fn timelock_steps(
+    plan: &Plan,
+    batch: &TimelockBatch,
+    calls: &[usize],
+    now: &Observed,
+    cancel_stale: bool,
+    steps: &mut Steps,
+) {
+    let operations = match now.account(batch.timelock).map(|a| &a.kind) {
+        Some(AccountKind::Timelock(state)) => state.operations.as_slice(),
+        _ => &[],
+    };
+    let managed: Vec<Address> = now.contracts.iter().map(|c| c.address).collect();
+    let first = calls.first().map_or(1, |i| i + 1);
+    let phase = calls.iter().filter_map(|i| plan.calls.get(*i)).map(|c| c.phase).max().unwrap_or(Phase::Configure);
+    let action = |function: String, data: Vec<u8>, operation: B256, makes: Vec<usize>| Transaction {
+        call: first,
+        phase,
+        contract: "timelock".to_string(),
+        function,
+        to: batch.timelock,
+        data: data.into(),
+        operation: Some(operation),
+        makes,
+    };
+    let stale = operations
+        .iter()
+        .filter(|o| o.is_pending() && o.id != batch.operation)
+        .filter(|o| o.calls.iter().any(|(target, _, _)| managed.contains(target)));
+    let stale: Vec<_> = stale.collect();
+    if cancel_stale {
+        let cancels: Vec<Transaction> =
+            stale.iter().map(|o| action("cancel(bytes32)".to_string(), timelock::cancel(o.id), o.id, vec![])).collect();
+        if !cancels.is_empty() {
+            steps.needs.push(need(batch.timelock, "CANCELLER_ROLE", "cancelling stale operations", calls));
+            steps.groups.push(cancels);
+        }
+    } else {
+        steps.blocked_by.extend(stale.iter().map(|o| (batch.timelock, o.id)));
+    }
+    let current = operations.iter().find(|o| o.id == batch.operation);
+    let n = batch.targets.len();
+    match current.map(|o| (o.state, o.ready_at)) {
+        None | Some((OperationState::Unset, _)) => {
+            let data =
+                timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);
+            let function = format!("scheduleBatch({n} call{})", plural(n));
+            steps.groups.push(vec![action(function, data, batch.operation, vec![])]);
+            let why = format!("scheduling operation {}", batch.operation);
+            steps.needs.push(need(batch.timelock, "PROPOSER_ROLE", &why, calls));
+            steps.scheduling.push((batch.timelock, batch.operation, batch.delay));
+        }
+        Some((OperationState::Waiting, ready_at)) => {
+            steps.waiting.push(Waiting { timelock: batch.timelock, operation: batch.operation, ready_at });
+        }
+        Some((OperationState::Ready, _)) => {
+            let data = timelock::execute_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt);
+            let function = format!("executeBatch({n} call{})", plural(n));
+            steps.groups.push(vec![action(function, data, batch.operation, calls.to_vec())]);
+            let why = format!("executing operation {}", batch.operation);
+            steps.needs.push(need(batch.timelock, "EXECUTOR_ROLE", &why, calls));
+        }
+        Some((OperationState::Done, _)) => {}
+    }
+}
+
+fn need(timelock: Address, role: &'static str, why: &str, calls: &[usize]) -> RoleNeed {
+    RoleNeed { timelock, role, why: why.to_string(), calls: calls.to_vec() }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
