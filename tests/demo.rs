@@ -28,6 +28,39 @@ fn demo_plans_applies_converges_and_then_sees_drift() {
 }
 
 #[test]
+fn the_production_demo_pauses_the_arena_now_schedules_the_rest_and_executes_it_after_the_delay() {
+    let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["demo", "--topology", "production"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("demo runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
+    let steps = [
+        "== 3. govstate plan --simulate",
+        "through TimelockController",
+        "The routes run at different times",
+        "the fork converged to the promised state",
+        "== 4. govstate apply",
+        "pause()",
+        "scheduleBatch(5 calls)",
+        "Scheduled operation 0x",
+        "== 5. govstate plan: the batch is pending",
+        "(waiting)",
+        "== 7. govstate apply",
+        "executeBatch(5 calls)",
+        "verified: observing again finds the promised state",
+        "== 8. govstate plan, again",
+        "No changes. The chain matches",
+    ];
+    let mut rest = stdout.as_ref();
+    for step in steps {
+        let at = rest.find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{stdout}"));
+        rest = &rest[at + step.len()..];
+    }
+}
+
+#[test]
 fn a_missing_anvil_is_an_error_not_a_panic() {
     let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
         .arg("demo")

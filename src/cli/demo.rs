@@ -92,6 +92,97 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The production story: the same incident where a TimelockController
+/// governs the SystemPause, which governs StakeManager.
+const PRODUCTION_CHANGE: [&str; 5] = [
+    "system_pause.paused=true",
+    "arena.paused=true",
+    "arena.orchestrators=[\"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC\"]",
+    "stake_manager.fees_pct={fee: 4, burn: 1, validator_reward: 10}",
+    "stake_manager.min_stake=2 ether",
+];
+
+/// `govstate demo --topology production`: plan shows two routes; apply
+/// pauses the arena now and schedules the timelock batch; plan shows it
+/// pending; the devnet's clock passes the delay; apply executes; plan is empty.
+pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
+    let style = Style::detect();
+    heading("1. A throwaway devnet wired as production");
+    let topology = govstate::devnet::Topology::Production { timelock_delay: delay };
+    let devnet = Devnet::start_wired(&AnvilOptions::default(), topology).await.context("could not start the devnet")?;
+    for deployed in &devnet.deployment().contracts {
+        println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());
+    }
+    if let Some(timelock) = devnet.wiring().timelock {
+        println!("  timelock       {timelock}  (governs the SystemPause, which governs StakeManager; delay {delay} s)");
+    }
+    let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
+    grant_orchestrator(&devnet, compromised).await?;
+    println!("  orchestrator {compromised} holds the role (and is about to be found compromised)");
+
+    let dir = tempfile_dir()?;
+    let file = dir.join("production.yaml");
+    let stats = RpcStats::default();
+    let reader = connect(devnet.url().clone(), &stats);
+    let options = ObserveOptions::without_cache();
+    let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
+    std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
+
+    heading("2. The incident response, reviewed in git");
+    for change in PRODUCTION_CHANGE {
+        println!("  {change}");
+    }
+    let overrides: Vec<String> = PRODUCTION_CHANGE.iter().map(|s| s.to_string()).collect();
+    let desired = load_file_with_overrides(&file, &overrides)?.desired();
+    let source = "production.yaml with the change";
+
+    heading("3. govstate plan --simulate: two routes, proven on a fork");
+    let made = plan_now(&reader, &desired, &options).await?;
+    print!("{}", text(&made, source, style));
+    let simulation = govstate::simulate::on_fork(devnet.url(), &made, &options).await?;
+    println!("{simulation}");
+
+    heading("4. govstate apply: the arena now, the timelock batch scheduled");
+    let signer = owner_signer();
+    let address = signer.address();
+    let sender = connect_signing(devnet.url().clone(), &stats, signer);
+    let apply_options = ApplyOptions {
+        confirmations: 1,
+        simulate_first: true,
+        receipts_dir: dir.join("receipts"),
+        observe: options.clone(),
+        source: source.to_string(),
+        overrides: overrides.clone(),
+        cancel_stale: false,
+    };
+    let applied = apply(&sender, &made, address, &apply_options).await?;
+    print!("{}", transactions(&applied.receipt));
+    print!("{}", govstate::render::operations(&applied.receipt, made.block.timestamp));
+
+    heading("5. govstate plan: the batch is pending");
+    print!("{}", text(&plan_now(&reader, &desired, &options).await?, source, style));
+
+    heading("6. The delay passes (the devnet's clock is advanced)");
+    let _: serde_json::Value = reader.raw_request("evm_increaseTime".into(), (delay + 1,)).await?;
+    let _: serde_json::Value = reader.raw_request("evm_mine".into(), ()).await?;
+    println!("  {} s later", delay + 1);
+
+    heading("7. govstate apply: the batch is executed and verified");
+    let ready = plan_now(&reader, &desired, &options).await?;
+    let applied = apply(&sender, &ready, address, &apply_options).await?;
+    print!("{}", transactions(&applied.receipt));
+    println!("  verified: observing again finds the promised state; receipt written");
+
+    heading("8. govstate plan, again");
+    print!("{}", text(&plan_now(&reader, &desired, &options).await?, source, style));
+
+    heading("Done");
+    println!("  {} JSON-RPC requests in {} round trips; the devnet is stopped.", stats.requests(), stats.round_trips());
+    drop(devnet);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn heading(title: &str) {
     println!("\n== {title}\n");
 }

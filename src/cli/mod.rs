@@ -56,7 +56,15 @@ enum Command {
         timelock_delay: u64,
     },
     /// Run the whole story on a throwaway devnet, then exit.
-    Demo,
+    Demo {
+        /// `direct` (the default): one account owns and governs everything.
+        /// `production`: the incident through a TimelockController.
+        #[arg(long, value_enum, default_value_t = devnet::TopologyArg::Direct)]
+        topology: devnet::TopologyArg,
+        /// The TimelockController's minimum delay with `--topology production`.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
+        timelock_delay: u64,
+    },
 }
 
 /// Runs one command and returns its exit code.
@@ -70,7 +78,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let topology = topology.with_delay(timelock_delay);
             devnet::run(port, &write_state, multicall3, topology).await
         }
-        Command::Demo => demo::run().await,
+        Command::Demo { topology: devnet::TopologyArg::Production, timelock_delay } => {
+            demo::run_production(timelock_delay).await
+        }
+        Command::Demo { .. } => demo::run().await,
     }
 }
 

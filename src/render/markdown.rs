@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::{call_signature, contract_title, partly, show, summary, via_line};
+use super::{call_signature, contract_title, partly, route_lines, show, stale_lines, summary, via_line};
+use crate::plan::RouteKind;
 use crate::plan::{ChangeKind, Plan};
 
 /// Renders `plan`, made from the file `source`, as markdown.
@@ -51,6 +52,64 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
         }
         let _ = writeln!(out);
     }
+    let routes = route_lines(plan);
+    if !routes.is_empty() {
+        let _ = writeln!(out, "#### Routes\n");
+        for line in routes {
+            match line.strip_prefix("   ") {
+                Some(status) => writeln!(out, "   - {status}"),
+                None => writeln!(out, "{line}"),
+            }
+            .ok();
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{}", mermaid(plan));
+    }
+    for line in stale_lines(plan) {
+        let _ = writeln!(out, "> **Stale:** {line}\n");
+    }
     let _ = writeln!(out, "**{}**", summary(plan, source));
     out
+}
+
+/// A Mermaid diagram of each route's chain of authority, which GitHub
+/// renders in a pull-request comment.
+fn mermaid(plan: &Plan) -> String {
+    let mut out = String::from("```mermaid\nflowchart RL\n");
+    let name = |key: &str| plan.contract(key).map_or(key.to_string(), |c| c.name.clone());
+    for (n, route) in plan.routes.iter().enumerate() {
+        let sender = format!("r{n}a");
+        let label = match &route.via {
+            RouteKind::Direct => format!("{}<br/>sends now", short(&route.authority.to_string())),
+            RouteKind::Timelock(batch) => {
+                format!("TimelockController {}<br/>batch after {} s", short(&batch.timelock.to_string()), batch.delay)
+            }
+        };
+        out.push_str(&format!("  {sender}[\"{label}\"]\n"));
+        let mut seen: Vec<String> = Vec::new();
+        for call in route.calls.iter().filter_map(|i| plan.calls.get(*i)) {
+            let target = format!("r{n}_{}", call.contract);
+            let via = call.via.as_ref().map(|v| (format!("r{n}_{}", v.contract), name(&v.contract)));
+            let link = match &via {
+                Some((via_id, via_name)) => {
+                    format!("  {target}[\"{}\"] --> {via_id}[\"{via_name}\"] --> {sender}\n", name(&call.contract))
+                }
+                None => format!("  {target}[\"{}\"] --> {sender}\n", name(&call.contract)),
+            };
+            if !seen.contains(&link) {
+                out.push_str(&link);
+                seen.push(link);
+            }
+        }
+    }
+    out.push_str("```\n");
+    out
+}
+
+/// `0x3Aa5…443c`.
+fn short(address: &str) -> String {
+    match (address.get(..6), address.get(address.len().saturating_sub(4)..)) {
+        (Some(head), Some(tail)) => format!("{head}…{tail}"),
+        _ => address.to_string(),
+    }
 }

@@ -91,7 +91,7 @@ fn via_line(plan: &Plan, call: &PlannedCall) -> Option<String> {
     let via = call.via.as_ref()?;
     let name = plan.contract(&via.contract).map_or(via.contract.clone(), |c| c.name.clone());
     let function = via.function.split('(').next().unwrap_or(&via.function);
-    Some(format!("sent as {name} {}.{function}({}, <the call above>)", via.target, call.contract))
+    Some(format!("sent as {name} {}.{function}({}, the call above)", via.target, call.contract))
 }
 
 /// `ready at 2026-11-26T14:40:00Z, in 1m 0s` (or `ready since …`), against
