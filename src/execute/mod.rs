@@ -238,7 +238,7 @@ pub async fn preflight(
         let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
         return Err(ApplyError::StaleOperations { operations });
     }
-    let routes = preflight::check_authorised(provider, plan, signer).await?;
+    let routes = preflight::check_authorised(provider, plan, &now, signer).await?;
     preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;
     Ok((nonce, now, steps))

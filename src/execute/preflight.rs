@@ -10,6 +10,7 @@ use alloy::sol_types::SolCall;
 
 use super::ApplyError;
 use crate::contracts::timelock::{self, TimelockController};
+use crate::observe::Observed;
 use crate::plan::{Plan, RouteKind};
 use crate::route::{self, Route, Steps};
 
@@ -20,9 +21,10 @@ use crate::route::{self, Route, Steps};
 pub async fn check_authorised(
     provider: &impl Provider,
     plan: &Plan,
+    now: &Observed,
     signer: Address,
 ) -> Result<Vec<Route>, ApplyError> {
-    let routes = route::resolve(provider, plan, signer).await?;
+    let routes = route::resolve(provider, plan, now, signer).await?;
     let direct: Vec<usize> =
         plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
     let refused: Vec<String> = routes

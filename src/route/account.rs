@@ -1,26 +1,12 @@
-//! What an authority account is, recognised by how it answers: code or
-//! none, a TimelockController's `getMinDelay()`, a Safe's `getThreshold()`.
+//! What an authority account is, for people: the signer, another account,
+//! a TimelockController with its delay, a Safe with its threshold, or a
+//! contract govstate does not recognise (as the observer found it).
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use alloy::eips::BlockId;
-use alloy::primitives::{Address, Bytes, U256};
-use alloy::providers::Provider;
-use alloy::rpc::client::BatchRequest;
-use alloy::rpc::types::TransactionRequest;
-use alloy::sol;
-use alloy::sol_types::SolCall;
+use alloy::primitives::{Address, U256};
 
-use super::{RouteError, rpc};
-use crate::contracts::timelock::TimelockController;
-
-sol! {
-    /// The part of a Safe that tells one apart.
-    interface ISafe {
-        function getThreshold() external view returns (uint256);
-    }
-}
+use crate::observe::{AccountKind, Observed};
 
 /// What an authority account is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,45 +65,17 @@ impl Account {
     }
 }
 
-/// Identifies each of `accounts` in one batch.
-pub async fn identify(
-    provider: &impl Provider,
-    accounts: &[Address],
-    signer: Address,
-) -> Result<BTreeMap<Address, Account>, RouteError> {
-    let unique: BTreeSet<Address> = accounts.iter().copied().filter(|a| *a != signer).collect();
-    let mut batch = BatchRequest::new(provider.client());
-    let mut waiters = Vec::with_capacity(unique.len());
-    let call = |to: Address, data: Vec<u8>| (TransactionRequest::default().to(to).input(Bytes::from(data).into()),);
-    for address in &unique {
-        let code = batch
-            .add_call::<_, Bytes>("eth_getCode", &(*address, BlockId::latest()))
-            .map_err(rpc("preparing a code read"))?;
-        let delay = batch
-            .add_call::<_, Bytes>("eth_call", &call(*address, TimelockController::getMinDelayCall {}.abi_encode()))
-            .map_err(rpc("preparing a timelock probe"))?;
-        let threshold = batch
-            .add_call::<_, Bytes>("eth_call", &call(*address, ISafe::getThresholdCall {}.abi_encode()))
-            .map_err(rpc("preparing a Safe probe"))?;
-        waiters.push((*address, code, delay, threshold));
+impl Account {
+    /// What `address` is, as observed; the signer is always itself.
+    pub fn of(address: Address, signer: Address, observed: &Observed) -> Self {
+        if address == signer {
+            return Account::Signer(address);
+        }
+        match observed.account(address).map(|a| &a.kind) {
+            Some(AccountKind::Eoa) => Account::Eoa(address),
+            Some(AccountKind::Timelock(state)) => Account::Timelock { address, min_delay: U256::from(state.min_delay) },
+            Some(AccountKind::Safe { threshold }) => Account::Safe { address, threshold: *threshold },
+            _ => Account::Contract(address),
+        }
     }
-    let mut found = BTreeMap::new();
-    found.insert(signer, Account::Signer(signer));
-    if waiters.is_empty() {
-        return Ok(found);
-    }
-    batch.send().await.map_err(rpc("identifying the authorities"))?;
-    for (address, code, delay, threshold) in waiters {
-        let code = code.await.map_err(rpc(format!("reading the code at {address}")))?;
-        let delay = delay.await.ok().and_then(|d| TimelockController::getMinDelayCall::abi_decode_returns(&d).ok());
-        let threshold = threshold.await.ok().and_then(|t| ISafe::getThresholdCall::abi_decode_returns(&t).ok());
-        let account = match (code.is_empty(), delay, threshold) {
-            (true, _, _) => Account::Eoa(address),
-            (false, Some(min_delay), _) => Account::Timelock { address, min_delay },
-            (false, None, Some(threshold)) => Account::Safe { address, threshold },
-            (false, None, None) => Account::Contract(address),
-        };
-        found.insert(address, account);
-    }
-    Ok(found)
 }

@@ -29,6 +29,7 @@ use alloy::rpc::types::TransactionRequest;
 use alloy::transports::TransportError;
 
 use crate::contracts::{Kind, Value, kind_of};
+use crate::observe::Observed;
 use crate::plan::{Plan, PlannedCall};
 
 /// Why routes could not be resolved.
@@ -99,23 +100,25 @@ impl fmt::Display for Route {
     }
 }
 
-/// Resolves the route of every call of `plan` against the chain now, in two
-/// batched round trips: the authorities, then what each one is.
-pub async fn resolve(provider: &impl Provider, plan: &Plan, signer: Address) -> Result<Vec<Route>, RouteError> {
+/// Resolves the route of every call of `plan` against the chain now: the
+/// authorities read in one batch, what each one is from `now` (observed
+/// just before).
+pub async fn resolve(
+    provider: &impl Provider,
+    plan: &Plan,
+    now: &Observed,
+    signer: Address,
+) -> Result<Vec<Route>, RouteError> {
     let authorities = authorities(provider, plan).await?;
     let mut partial = Vec::with_capacity(plan.calls.len());
     for (index, call) in plan.calls.iter().enumerate() {
         let authority = authorities.get(call.sent_to_contract()).copied().unwrap_or_default();
         partial.push((index, hops(plan, call), allowed(plan, call, authority)));
     }
-    let first = |allowed: &[Address]| allowed.first().copied().unwrap_or_default();
-    let foreign: Vec<Address> =
-        partial.iter().filter(|(_, _, allowed)| !allowed.contains(&signer)).map(|(_, _, a)| first(a)).collect();
-    let accounts = account::identify(provider, &foreign, signer).await?;
     let routes = partial
         .into_iter()
         .map(|(call, hops, allowed)| {
-            let authority = accounts.get(&first(&allowed)).cloned().unwrap_or(Account::Contract(first(&allowed)));
+            let authority = Account::of(allowed.first().copied().unwrap_or_default(), signer, now);
             Route { call, hops, allowed, authority }
         })
         .collect();
