@@ -26,7 +26,7 @@ const CHANGE: [&str; 7] = [
     "stake_manager.role_minimums={agent: 1 ether, validator: 5 ether, platform: 0}",
     "stake_manager.unbonding_period=3d",
     "stake_manager.validator_lock_managers=[\"0x00000000000000000000000000000000000000d1\", \"0x00000000000000000000000000000000000000d2\", \"0x00000000000000000000000000000000000000d3\", \"0x00000000000000000000000000000000000000d4\", \"0x00000000000000000000000000000000000000d5\"]",
-    "stake_manager.pauser=0x00000000000000000000000000000000000000e1",
+    "stake_manager.pauser=\"0x00000000000000000000000000000000000000e1\"",
     "system_pause.paused=false",
 ];
 

@@ -67,33 +67,6 @@ impl Setup {
         self.chain.govstate(&args)
     }
 
-    /// Runs `data` on `target` through the SystemPause, as its governance
-    /// must: scheduled on the timelock, the delay passed, executed.
-    async fn through_timelock(&self, target: Address, data: Vec<u8>) {
-        let timelock = self.chain.devnet.wiring().timelock.expect("a timelock");
-        let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
-        let salt = B256::repeat_byte(0x5a);
-        let schedule = TimelockController::scheduleCall {
-            target: self.pause(),
-            value: U256::ZERO,
-            data: forwarded.clone().into(),
-            predecessor: B256::ZERO,
-            salt,
-            delay: U256::from(DELAY),
-        };
-        self.chain.send(0, timelock, schedule.abi_encode()).await;
-        let _: Json = self.chain.reader().raw_request("evm_increaseTime".into(), (DELAY + 1,)).await.expect("warp");
-        self.chain.mine().await;
-        let execute = TimelockController::executeCall {
-            target: self.pause(),
-            value: U256::ZERO,
-            payload: forwarded.into(),
-            predecessor: B256::ZERO,
-            salt,
-        };
-        self.chain.send(0, timelock, execute.abi_encode()).await;
-    }
-
     async fn paused(&self, module: Address) -> bool {
         let data = self.chain.read(module, PausableModule::pausedCall {}.abi_encode()).await;
         PausableModule::pausedCall::abi_decode_returns(&data).expect("a bool")
@@ -138,7 +111,7 @@ async fn pausing_the_whole_production_system_plans_one_pause_all() {
 async fn a_module_paused_through_the_timelock_is_shown_partly_paused_and_only_the_other_seven_are_planned() {
     let s = setup(Topology::Production { timelock_delay: DELAY }).await;
     let fee_pool = s.modules()[5];
-    s.through_timelock(fee_pool, PausableModule::pauseCall {}.abi_encode()).await;
+    s.chain.through_timelock(fee_pool, PausableModule::pauseCall {}.abi_encode(), DELAY).await;
     assert!(s.paused(fee_pool).await);
 
     let (code, stdout, stderr) = s.plan(&["--detailed-exitcode", "--set", "system_pause.paused=true"]);

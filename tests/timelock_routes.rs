@@ -328,3 +328,33 @@ fn forks_of(url: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn an_eoa_pauser_pauses_stake_manager_at_once_while_governance_would_need_the_timelock() {
+    let s = setup().await;
+    let stake = s.chain.address("stake_manager");
+    let (pauser, _) = s.chain.account(2);
+    s.chain.through_timelock(stake, StakeManager::setPauserCall { pauser_: pauser }.abi_encode(), DELAY).await;
+    let pause_address = s.chain.address("system_pause").to_checksum(None);
+    // StakeManager alone is paused: the file leaves the system's status alone.
+    let file = s.file(
+        "pauser.yaml",
+        &[
+            ("system_pause:\n  paused: false\n", "system_pause: {}\n"),
+            (&format!("  pauser: \"{pause_address}\"\n"), &format!("  pauser: \"{pauser}\"\n  paused: true\n")),
+        ],
+    );
+    let plan = plan_json(&s, &file);
+    let routes = plan["routes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(routes.len(), 1, "{routes:?}");
+    assert_eq!(routes[0]["via"]["type"], "direct");
+    assert_eq!(routes[0]["authority"].as_str().map(str::to_lowercase), Some(pauser.to_string().to_lowercase()));
+    assert!(plan["calls"][0].get("via").is_none(), "sent straight to StakeManager: {plan}");
+    let pauser_key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+    let (code, stdout, stderr) = s.apply(&file, pauser_key, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let paused = s.chain.read(stake, StakeManager::pausedCall {}.abi_encode()).await;
+    assert!(StakeManager::pausedCall::abi_decode_returns(&paused).expect("bool"));
+    let (code, stdout, _) = s.run(&["plan", &file, "--no-cache", "--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "{stdout}");
+}

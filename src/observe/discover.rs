@@ -41,16 +41,31 @@ pub fn probes(contracts: &[ScopeContract]) -> Vec<(usize, &'static Kind, Vec<Rea
 /// latest block so that the authorities can be recognised in the pinned
 /// read; the same getter serves every kind of a section.
 pub fn authority_probes(contracts: &[ScopeContract]) -> Vec<Read> {
-    let read = |c: &ScopeContract| Read { to: c.deployed.address, data: (c.deployed.kind.authority.calldata)() };
-    contracts.iter().map(read).collect()
+    let mut reads = Vec::new();
+    for contract in contracts {
+        let (to, kind) = (contract.deployed.address, contract.deployed.kind);
+        reads.push(Read { to, data: (kind.authority.calldata)() });
+        // Holders of roles a setter also accepts (StakeManager's pauser).
+        let also = kind.setters.iter().filter_map(|s| s.also_allowed).filter_map(|key| kind.field(key));
+        let mut seen = Vec::new();
+        for field in also.filter(|f| f.unit == crate::contracts::Unit::Address) {
+            if !seen.contains(&field.key) {
+                seen.push(field.key);
+                reads.push(Read { to, data: (field.calldata)() });
+            }
+        }
+    }
+    reads
 }
 
-/// The distinct accounts the authority probes named, in order.
+/// The distinct accounts the authority probes named, in order (the zero
+/// address, an unset role, left out).
 pub fn authorities(answers: &[ReadResult]) -> Vec<Address> {
     let mut out = Vec::new();
     for answer in answers.iter().flatten() {
         if let Ok(address) = alloy::sol_types::SolValue::abi_decode(answer)
             && !out.contains(&address)
+            && address != Address::ZERO
         {
             out.push(address);
         }

@@ -13,8 +13,11 @@ use crate::contracts::{Value, timelock};
 use crate::observe::{AccountKind, Observed, OperationState, TimelockState};
 
 /// The forwarding call that carries `call`, when its contract's authority
-/// forwards calls to it.
+/// forwards calls to it (and no account may send it directly instead).
 pub fn forwarded(call: &PlannedCall, observed: &Observed) -> Option<Forwarded> {
+    if other_sender(call, observed).is_some() {
+        return None;
+    }
     let contract = observed.contracts.iter().find(|c| c.kind.key == call.contract)?;
     let forwarder =
         observed.contracts.iter().find(|f| f.address == contract.authority && f.kind.forwarder.is_some())?;
@@ -28,11 +31,29 @@ pub fn forwarded(call: &PlannedCall, observed: &Observed) -> Option<Forwarded> {
     })
 }
 
-/// The account that must send `call`: the authority of the contract the
-/// transaction goes to.
+/// The account that must send `call`: an account the setter also accepts
+/// (StakeManager's pauser, which may pause at once while governance waits
+/// for a timelock), else the authority of the contract the transaction goes to.
 fn authority(call: &PlannedCall, observed: &Observed) -> Address {
+    if let Some(sender) = other_sender(call, observed) {
+        return sender;
+    }
     let key = call.sent_to_contract();
     observed.contracts.iter().find(|c| c.kind.key == key).map(|c| c.authority).unwrap_or_default()
+}
+
+/// The holder of the role the setter also accepts, when it is an account
+/// without code and the contract's own authority is not one: sending by it
+/// needs no forwarding and no delay.
+fn other_sender(call: &PlannedCall, observed: &Observed) -> Option<Address> {
+    let contract = observed.contracts.iter().find(|c| c.kind.key == call.contract)?;
+    let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
+    let setter = contract.kind.setter_of(&call.function, &args, &call.calldata)?;
+    let Some(Value::Address(holder)) = contract.field(setter.also_allowed?) else {
+        return None;
+    };
+    let eoa = |address: Address| matches!(observed.account(address).map(|a| &a.kind), Some(AccountKind::Eoa));
+    (eoa(holder) && !eoa(contract.authority)).then_some(holder)
 }
 
 /// Groups the ordered calls by the account that must send them, in order

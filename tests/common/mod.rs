@@ -249,3 +249,39 @@ pub fn receipts(dir: &std::path::Path) -> Vec<serde_json::Value> {
         .filter_map(|b| serde_json::from_slice(&b).ok())
         .collect()
 }
+
+impl TestChain {
+    /// Runs `data` on `target` through the SystemPause, as its governance
+    /// must on the production wiring: scheduled on the timelock, the delay
+    /// passed, executed.
+    pub async fn through_timelock(&self, target: Address, data: Vec<u8>, delay: u64) {
+        use alloy::primitives::B256;
+        use alloy::sol_types::SolCall;
+        use govstate::contracts::system_pause::SystemPauseModules;
+        use govstate::contracts::timelock::TimelockController;
+        let timelock = self.devnet.wiring().timelock.expect("a timelock");
+        let pause = self.address("system_pause");
+        let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
+        let salt = B256::repeat_byte(0x5a);
+        let schedule = TimelockController::scheduleCall {
+            target: pause,
+            value: U256::ZERO,
+            data: forwarded.clone().into(),
+            predecessor: B256::ZERO,
+            salt,
+            delay: U256::from(delay),
+        };
+        self.send(0, timelock, schedule.abi_encode()).await;
+        let _: serde_json::Value =
+            self.reader().raw_request("evm_increaseTime".into(), (delay + 1,)).await.expect("warp");
+        self.mine().await;
+        let execute = TimelockController::executeCall {
+            target: pause,
+            value: U256::ZERO,
+            payload: forwarded.into(),
+            predecessor: B256::ZERO,
+            salt,
+        };
+        self.send(0, timelock, execute.abi_encode()).await;
+    }
+}
