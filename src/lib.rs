@@ -18,12 +18,15 @@
 //! - [`render`] shows a plan as text, markdown or a diff.
 //! - [`execute`] sends a plan phase by phase and verifies by observing again.
 //! - [`rpc`] connects to an endpoint and counts the traffic.
+//! - [`drift`] checks many deployment files against their chains, read-only,
+//!   for schedulers: text, JSON, Prometheus metrics and webhooks.
 //! - [`devnet`] runs a local anvil with the reference contracts deployed, for
 //!   the demo, the devnet command, the tests and the benchmarks.
 #![deny(missing_docs)]
 
 pub mod contracts;
 pub mod devnet;
+pub mod drift;
 pub mod execute;
 pub mod observe;
 pub mod plan;

@@ -5,6 +5,7 @@ mod apply;
 mod common;
 mod demo;
 mod devnet;
+mod drift;
 mod plan;
 mod validate;
 
@@ -32,6 +33,9 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show the plan, confirm, send it phase by phase, and verify.
     Apply(apply::ApplyArgs),
+    /// Check many deployment files against their chains, read-only: exit 0
+    /// all in sync, 2 any drift, 1 any error.
+    Drift(drift::DriftArgs),
     /// Start a local anvil with the three contracts deployed, write a
     /// matching state file, and run until stopped (Ctrl-C).
     Devnet {
@@ -57,6 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Drift(args) => drift::run(args).await,
         Command::Devnet { port, write_state, multicall3 } => devnet::run(port, &write_state, multicall3).await,
         Command::Demo => demo::run().await,
     }
