@@ -22,6 +22,7 @@ mod scope;
 mod state;
 
 pub use export::{desired_state_yaml, managed_yaml};
+pub use logs::deployment_block;
 pub use read::{MULTICALL3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Observed, ObservedContract};
