@@ -129,10 +129,11 @@ pub async fn check_file(file: &Path, options: &DriftOptions) -> DeploymentReport
         drift: Vec::new(),
         error: None,
     };
-    match observe_file(file, &source, options, &mut report).await {
+    let mut endpoint = None;
+    match observe_file(file, &source, options, &mut report, &mut endpoint).await {
         Ok(drift) if drift.is_empty() => report.status = Status::InSync,
         Ok(drift) => (report.status, report.drift) = (Status::Drifted, drift),
-        Err(error) => report.error = Some(describe(&error)),
+        Err(error) => report.error = Some(redact(describe(&error), endpoint.as_ref())),
     }
     report.duration_seconds = started.elapsed().as_secs_f64();
     report
@@ -143,11 +144,13 @@ async fn observe_file(
     source: &str,
     options: &DriftOptions,
     report: &mut DeploymentReport,
+    used: &mut Option<Url>,
 ) -> Result<Vec<super::Drifted>, CheckError> {
     let spec = load_file(file)?;
     let desired = spec.desired();
     report.chain_id = Some(desired.chain_id);
     let url = endpoint(&spec, source, options.rpc_url.as_deref())?;
+    *used = Some(url.clone());
     let provider = connect(url, &RpcStats::default());
     let scope = Scope::of(&desired);
     let observing = observe(&provider, &scope, &options.observe);
@@ -190,6 +193,19 @@ fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The message without the endpoint, which may hold an API key: transport
+/// errors quote the URL they failed on.
+fn redact(message: String, endpoint: Option<&Url>) -> String {
+    let Some(url) = endpoint else {
+        return message;
+    };
+    let full = url.as_str();
+    let short = full.trim_end_matches('/');
+    let hidden = "the endpoint";
+    let message = message.replace(full, hidden);
+    if short.is_empty() { message } else { message.replace(short, hidden) }
+}
+
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -208,6 +224,15 @@ mod tests {
         let missing = dir.path().join("missing.yaml");
         let files = deployment_files(&[dir.path().to_path_buf(), missing.clone()]);
         assert_eq!(files, vec![dir.path().join("a.yml"), dir.path().join("b.yaml"), missing]);
+    }
+
+    #[test]
+    fn the_endpoint_is_taken_out_of_error_messages() {
+        let url: Url = "https://eth.example/v3/secret-key/".parse().expect("a URL");
+        let message = "error sending request for url (https://eth.example/v3/secret-key/): refused".to_string();
+        assert_eq!(redact(message, Some(&url)), "error sending request for url (the endpoint): refused");
+        let message = "at https://eth.example/v3/secret-key, refused".to_string();
+        assert_eq!(redact(message, Some(&url)), "at the endpoint, refused");
     }
 
     #[tokio::test]
