@@ -95,7 +95,8 @@ fn measure(files: &[PathBuf], dir: &Path, url: &str, warm: bool) -> Row {
     }
     let drift = time(|| govstate(&drift_args("8"), url, &cache));
     let drift_one_job = time(|| govstate(&drift_args("1"), url, &cache));
-    let plan_flags: Vec<&str> = if warm { vec!["--detailed-exitcode"] } else { vec!["--detailed-exitcode", "--no-cache"] };
+    let plan_flags: Vec<&str> =
+        if warm { vec!["--detailed-exitcode"] } else { vec!["--detailed-exitcode", "--no-cache"] };
     let plans = time(|| {
         for file in files {
             let file = file.to_str().expect("UTF-8");

@@ -79,7 +79,11 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
     assert_eq!(run.code, Some(1));
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines.iter().any(|l| l.starts_with("in sync") && l.contains("a.yaml")), "{}", run.stdout);
-    assert!(lines.iter().any(|l| l.starts_with("drifted") && l.contains("b.yaml") && l.ends_with(": 2 fields")), "{}", run.stdout);
+    assert!(
+        lines.iter().any(|l| l.starts_with("drifted") && l.contains("b.yaml") && l.ends_with(": 2 fields")),
+        "{}",
+        run.stdout
+    );
     assert!(lines.iter().any(|l| l.contains("~ stake_manager.fees_pct.fee: chain 7, file 0")), "{}", run.stdout);
     assert!(lines.iter().any(|l| l.contains(&format!("+ arena.orchestrators: {}", rogue()))), "{}", run.stdout);
     assert!(lines.iter().any(|l| l.starts_with("error") && l.contains("dead.yaml")), "{}", run.stdout);
@@ -90,7 +94,8 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
 
     let file = states.join("b.yaml");
     let receipts = dir.path().join("receipts");
-    let apply = ["apply", path(&file), "--yes", "--rpc-url", b.devnet.url().as_str(), "--receipts-dir", path(&receipts)];
+    let apply =
+        ["apply", path(&file), "--yes", "--rpc-url", b.devnet.url().as_str(), "--receipts-dir", path(&receipts)];
     let run = govstate(&apply, &cache, &[("GOVSTATE_PRIVATE_KEY", &owner_key())]).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     let run = drift("json").await;
@@ -182,7 +187,8 @@ async fn a_webhook_is_posted_once_for_a_new_drift_and_once_when_it_clears() {
     assert!(text.contains("DRIFTED") && text.contains("stake_manager.fees_pct.fee: chain 7, file 0"), "{text}");
 
     let receipts = dir.path().join("receipts");
-    let apply = ["apply", path(&file), "--yes", "--rpc-url", chain.devnet.url().as_str(), "--receipts-dir", path(&receipts)];
+    let apply =
+        ["apply", path(&file), "--yes", "--rpc-url", chain.devnet.url().as_str(), "--receipts-dir", path(&receipts)];
     assert_eq!(govstate(&apply, &cache, &[("GOVSTATE_PRIVATE_KEY", &owner_key())]).await.code, Some(0));
     for _ in 0..2 {
         assert_eq!(govstate(&args, &cache, &[]).await.code, Some(0));

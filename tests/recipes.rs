@@ -179,7 +179,9 @@ fn every_recipe_file_is_checked_by_a_test_here() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/recipes");
     let mut found: Vec<PathBuf> = Vec::new();
     for sub in std::fs::read_dir(&dir).expect("recipes").filter_map(Result::ok) {
-        found.extend(std::fs::read_dir(sub.path()).expect("a recipe directory").filter_map(|e| e.ok().map(|e| e.path())));
+        found.extend(
+            std::fs::read_dir(sub.path()).expect("a recipe directory").filter_map(|e| e.ok().map(|e| e.path())),
+        );
     }
     let source = include_str!("recipes.rs");
     for file in found {

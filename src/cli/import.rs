@@ -64,10 +64,8 @@ impl Args for ImportArgs {
 
 impl FromArgMatches for ImportArgs {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let addresses = KINDS
-            .iter()
-            .filter_map(|kind| matches.get_one::<String>(kind.key).map(|a| (*kind, a.clone())))
-            .collect();
+        let addresses =
+            KINDS.iter().filter_map(|kind| matches.get_one::<String>(kind.key).map(|a| (*kind, a.clone()))).collect();
         Ok(Self { addresses, options: ImportOptions::from_arg_matches(matches)? })
     }
 
@@ -109,7 +107,8 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     match &options.out {
         Some(path) => {
             open_out(path, options.force)?
-                .write_all(imported.yaml.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
+                .write_all(imported.yaml.as_bytes())
+                .with_context(|| format!("could not write {}", path.display()))?;
             let block = imported.observed.block.number;
             eprintln!("Wrote {} (chain {}, block {block}).", path.display(), imported.observed.chain_id);
         }

@@ -50,12 +50,7 @@ fn field_differences(
     found
 }
 
-fn holder_differences(
-    contract: &str,
-    set: &str,
-    chain: &BTreeSet<Address>,
-    file: &BTreeSet<Address>,
-) -> Vec<Drifted> {
+fn holder_differences(contract: &str, set: &str, chain: &BTreeSet<Address>, file: &BTreeSet<Address>) -> Vec<Drifted> {
     let entry = |kind, holder: &Address| {
         let (chain, file) = match kind {
             DriftKind::HolderAdded => (Some(holder.to_string()), None),
@@ -91,7 +86,8 @@ mod tests {
             fields[i] = Value::Bool(paused);
         }
         let holders = orchestrators.iter().map(|b| Address::repeat_byte(*b)).collect();
-        let contract = ObservedContract { kind, address: deployed.address, fields, role_sets: vec![("orchestrators", holders)] };
+        let contract =
+            ObservedContract { kind, address: deployed.address, fields, role_sets: vec![("orchestrators", holders)] };
         Observed { chain_id: 1, block: BlockRef { number: 7, hash: B256::ZERO }, contracts: vec![contract] }
     }
 
@@ -118,6 +114,9 @@ mod tests {
             found.into_iter().map(|d| (d.kind, d.chain, d.file)).collect();
         let one = Address::repeat_byte(1).to_string();
         let three = Address::repeat_byte(3).to_string();
-        assert_eq!(kinds, vec![(DriftKind::HolderAdded, Some(three), None), (DriftKind::HolderMissing, None, Some(one))]);
+        assert_eq!(
+            kinds,
+            vec![(DriftKind::HolderAdded, Some(three), None), (DriftKind::HolderMissing, None, Some(one))]
+        );
     }
 }

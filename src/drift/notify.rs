@@ -257,7 +257,10 @@ mod tests {
     #[test]
     fn a_drift_is_a_change_once_and_its_clearing_is_another() {
         let mut memory = Memory::default();
-        let first = DriftReport::new(0, vec![deployment("a", Status::InSync, None), deployment("b", Status::Drifted, Some("7"))]);
+        let first = DriftReport::new(
+            0,
+            vec![deployment("a", Status::InSync, None), deployment("b", Status::Drifted, Some("7"))],
+        );
         assert_eq!(files(&memory.changes(&first)), ["b"]);
         memory.remember(&first);
         assert!(memory.changes(&first).is_empty(), "the same drift again is no change");

@@ -42,7 +42,12 @@ impl Exposition {
 /// Serves until `shutdown` completes, then stops accepting and returns,
 /// releasing the port. `/healthz` answers 200 while the last check finished
 /// less than `stale_after` ago, 503 before the first and once checks stall.
-pub async fn serve(listener: TcpListener, exposition: Exposition, stale_after: Duration, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    exposition: Exposition,
+    stale_after: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

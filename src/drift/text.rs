@@ -48,7 +48,10 @@ pub fn drift_line(drifted: &Drifted) -> String {
             format!("+ {key}: {} (holds the role on chain, not in the file)", drifted.chain.as_deref().unwrap_or(none))
         }
         DriftKind::HolderMissing => {
-            format!("- {key}: {} (in the file, does not hold the role on chain)", drifted.file.as_deref().unwrap_or(none))
+            format!(
+                "- {key}: {} (in the file, does not hold the role on chain)",
+                drifted.file.as_deref().unwrap_or(none)
+            )
         }
     }
 }
