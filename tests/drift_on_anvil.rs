@@ -84,7 +84,7 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
         "{}",
         run.stdout
     );
-    assert!(lines.iter().any(|l| l.contains("~ stake_manager.fees_pct.fee: chain 7, file 0")), "{}", run.stdout);
+    assert!(lines.iter().any(|l| l.contains("~ stake_manager.fees_pct.fee: chain 7%, file 0%")), "{}", run.stdout);
     assert!(lines.iter().any(|l| l.contains(&format!("+ arena.orchestrators: {}", rogue()))), "{}", run.stdout);
     assert!(lines.iter().any(|l| l.starts_with("error") && l.contains("dead.yaml")), "{}", run.stdout);
 
@@ -184,7 +184,7 @@ async fn a_webhook_is_posted_once_for_a_new_drift_and_once_when_it_clears() {
     assert_eq!(payload["deployments"][0]["status"], "drifted");
     assert_eq!(payload["previous"][path(&file)], "in_sync");
     let text = payload["text"].as_str().unwrap_or_default();
-    assert!(text.contains("DRIFTED") && text.contains("stake_manager.fees_pct.fee: chain 7, file 0"), "{text}");
+    assert!(text.contains("DRIFTED") && text.contains("stake_manager.fees_pct.fee: chain 7%, file 0%"), "{text}");
 
     let receipts = dir.path().join("receipts");
     let apply =

@@ -280,7 +280,7 @@ mod tests {
         assert_eq!(payload.report.deployments, vec![drifted]);
         assert_eq!(payload.previous.get("b"), Some(&Status::InSync));
         assert!(payload.text.contains("b was in_sync, now DRIFTED"), "{}", payload.text);
-        assert!(payload.text.contains("stake_manager.fees_pct.fee: chain 7, file 4"), "{}", payload.text);
+        assert!(payload.text.contains("stake_manager.fees_pct.fee: chain 7%, file 4%"), "{}", payload.text);
         let json = serde_json::to_value(&payload).unwrap_or_default();
         assert_eq!(json["format_version"], 1);
         assert_eq!(json["deployments"][0]["status"], "drifted");

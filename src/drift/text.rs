@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
+use alloy::primitives::U256;
+
 use super::report::{DeploymentReport, DriftKind, DriftReport, Drifted, Status};
+use crate::contracts::{Shown, Value, kind};
 
 /// The report as text: one line per deployment plus its drifted fields,
 /// then a summary line.
@@ -34,16 +37,15 @@ pub fn deployment_line(deployment: &DeploymentReport) -> String {
     }
 }
 
-/// `~ arena.paused: chain true, file false`, `+ arena.orchestrators: 0x… (on chain, not in the file)`.
+/// `~ stake_manager.fees_pct.fee: chain 7%, file 4%`, `+ arena.orchestrators: 0x… (holds the role on chain, …)`.
 pub fn drift_line(drifted: &Drifted) -> String {
     let key = format!("{}.{}", drifted.contract, drifted.field);
     let none = "(none)";
     match drifted.kind {
-        DriftKind::Value => format!(
-            "~ {key}: chain {}, file {}",
-            drifted.chain.as_deref().unwrap_or(none),
-            drifted.file.as_deref().unwrap_or(none)
-        ),
+        DriftKind::Value => {
+            let show = |raw: Option<&str>| raw.map_or_else(|| none.to_string(), |raw| with_unit(drifted, raw));
+            format!("~ {key}: chain {}, file {}", show(drifted.chain.as_deref()), show(drifted.file.as_deref()))
+        }
         DriftKind::HolderAdded => {
             format!("+ {key}: {} (holds the role on chain, not in the file)", drifted.chain.as_deref().unwrap_or(none))
         }
@@ -53,6 +55,18 @@ pub fn drift_line(drifted: &Drifted) -> String {
                 drifted.file.as_deref().unwrap_or(none)
             )
         }
+    }
+}
+
+/// A number as its unit is meant (`150000000000000000000 (150 ether)`,
+/// `604800 (7d)`, `7%`); anything else as it is.
+fn with_unit(drifted: &Drifted, raw: &str) -> String {
+    let unit = kind(&drifted.contract).and_then(|k| k.field(&drifted.field)).map(|f| f.unit);
+    // Only decimal digits: `U256` would also read an address's hex as a number.
+    let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+    match (unit, raw.parse::<U256>()) {
+        (Some(unit), Ok(n)) if digits => Shown { value: Value::Uint(n), unit }.to_string(),
+        _ => raw.to_string(),
     }
 }
 
@@ -68,4 +82,31 @@ pub fn summary_line(report: &DriftReport) -> String {
         s.error,
         if s.error == 1 { "" } else { "s" }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(contract: &str, field: &str, chain: &str, file: &str) -> Drifted {
+        Drifted {
+            contract: contract.into(),
+            field: field.into(),
+            kind: DriftKind::Value,
+            chain: Some(chain.into()),
+            file: Some(file.into()),
+        }
+    }
+
+    #[test]
+    fn values_are_shown_in_their_unit() {
+        let fee = value("stake_manager", "fees_pct.fee", "7", "4");
+        assert_eq!(drift_line(&fee), "~ stake_manager.fees_pct.fee: chain 7%, file 4%");
+        let period = value("stake_manager", "unbonding_period", "86400", "604800");
+        assert_eq!(drift_line(&period), "~ stake_manager.unbonding_period: chain 86400 (1d), file 604800 (7d)");
+        let paused = value("arena", "paused", "true", "false");
+        assert_eq!(drift_line(&paused), "~ arena.paused: chain true, file false");
+        let owner = value("arena", "owner", "0x00000000000000000000000000000000000000A1", "0xB2");
+        assert_eq!(drift_line(&owner), "~ arena.owner: chain 0x00000000000000000000000000000000000000A1, file 0xB2");
+    }
 }
