@@ -22,6 +22,8 @@ const TARGETS = [
   ['SelfPlayArena.sol', 'SelfPlayArena'],
   ['StakeManager.sol', 'StakeManager'],
   ['SystemPause.sol', 'SystemPause'],
+  ['SystemPauseModules.sol', 'SystemPauseModules'],
+  ['PausableModule.sol', 'PausableModule'],
   ['Multicall3.sol', 'Multicall3'],
   ['@openzeppelin/contracts/governance/TimelockController.sol', 'TimelockController'],
 ];

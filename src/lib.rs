@@ -33,6 +33,7 @@ pub mod import;
 pub mod observe;
 pub mod plan;
 pub mod render;
+pub mod route;
 pub mod rpc;
 pub mod spec;
 

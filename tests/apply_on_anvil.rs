@@ -114,7 +114,7 @@ async fn a_signer_that_is_not_the_owner_is_refused_before_any_transaction() {
     let (stranger, _) = s.chain.account(1);
     let (code, stdout, stderr) = s.apply(STRANGER_KEY, &[&CHANGE[..], &["--yes"]].concat());
     assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(stderr.contains(&format!("{stranger} may not call")), "{stderr}");
+    assert!(stderr.contains(&format!("{stranger} may not send")), "{stderr}");
     assert!(stderr.contains(&s.chain.devnet.owner().to_string()), "names who may: {stderr}");
     assert_eq!(s.chain.nonce(stranger).await, 0);
 }

@@ -123,6 +123,7 @@ fn every_setter(stranger: Address) -> Vec<(Call, [u8; 4], &'static str)> {
             Stake::NotGovernanceOrPauserManager::SELECTOR,
             Stake::NotGovernanceOrPauserManager::SIGNATURE,
         ),
+        governance(call(On::Stake, Stake::setPauserManagerCall { pauserManager_: ALICE })),
         governance(call(On::Stake, Stake::setValidatorLockManagerCall { manager: ALICE, allowed: true })),
         governance(call(On::Stake, Stake::setFeePctCall { pct: U256::from(1) })),
         governance(call(On::Stake, Stake::setBurnPctCall { pct: U256::from(1) })),
@@ -275,6 +276,7 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
     let reward = |n: U256| call(On::Stake, Stake::setValidatorRewardPctCall { pct: n });
     let pause = call(On::Stake, Stake::pauseCall {});
     let set_pauser = call(On::Stake, Stake::setPauserCall { pauser_: helper });
+    let set_manager = call(On::Stake, Stake::setPauserManagerCall { pauserManager_: helper });
     let governance = |who: Address| call(On::Stake, Stake::setGovernanceCall { newGovernance: who });
     vec![
         succeeds(
@@ -309,6 +311,50 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
             vec![reads(call(On::Stake, Stake::pauserCall {}), Address::ZERO)],
         )
         .after(vec![set_pauser.clone()]),
+        succeeds(
+            "stake set pauser manager",
+            set_manager.clone(),
+            &[Stake::PauserManagerUpdated::SIGNATURE_HASH],
+            vec![
+                reads(call(On::Stake, Stake::pauserManagerCall {}), helper),
+                reads(call(On::Stake, Stake::pauserCall {}), Address::ZERO),
+            ],
+        ),
+        succeeds(
+            "stake clear pauser manager",
+            call(On::Stake, Stake::setPauserManagerCall { pauserManager_: Address::ZERO }),
+            &[Stake::PauserManagerUpdated::SIGNATURE_HASH],
+            vec![reads(call(On::Stake, Stake::pauserManagerCall {}), Address::ZERO)],
+        )
+        .after(vec![set_manager.clone()]),
+        succeeds(
+            "stake set pauser by the pauser manager",
+            call(On::Stake, Stake::setPauserCall { pauser_: ALICE }),
+            &[Stake::PauserUpdated::SIGNATURE_HASH],
+            vec![reads(call(On::Stake, Stake::pauserCall {}), ALICE)],
+        )
+        .after(vec![set_manager.clone()])
+        .by(HELPER),
+        reverts::<Stake::NotGovernance>(
+            "stake pauser manager cannot name the pauser manager",
+            HELPER,
+            call(On::Stake, Stake::setPauserManagerCall { pauserManager_: ALICE }),
+        )
+        .after(vec![set_manager.clone()]),
+        reverts::<Stake::Unauthorized>("stake pauser manager cannot pause", HELPER, pause.clone())
+            .after(vec![set_manager.clone()]),
+        reverts::<Stake::NotGovernanceOrPauserManager>(
+            "stake pauser cannot name the pauser",
+            HELPER,
+            call(On::Stake, Stake::setPauserCall { pauser_: ALICE }),
+        )
+        .after(vec![set_pauser.clone()]),
+        reverts::<Stake::NotGovernanceOrPauserManager>(
+            "stake former pauser manager cannot name the pauser",
+            HELPER,
+            call(On::Stake, Stake::setPauserCall { pauser_: ALICE }),
+        )
+        .after(vec![set_manager.clone(), call(On::Stake, Stake::setPauserManagerCall { pauserManager_: ALICE })]),
         succeeds(
             "stake grant lock manager",
             call(On::Stake, Stake::setValidatorLockManagerCall { manager: ALICE, allowed: true }),
@@ -448,7 +494,10 @@ fn stake_cases(owner: Address, helper: Address) -> Vec<Case> {
             "stake owner is governance",
             call(On::Stake, Stake::ownerCall {}),
             &[],
-            vec![reads(call(On::Stake, Stake::ownerCall {}), owner)],
+            vec![
+                reads(call(On::Stake, Stake::ownerCall {}), owner),
+                reads(call(On::Stake, Stake::pauserManagerCall {}), Address::ZERO),
+            ],
         ),
     ]
 }

@@ -28,6 +28,7 @@ fn observed() -> Observed {
             kind,
             address: Address::repeat_byte(0xa0 + i as u8),
             fields,
+            authority: Address::repeat_byte(0xf3),
             role_sets: match kind.key {
                 "arena" => vec![("orchestrators", BTreeSet::from([Address::repeat_byte(0x11)]))],
                 _ => vec![],

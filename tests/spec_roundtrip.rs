@@ -6,7 +6,6 @@ use govstate::contracts::stake_manager::desired::{FeesPct, RoleMinimums, StakeMa
 use govstate::contracts::system_pause::desired::SystemPauseDesired;
 use govstate::spec::{
     self, Amount, ChecksummedAddress, ContractRef, Contracts, DesiredState, Duration, FormatVersion, Spec,
-    SystemPauseRef,
 };
 use proptest::collection::btree_set;
 use proptest::prelude::*;
@@ -147,7 +146,7 @@ fn contracts() -> impl Strategy<Value = Contracts> {
         |(addresses, arena_block, stake_block, written)| Contracts {
             arena: written[0].then_some(ContractRef { address: addresses[0], deployed_block: arena_block }),
             stake_manager: written[1].then_some(ContractRef { address: addresses[1], deployed_block: stake_block }),
-            system_pause: written[2].then_some(SystemPauseRef { address: addresses[2] }),
+            system_pause: written[2].then_some(ContractRef { address: addresses[2], deployed_block: None }),
         },
     )
 }

@@ -19,6 +19,7 @@ contract StakeManager is Governable, Pausable {
     error InvalidUnbondingPeriod();
 
     event PauserUpdated(address indexed pauser);
+    event PauserManagerUpdated(address indexed pauserManager);
     event ValidatorLockManagerUpdated(address indexed manager, bool allowed);
     event FeePctUpdated(uint256 pct);
     event BurnPctUpdated(uint256 pct);
@@ -63,6 +64,11 @@ contract StakeManager is Governable, Pausable {
         if (msg.sender != governance && msg.sender != pauserManager) revert NotGovernanceOrPauserManager();
         pauser = pauser_;
         emit PauserUpdated(pauser_);
+    }
+
+    function setPauserManager(address pauserManager_) external onlyGovernance {
+        pauserManager = pauserManager_;
+        emit PauserManagerUpdated(pauserManager_);
     }
 
     function setValidatorLockManager(address manager, bool allowed) external onlyGovernance {

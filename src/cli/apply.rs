@@ -127,7 +127,8 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         Err(error) => return Err(error.into()),
     };
     print!("{}", transactions(&applied.receipt));
-    println!("Applied {} calls; the chain now matches {source}.", applied.receipt.transactions.len());
+    let sent = applied.receipt.transactions.len();
+    println!("Applied {sent} call{}; the chain now matches {source}.", if sent == 1 { "" } else { "s" });
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
 }

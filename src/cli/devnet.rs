@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use alloy::providers::ProviderBuilder;
 use anyhow::Context;
-use govstate::devnet::{AnvilOptions, Devnet};
+use clap::ValueEnum;
+use govstate::devnet::{AnvilOptions, Devnet, Topology};
 use govstate::observe::{ObserveOptions, Scope};
 use govstate::observe::{desired_state_yaml, observe};
 
@@ -13,11 +14,40 @@ use govstate::observe::{desired_state_yaml, observe};
 pub const STATE_HEADER: &str = "# yaml-language-server: $schema=../schema/govstate.schema.json\n\
 # Written by `govstate devnet`: the governance state it deployed.\n";
 
-pub async fn run(port: u16, state_path: &Path, multicall3: bool) -> anyhow::Result<ExitCode> {
+/// `--topology`, as typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TopologyArg {
+    /// One account owns and governs everything (the switch-kind SystemPause).
+    Direct,
+    /// The production wiring, the SystemPause governed by account 0.
+    Modules,
+    /// The production wiring, the SystemPause governed by a TimelockController.
+    Production,
+}
+
+impl TopologyArg {
+    /// The topology, with the timelock's delay where there is one.
+    pub fn with_delay(self, timelock_delay: u64) -> Topology {
+        match self {
+            TopologyArg::Direct => Topology::Direct,
+            TopologyArg::Modules => Topology::Modules,
+            TopologyArg::Production => Topology::Production { timelock_delay },
+        }
+    }
+}
+
+/// Parses `--timelock-delay`: seconds, or a duration as the file writes one (`60s`, `2d`).
+pub fn parse_delay(text: &str) -> Result<u64, String> {
+    let parsed: govstate::spec::Duration = serde_yaml::from_str(text)
+        .map_err(|_| format!("{text:?} is not a duration; expected e.g. 60, 60s, 15m, 2d"))?;
+    Ok(parsed.0)
+}
+
+pub async fn run(port: u16, state_path: &Path, multicall3: bool, topology: Topology) -> anyhow::Result<ExitCode> {
     // Listen before anything is printed: a signal sent as soon as the banner
     // appears must find the handler in place.
     let stop = stop_signal()?;
-    let devnet = Devnet::start(&AnvilOptions { port: Some(port), ..AnvilOptions::default() })
+    let devnet = Devnet::start_wired(&AnvilOptions { port: Some(port), ..AnvilOptions::default() }, topology)
         .await
         .context("could not start the devnet")?;
     if multicall3 {
@@ -47,13 +77,23 @@ async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {
 pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     let deployment = devnet.deployment();
     println!("govstate devnet is running");
-    println!("  RPC endpoint   {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
-    println!("  chain id       {}", deployment.chain_id);
-    println!("  owner          {}  (anvil account 0: owns the arena, governs the others)", devnet.owner());
+    println!("  RPC endpoint         {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
+    println!("  chain id             {}", deployment.chain_id);
+    let wiring = devnet.wiring();
+    let role = if wiring.modules.is_empty() { "owns the arena, governs the others" } else { "owns the arena" };
+    println!("  owner                {}  (anvil account 0: {role})", devnet.owner());
     for deployed in &deployment.contracts {
-        println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.name);
+        println!("  {:<20} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());
     }
-    println!("  state file     {}", state_path.display());
+    for ((key, _), module) in govstate::contracts::system_pause::MODULES.iter().zip(&wiring.modules) {
+        println!("  {:<20} {module}  (a module of the SystemPause)", key.trim_start_matches("modules."));
+    }
+    if let Some(timelock) = wiring.timelock {
+        println!(
+            "  timelock       {timelock}  (TimelockController: governs the SystemPause; account 0 proposes and executes)"
+        );
+    }
+    println!("  state file           {}", state_path.display());
 }
 
 /// Starts listening for Ctrl-C (SIGINT) and SIGTERM; the returned future

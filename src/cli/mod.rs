@@ -53,6 +53,15 @@ enum Command {
         /// public chains (a fresh anvil has none).
         #[arg(long)]
         multicall3: bool,
+        /// How the contracts are wired: `direct` (one account owns and
+        /// governs everything), `modules` (the production SystemPause owning
+        /// StakeManager and seven module stand-ins, governed by account 0), or
+        /// `production` (the same, governed by a TimelockController).
+        #[arg(long, value_enum, default_value_t = devnet::TopologyArg::Direct)]
+        topology: devnet::TopologyArg,
+        /// The TimelockController's minimum delay with `--topology production`.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
+        timelock_delay: u64,
     },
     /// Print a shell completion script, e.g. `govstate completions bash > /etc/bash_completion.d/govstate`.
     Completions {
@@ -75,7 +84,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
-        Command::Devnet { port, write_state, multicall3 } => devnet::run(port, &write_state, multicall3).await,
+        Command::Devnet { port, write_state, multicall3, topology, timelock_delay } => {
+            let topology = topology.with_delay(timelock_delay);
+            devnet::run(port, &write_state, multicall3, topology).await
+        }
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),
         Command::Demo => demo::run().await,

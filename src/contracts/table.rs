@@ -11,6 +11,9 @@ pub struct Kind {
     pub key: &'static str,
     /// Solidity contract name, e.g. `StakeManager`.
     pub name: &'static str,
+    /// Which of a section's kinds this is, when one section has several
+    /// (`switch` or `modules` for the SystemPause); found from the chain.
+    pub variant: Option<&'static str>,
     /// Scalar fields, each read by one getter call.
     pub fields: &'static [Field],
     /// Address sets stored in a mapping, listed from events.
@@ -22,9 +25,19 @@ pub struct Kind {
     /// The signature of the custom error with this selector, for naming a
     /// revert (`InvalidPercentage()`).
     pub error_signature: fn([u8; 4]) -> Option<&'static str>,
+    /// Values the file writes as one key but the chain keeps in several
+    /// fields (the modules kind's `paused`: every module's `paused()`).
+    pub derived: &'static [Derived],
+    /// How this contract forwards governance calls to the contracts it
+    /// manages, when it does (the modules kind's `executeGovernanceCall`).
+    pub forwarder: Option<Forwarder>,
+    /// Recognises this kind among a section's kinds from the return data of
+    /// its first field's getter; `None` for the fallback kind.
+    pub recognise: Option<fn(&[u8]) -> bool>,
     /// Creation code with constructor arguments, for the devnet: the
     /// argument is the address that owns or governs the new contract.
-    pub creation_code: fn(Address) -> Vec<u8>,
+    /// `None` for a kind the devnet deploys with more arguments.
+    pub creation_code: Option<fn(Address) -> Vec<u8>>,
 }
 
 impl Kind {
@@ -42,6 +55,71 @@ impl Kind {
     pub fn role_set(&self, key: &str) -> Option<&'static RoleSet> {
         self.role_sets.iter().find(|r| r.key == key)
     }
+
+    /// The setter that made a planned call: same function and, among
+    /// setters sharing one (a per-module pause and unpause), same call data.
+    pub fn setter_of(&self, function: &str, args: &[Value], calldata: &[u8]) -> Option<&'static Setter> {
+        let mut same = self.setters.iter().filter(|s| s.function == function);
+        let first = same.next()?;
+        let Some(second) = same.next() else {
+            return Some(first);
+        };
+        let encodes = |s: &&Setter| (s.encode)(args).is_ok_and(|data| data == calldata);
+        [first, second].into_iter().chain(same).find(encodes)
+    }
+
+    /// The derived value with key `key`.
+    pub fn derived(&self, key: &str) -> Option<&'static Derived> {
+        self.derived.iter().find(|d| d.key == key)
+    }
+
+    /// The kind's name as shown: `SystemPause (modules kind)`.
+    pub fn display_name(&self) -> String {
+        match self.variant {
+            Some(variant) => format!("{} ({variant} kind)", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// The value of `key` among `values` (one per field): a field's value,
+    /// or a derived value when all its fields agree.
+    pub fn value_of(&self, values: &[Value], key: &str) -> Option<Value> {
+        if let Some(index) = self.field_index(key) {
+            return values.get(index).copied();
+        }
+        let derived = self.derived(key)?;
+        let mut parts = derived.from.iter().map(|f| self.field_index(f).and_then(|i| values.get(i).copied()));
+        let first = parts.next()??;
+        parts.all(|v| v == Some(first)).then_some(first)
+    }
+
+    /// The fields whose getter is called on the contract itself, in order;
+    /// the others are called on the address another field holds.
+    pub fn own_fields(&self) -> impl Iterator<Item = &'static Field> {
+        self.fields.iter().filter(|f| f.at.is_none())
+    }
+}
+
+/// A value the file writes once that the chain keeps in several fields: it
+/// reads as their common value, and is "partly" when they disagree.
+#[derive(Debug)]
+pub struct Derived {
+    /// Key in the section, e.g. `paused`.
+    pub key: &'static str,
+    /// The fields it stands for.
+    pub from: &'static [&'static str],
+}
+
+/// A contract that makes governance calls to the contracts it manages on
+/// its governance's behalf (`executeGovernanceCall(target, data)`).
+#[derive(Debug)]
+pub struct Forwarder {
+    /// Solidity signature, e.g. `executeGovernanceCall(address,bytes)`.
+    pub function: &'static str,
+    /// The address fields naming the contracts it may call.
+    pub targets: &'static [&'static str],
+    /// ABI-encoded forwarding call of `data` to `target`.
+    pub encode: fn(Address, &[u8]) -> Vec<u8>,
 }
 
 /// The account allowed to call a contract's setters, read by a getter.
@@ -115,12 +193,32 @@ pub struct Field {
     pub calldata: fn() -> Vec<u8>,
     /// Decodes the getter's return data.
     pub decode: fn(&[u8]) -> Result<Value, alloy::sol_types::Error>,
+    /// The address field naming the contract the getter is called on
+    /// (a module's `paused()`); `None` for the contract itself.
+    pub at: Option<&'static str>,
+    /// Whether the file writes this field under its own key; `false` for
+    /// fields read for context (a module's address).
+    pub in_file: bool,
 }
 
 impl Field {
     /// A field read by the argument-less getter `C`.
     pub const fn of<C: Getter>(key: &'static str, unit: Unit) -> Field {
-        Field { key, getter: C::SIGNATURE, unit, calldata: encode_default::<C>, decode: C::decode_value }
+        Field {
+            key,
+            getter: C::SIGNATURE,
+            unit,
+            calldata: encode_default::<C>,
+            decode: C::decode_value,
+            at: None,
+            in_file: true,
+        }
+    }
+
+    /// A field the file does not write, read by the getter `C` on the
+    /// contract itself or, with `at`, on the address that field holds.
+    pub const fn context<C: Getter>(key: &'static str, unit: Unit, at: Option<&'static str>) -> Field {
+        Field { at, in_file: false, ..Field::of::<C>(key, unit) }
     }
 }
 
@@ -265,6 +363,12 @@ pub struct Setter {
     /// An address field whose holder may also call this setter besides the
     /// authority (StakeManager's `pauser` may pause and unpause).
     pub also_allowed: Option<&'static str>,
+    /// Fields whose current values are passed first, before the written
+    /// ones (the module a per-module pause is for).
+    pub reads: &'static [&'static str],
+    /// What the contract requires of the arguments together, for people
+    /// (`the three splits sum to 1..=10000`), when it checks more than each.
+    pub requires: Option<&'static str>,
 }
 
 /// A setter was handed a value of the wrong shape (a bug in govstate, never
@@ -296,17 +400,24 @@ impl PartialEq for ContractState {
 impl Eq for ContractState {}
 
 impl ContractState {
-    /// The value of the field with key path `key`.
+    /// The value of the field (or derived value) with key path `key`.
     pub fn get(&self, key: &str) -> Option<Value> {
-        self.values.get(self.kind.field_index(key)?).copied()
+        self.kind.value_of(&self.values, key)
     }
 
-    /// Sets the field with key path `key`; unknown keys are ignored.
+    /// Sets the field with key path `key`, or every field a derived value
+    /// stands for; unknown keys are ignored.
     pub fn set(&mut self, key: &str, value: Value) {
-        if let Some(index) = self.kind.field_index(key)
-            && let Some(slot) = self.values.get_mut(index)
-        {
-            *slot = value;
+        let fields = match self.kind.derived(key) {
+            Some(derived) => derived.from,
+            None => std::slice::from_ref(&key),
+        };
+        for field in fields {
+            if let Some(index) = self.kind.field_index(field)
+                && let Some(slot) = self.values.get_mut(index)
+            {
+                *slot = value;
+            }
         }
     }
 
@@ -365,6 +476,8 @@ pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static st
         },
         note: None,
         also_allowed,
+        reads: &[],
+        requires: None,
     }
 }
 
@@ -382,5 +495,7 @@ pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static 
         },
         note: None,
         also_allowed,
+        reads: &[],
+        requires: None,
     }
 }

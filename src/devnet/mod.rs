@@ -5,18 +5,19 @@
 
 mod accounts;
 mod anvil;
+mod topology;
 
 pub use accounts::{DEV_ACCOUNT_COUNT, dev_signer};
 pub use anvil::{AnvilError, AnvilOptions, AnvilProcess};
+pub use topology::{Topology, Wiring};
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::EthereumWallet;
 use alloy::primitives::Address;
 use alloy::providers::{Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
 
-use crate::contracts::{Deployed, Deployment, KINDS, Kind};
+use crate::contracts::Deployment;
 
 /// Why a devnet could not be brought up.
 #[derive(Debug, thiserror::Error)]
@@ -45,24 +46,39 @@ pub enum DevnetError {
 }
 
 /// A running anvil with SelfPlayArena, StakeManager and SystemPause deployed
-/// from anvil's first account, which owns the arena and governs the others.
-/// Dropping it stops the chain.
+/// from anvil's first account, wired as a [`Topology`] says. Dropping it
+/// stops the chain.
 #[derive(Debug)]
 #[must_use = "dropping the devnet stops its chain"]
 pub struct Devnet {
     anvil: AnvilProcess,
     url: Url,
     deployment: Deployment,
+    wiring: Wiring,
 }
 
 impl Devnet {
-    /// Starts anvil and deploys the managed contracts.
+    /// Starts anvil and deploys the managed contracts, all owned or
+    /// governed by anvil's first account ([`Topology::Direct`]).
     pub async fn start(options: &AnvilOptions) -> Result<Self, DevnetError> {
+        Self::start_wired(options, Topology::Direct).await
+    }
+
+    /// Starts anvil and deploys the managed contracts wired as `topology`.
+    pub async fn start_wired(options: &AnvilOptions, topology: Topology) -> Result<Self, DevnetError> {
         let anvil = AnvilProcess::spawn(options)?;
         let url: Url =
             anvil.endpoint().parse().map_err(|_| DevnetError::Endpoint { endpoint: anvil.endpoint().to_string() })?;
-        let deployment = deploy_all(&url, &owner_signer()).await?;
-        Ok(Self { anvil, url, deployment })
+        let owner = owner_signer();
+        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(url.clone());
+        let (deployment, wiring) = topology::deploy(&provider, topology, owner.address()).await?;
+        Ok(Self { anvil, url, deployment, wiring })
+    }
+
+    /// What the topology deployed besides the managed contracts: the
+    /// SystemPause's modules and the timelock, when there are.
+    pub fn wiring(&self) -> &Wiring {
+        &self.wiring
     }
 
     /// The JSON-RPC endpoint.
@@ -99,25 +115,4 @@ impl Devnet {
 pub fn owner_signer() -> PrivateKeySigner {
     // Index 0 always exists; fall back to a random key rather than panic.
     dev_signer(0).unwrap_or_else(PrivateKeySigner::random)
-}
-
-async fn deploy_all(url: &Url, owner: &PrivateKeySigner) -> Result<Deployment, DevnetError> {
-    let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(url.clone());
-    let chain_id = provider.get_chain_id().await?;
-    let mut contracts = Vec::with_capacity(KINDS.len());
-    for kind in KINDS.iter().copied() {
-        contracts.push(deploy(&provider, kind, owner.address()).await?);
-    }
-    Ok(Deployment { chain_id, contracts })
-}
-
-async fn deploy(provider: &impl Provider, kind: &'static Kind, owner: Address) -> Result<Deployed, DevnetError> {
-    let failed = |reason: String| DevnetError::Deploy { contract: kind.name, reason };
-    let tx = TransactionRequest::default().with_deploy_code((kind.creation_code)(owner));
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;
-    let address = receipt
-        .contract_address
-        .filter(|_| receipt.status())
-        .ok_or_else(|| failed(format!("transaction {} reverted", receipt.transaction_hash)))?;
-    Ok(Deployed { kind, address, deployed_block: receipt.block_number })
 }

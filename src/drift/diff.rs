@@ -86,8 +86,13 @@ mod tests {
             fields[i] = Value::Bool(paused);
         }
         let holders = orchestrators.iter().map(|b| Address::repeat_byte(*b)).collect();
-        let contract =
-            ObservedContract { kind, address: deployed.address, fields, role_sets: vec![("orchestrators", holders)] };
+        let contract = ObservedContract {
+            kind,
+            address: deployed.address,
+            fields,
+            authority: Address::ZERO,
+            role_sets: vec![("orchestrators", holders)],
+        };
         Observed { chain_id: 1, block: BlockRef { number: 7, hash: B256::ZERO }, contracts: vec![contract] }
     }
 

@@ -84,21 +84,22 @@ pub enum ApplyError {
         /// What changed, one line each.
         changes: Vec<String>,
     },
-    /// The signer may not make a call.
+    /// The signer may not send some of the calls.
     #[error(
-        "{signer} may not call {contract}.{function}: only {} may; nothing was sent",
-        allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+        "{signer} may not send {} of the plan's calls; nothing was sent. Who may, by the chain of authority:\n  {}",
+        refused.len(),
+        refused.join("\n  ")
     )]
     Unauthorised {
-        /// Section key of the contract.
-        contract: String,
-        /// Solidity signature.
-        function: String,
         /// The signer.
         signer: Address,
-        /// Who may.
-        allowed: Vec<Address>,
+        /// Each call it may not send, with its chain of authority and what
+        /// can be done, one entry each.
+        refused: Vec<String>,
     },
+    /// Resolving who may send the calls failed.
+    #[error(transparent)]
+    Route(#[from] crate::route::RouteError),
     /// The signer has transactions waiting to be mined.
     #[error("{signer} has pending transactions (nonce {latest} mined, {pending} pending); nothing was sent")]
     PendingTransactions {

@@ -9,7 +9,7 @@ use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 
 use super::ApplyError;
 use super::receipt::{ReceiptLog, TransactionRecord};
-use crate::contracts::kind;
+use crate::contracts::{error_name, kind};
 use crate::plan::{Plan, PlannedCall};
 
 /// How long to wait for one receipt before giving up (the transaction may
@@ -19,14 +19,19 @@ const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600)
 /// Gas allowed per call when the node cannot simulate the sequence.
 const FALLBACK_GAS: u64 = 300_000;
 
+/// The transaction that makes `call`: to its contract, or to the contract
+/// forwarding it.
 fn request(call: &PlannedCall, from: alloy::primitives::Address) -> TransactionRequest {
-    TransactionRequest::default().from(from).to(call.target).input(call.calldata.clone().into())
+    let (to, data) = call.sent();
+    TransactionRequest::default().from(from).to(to).input(data.clone().into())
 }
 
-/// The name of the custom error in revert data, e.g. `InvalidPercentage()`.
+/// The name of the custom error in revert data, e.g. `InvalidPercentage()`:
+/// looked up in the contract's own errors first, then in every known
+/// contract's (a module's revert bubbles up through the SystemPause).
 pub fn revert_name(contract: &str, data: &[u8]) -> String {
     let selector = data.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok());
-    let named = selector.and_then(|s| kind(contract).and_then(|k| (k.error_signature)(s)));
+    let named = selector.and_then(|s| error_name(kind(contract), s));
     match (named, selector) {
         (Some(name), _) => name.to_string(),
         (None, Some(_)) => format!("unknown error {}", Bytes::copy_from_slice(data)),

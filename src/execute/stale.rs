@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use alloy::primitives::Address;
 
-use crate::contracts::{Deployed, Value, kind};
+use crate::contracts::{Deployed, Value, kind_of};
 use crate::observe::{Observed, Scope, ScopeContract};
 use crate::plan::{ChangeKind, Plan, PlannedContract};
 
@@ -16,7 +16,7 @@ pub fn scope_of(plan: &Plan) -> Scope {
         .contracts
         .iter()
         .filter_map(|c| {
-            let kind = kind(&c.contract)?;
+            let kind = kind_of(&c.contract, c.variant.as_deref())?;
             let deployed = Deployed { kind, address: c.address, deployed_block: c.deployed_block };
             let role_sets = kind
                 .role_sets
@@ -56,6 +56,17 @@ pub fn differences(expected: &[PlannedContract], now: &Observed) -> Vec<String> 
         };
         if seen.address != contract.address {
             out.push(format!("{}: address {} instead of {}", contract.contract, seen.address, contract.address));
+        }
+        if seen.kind.variant.map(str::to_string) != contract.variant {
+            let kind = |v: Option<&str>| v.map_or("no variant".to_string(), |v| format!("the {v} kind"));
+            let (was, now) = (kind(contract.variant.as_deref()), kind(seen.kind.variant));
+            out.push(format!("{}: plan saw {was}, chain has {now}", contract.contract));
+        }
+        if let Some(authority) = contract.authority
+            && authority != seen.authority
+        {
+            let getter = seen.kind.authority.getter;
+            out.push(format!("{}.{getter}: expected {authority}, chain has {}", contract.contract, seen.authority));
         }
         for (key, value) in &contract.fields {
             let current = seen.field(key);

@@ -16,7 +16,17 @@ use crate::spec::{Amount, Desired, Duration, load_str};
 /// changes nothing.
 pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: &str) -> String {
     let mut root = observed_mapping(observed, deployment);
-    let mut left_out = Vec::new();
+    let mut left_out = mixed(observed);
+    let mut notes: Vec<String> = observed
+        .covered_elsewhere()
+        .iter()
+        .map(|(contract, field)| {
+            format!("# {contract}.{field} is not written: another contract's key covers the same on-chain value\n")
+        })
+        .collect();
+    notes.sort();
+    let header = format!("{header}{}", notes.concat());
+    let header = header.as_str();
     for _ in 0..MAX_LEFT_OUT {
         let text = serde_yaml::to_string(&Yaml::Mapping(root.clone())).unwrap_or_default();
         let error = match load_str(&text, "the observed state") {
@@ -42,6 +52,20 @@ pub fn desired_state_yaml(observed: &Observed, deployment: &Deployment, header: 
 /// At most this many keys are ever left out of a written file.
 const MAX_LEFT_OUT: usize = 8;
 
+/// Derived values whose fields disagree (a partly paused system): no single
+/// value says it, so the key is left out.
+fn mixed(observed: &Observed) -> Vec<String> {
+    let mut out = Vec::new();
+    for contract in &observed.contracts {
+        for derived in contract.kind.derived.iter().filter(|d| contract.field(d.key).is_none()) {
+            let on = derived.from.iter().filter(|f| contract.field(f) == Some(Value::Bool(true))).count();
+            let of = derived.from.len();
+            out.push(format!("{}.{}: partly ({on} of {of} true on chain)", contract.kind.key, derived.key));
+        }
+    }
+    out
+}
+
 fn comments(left_out: &[String]) -> String {
     left_out.iter().map(|line| format!("# Left out, not a valid desired state: {line}\n")).collect()
 }
@@ -60,8 +84,13 @@ fn observed_mapping(observed: &Observed, deployment: &Deployment) -> Mapping {
         contracts.insert(deployed.kind.key.into(), entry.into());
     }
     root.insert("contracts".into(), contracts.into());
+    let covered = observed.covered_elsewhere();
     for contract in &observed.contracts {
-        root.insert(contract.kind.key.into(), section(contract).into());
+        let mut section = section(contract);
+        for (_, field) in covered.iter().filter(|(c, _)| *c == contract.kind.key) {
+            remove_path(&mut section, field);
+        }
+        root.insert(contract.kind.key.into(), section.into());
     }
     root
 }
@@ -115,8 +144,14 @@ fn addresses<'a>(holders: impl IntoIterator<Item = &'a alloy::primitives::Addres
 
 fn section(contract: &ObservedContract) -> Mapping {
     let mut section = Mapping::new();
-    for (field, value) in contract.kind.fields.iter().zip(&contract.fields) {
+    for (field, value) in contract.kind.fields.iter().zip(&contract.fields).filter(|(f, _)| f.in_file) {
         insert_path(&mut section, field.key, scalar(*value, field.unit));
+    }
+    for derived in contract.kind.derived {
+        if let Some(value) = contract.field(derived.key) {
+            let unit = derived.from.first().and_then(|f| contract.kind.field(f)).map_or(Unit::Flag, |f| f.unit);
+            insert_path(&mut section, derived.key, scalar(value, unit));
+        }
     }
     for (set, holders) in &contract.role_sets {
         insert_path(&mut section, set, addresses(holders));

@@ -2,19 +2,24 @@
 //!
 //! Three round trips, whatever the number of role holders:
 //!
-//! 1. pin: the chain id, the latest block (number and hash) and whether
-//!    Multicall3 is deployed, in one batch;
+//! 1. pin: the chain id, the latest block (number and hash), whether
+//!    Multicall3 is deployed, and which kind each contract is (with the
+//!    addresses of the modules a modules-kind SystemPause reads through),
+//!    in one batch;
 //! 2. list: every role set's change events since the last scan (chunked
 //!    `eth_getLogs`, all chunks in one batch; a refused range is halved and
 //!    asked again);
-//! 3. read: every getter, and the membership getter of every candidate
-//!    holder, at the pinned block hash: one batch of `eth_call`s, or
-//!    `aggregate3` calls to Multicall3 when it is deployed.
+//! 3. read: every getter (a module's at its address), each contract's
+//!    authority, and the membership getter of every candidate holder, at the
+//!    pinned block hash: one batch of `eth_call`s, or `aggregate3` calls to
+//!    Multicall3 when it is deployed. Should a module address have moved
+//!    since the first round trip, this one is made again.
 //!
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
 
 pub mod cache;
+mod discover;
 mod export;
 mod logs;
 mod read;
@@ -25,7 +30,7 @@ pub use export::{desired_state_yaml, managed_yaml};
 pub use logs::deployment_block;
 pub use read::{MULTICALL3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
-pub use state::{BlockRef, Observed, ObservedContract};
+pub use state::{BlockRef, Location, Observed, ObservedContract};
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -38,6 +43,7 @@ use alloy::rpc::types::Block;
 use alloy::transports::TransportError;
 
 use crate::contracts::{Field, RoleSet};
+use discover::Target;
 use logs::LogQuery;
 use read::{Read, ReadResult};
 
@@ -136,7 +142,8 @@ pub async fn observe(
 ) -> Result<Observed, ObserveError> {
     let mut entries = load_cache(scope, options);
     let checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
-    let pinned = pin(provider, &checkpoints).await?;
+    let probes = discover::probes(&scope.contracts);
+    let pinned = pin(provider, &checkpoints, &probes).await?;
     if pinned.chain_id != scope.chain_id {
         return Err(ObserveError::WrongChain { expected: scope.chain_id, actual: pinned.chain_id });
     }
@@ -146,11 +153,23 @@ pub async fn observe(
             *entry = cache::Entry::default();
         }
     }
+    let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
     let at = BlockId::from(pinned.block.hash);
-    let contracts = read_contracts(provider, scope, &candidates, at, use_multicall, options.max_batch).await?;
-    Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts })
+    let mut attempts = 0;
+    loop {
+        let reads = Reads { targets: &targets, candidates: &candidates, at, multicall: use_multicall };
+        let contracts = read_contracts(provider, scope, &reads, options.max_batch).await?;
+        attempts += 1;
+        let mut moved = false;
+        for (target, contract) in targets.iter_mut().zip(&contracts) {
+            moved |= discover::settle(target, &contract.fields);
+        }
+        if !moved || attempts == MAX_READS {
+            return Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts });
+        }
+    }
 }
 
 /// The cached entry of every role set in scope (empty without a cache).
@@ -162,8 +181,14 @@ fn load_cache(scope: &Scope, options: &ObserveOptions) -> Vec<Vec<cache::Entry>>
     scope.contracts.iter().map(|c| c.role_sets.iter().map(|(set, _)| load(c.deployed.address, set)).collect()).collect()
 }
 
+/// How often the third round trip is made at most, should module addresses
+/// keep moving under it.
+const MAX_READS: usize = 3;
+
 struct Pinned {
     chain_id: u64,
+    /// The answers to the kind probes, one list per probe.
+    probes: Vec<Vec<ReadResult>>,
     block: BlockRef,
     has_multicall: bool,
     /// The hash of each cache checkpoint block, `None` when the chain no
@@ -171,9 +196,13 @@ struct Pinned {
     checkpoints: std::collections::BTreeMap<u64, Option<B256>>,
 }
 
-/// Round trip 1: chain id, latest block, Multicall3 presence, and the
-/// hashes of the blocks the cache was last scanned to.
-async fn pin(provider: &impl Provider, checkpoints: &BTreeSet<u64>) -> Result<Pinned, ObserveError> {
+/// Round trip 1: chain id, latest block, Multicall3 presence, the kind
+/// probes, and the hashes of the blocks the cache was last scanned to.
+async fn pin(
+    provider: &impl Provider,
+    checkpoints: &BTreeSet<u64>,
+    probes: &[(usize, &'static crate::contracts::Kind, Vec<Read>)],
+) -> Result<Pinned, ObserveError> {
     let mut batch = BatchRequest::new(provider.client());
     let chain_id = batch.add_call::<_, U64>("eth_chainId", &()).map_err(rpc("preparing eth_chainId"))?;
     let block = batch
@@ -189,6 +218,12 @@ async fn pin(provider: &impl Provider, checkpoints: &BTreeSet<u64>) -> Result<Pi
             .map_err(rpc("preparing eth_getBlockByNumber"))?;
         checks.push((*number, waiter));
     }
+    let mut probe_waiters = Vec::with_capacity(probes.len());
+    for (_, _, reads) in probes {
+        let waiters: Result<Vec<_>, _> =
+            reads.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
+        probe_waiters.push(waiters.map_err(rpc("preparing the kind probes"))?);
+    }
     batch.send().await.map_err(rpc("pinning the latest block"))?;
     let chain_id = chain_id.await.map_err(rpc("reading the chain id"))?.to::<u64>();
     let block = block.await.map_err(rpc("reading the latest block"))?.ok_or(ObserveError::NoBlock)?;
@@ -198,8 +233,12 @@ async fn pin(provider: &impl Provider, checkpoints: &BTreeSet<u64>) -> Result<Pi
         let found = waiter.await.map_err(rpc(format!("reading block {number}")))?;
         hashes.insert(number, found.map(|b| b.header.hash));
     }
+    let mut probes = Vec::with_capacity(probe_waiters.len());
+    for waiters in probe_waiters {
+        probes.push(read::answers(waiters).await.map_err(rpc("probing the contracts' kinds"))?);
+    }
     let block = BlockRef { number: block.header.number, hash: block.header.hash };
-    Ok(Pinned { chain_id, block, has_multicall, checkpoints: hashes })
+    Ok(Pinned { chain_id, probes, block, has_multicall, checkpoints: hashes })
 }
 
 /// Round trip 2: the candidate holders of every role set in scope, from the
@@ -242,41 +281,58 @@ async fn list_role_sets(
     Ok(candidates)
 }
 
-/// Round trip 3: every getter and every candidate's membership.
+/// What round trip 3 reads, beyond the scope.
+struct Reads<'a> {
+    targets: &'a [Target],
+    candidates: &'a [Vec<BTreeSet<Address>>],
+    at: BlockId,
+    multicall: bool,
+}
+
+/// Round trip 3: every getter, every authority and every candidate's
+/// membership.
 async fn read_contracts(
     provider: &impl Provider,
     scope: &Scope,
-    candidates: &[Vec<BTreeSet<Address>>],
-    at: BlockId,
-    multicall: bool,
+    plan: &Reads<'_>,
     max_batch: usize,
 ) -> Result<Vec<ObservedContract>, ObserveError> {
     let mut reads = Vec::new();
-    for (contract, sets) in scope.contracts.iter().zip(candidates) {
-        let to = contract.deployed.address;
-        reads.extend(contract.deployed.kind.fields.iter().map(|f| Read { to, data: (f.calldata)() }));
+    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
+        let own = contract.deployed.address;
+        for field in target.kind.fields {
+            let to = field.at.and_then(|key| target.at.get(key).copied()).unwrap_or(own);
+            reads.push(Read { to, data: (field.calldata)() });
+        }
+        reads.push(Read { to: own, data: (target.kind.authority.calldata)() });
         for ((set, _), holders) in contract.role_sets.iter().zip(sets) {
-            reads.extend(holders.iter().map(|h| Read { to, data: (set.calldata)(*h) }));
+            reads.extend(holders.iter().map(|h| Read { to: own, data: (set.calldata)(*h) }));
         }
     }
-    let mut results = read::read_all(provider, &reads, at, multicall, max_batch).await?.into_iter();
+    let mut results = read::read_all(provider, &reads, plan.at, plan.multicall, max_batch).await?.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
-    for (contract, sets) in scope.contracts.iter().zip(candidates) {
-        observed.push(collect(contract, sets, &mut results)?);
+    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
+        observed.push(collect(contract, target.kind, sets, &mut results)?);
     }
     Ok(observed)
 }
 
 fn collect(
     contract: &ScopeContract,
+    kind: &'static crate::contracts::Kind,
     candidates: &[BTreeSet<Address>],
     results: &mut impl Iterator<Item = ReadResult>,
 ) -> Result<ObservedContract, ObserveError> {
-    let kind = contract.deployed.kind;
     let mut fields = Vec::with_capacity(kind.fields.len());
     for field in kind.fields {
         fields.push(decode_field(kind.key, field, results.next())?);
     }
+    let authority = decode(results.next(), kind.authority.decode, |reason| ObserveError::Getter {
+        contract: kind.key,
+        field: "authority".to_string(),
+        getter: kind.authority.getter,
+        reason,
+    })?;
     let mut role_sets = Vec::with_capacity(candidates.len());
     for ((set, _), holders) in contract.role_sets.iter().zip(candidates) {
         let mut members = BTreeSet::new();
@@ -287,7 +343,7 @@ fn collect(
         }
         role_sets.push((set.key, members));
     }
-    Ok(ObservedContract { kind, address: contract.deployed.address, fields, role_sets })
+    Ok(ObservedContract { kind, address: contract.deployed.address, fields, authority, role_sets })
 }
 
 fn decode_field(

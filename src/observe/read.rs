@@ -4,7 +4,7 @@
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, Bytes, address};
 use alloy::providers::Provider;
-use alloy::rpc::client::BatchRequest;
+use alloy::rpc::client::{BatchRequest, Waiter};
 use alloy::rpc::types::TransactionRequest;
 use alloy::sol;
 use alloy::sol_types::SolCall;
@@ -136,6 +136,12 @@ fn ranges(reads: &[Read], size: usize) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+/// Adds one `eth_call` of `read` at `block` to `batch`.
+pub fn add_call(batch: &mut BatchRequest<'_>, read: &Read, block: BlockId) -> Result<Waiter<Bytes>, TransportError> {
+    let tx = TransactionRequest::default().to(read.to).input(Bytes::from(read.data.clone()).into());
+    batch.add_call::<_, Bytes>("eth_call", &(tx, block))
+}
+
 /// One batch of `eth_call`s. A reverted call is a result; a batch the node
 /// did not answer call by call is an error.
 async fn send_batch(
@@ -146,10 +152,15 @@ async fn send_batch(
     let mut batch = BatchRequest::new(provider.client());
     let mut waiters = Vec::with_capacity(reads.len());
     for read in reads {
-        let tx = TransactionRequest::default().to(read.to).input(Bytes::from(read.data.clone()).into());
-        waiters.push(batch.add_call::<_, Bytes>("eth_call", &(tx, block))?);
+        waiters.push(add_call(&mut batch, read, block)?);
     }
     batch.send().await?;
+    answers(waiters).await
+}
+
+/// The answers of a sent batch's `eth_call`s: a revert is a result, a
+/// missing or malformed answer an error.
+pub async fn answers(waiters: Vec<Waiter<Bytes>>) -> Result<Vec<ReadResult>, TransportError> {
     let mut answers = Vec::with_capacity(waiters.len());
     for waiter in waiters {
         match waiter.await {

@@ -37,14 +37,70 @@ pub struct ObservedContract {
     pub address: Address,
     /// One value per entry of `kind.fields`, in the same order.
     pub fields: Vec<Value>,
+    /// The account the contract's setters require (owner or governance).
+    pub authority: Address,
     /// The holders of each role set that was listed, by key.
     pub role_sets: Vec<(&'static str, BTreeSet<Address>)>,
 }
 
+/// Where one observed field lives on chain: the address its getter is
+/// called on, and the call. Two keys with one location are one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Section key of the contract the field belongs to.
+    pub contract: &'static str,
+    /// The field's key path.
+    pub field: &'static str,
+    /// Read through another field's address (a module's `paused()`).
+    pub indirect: bool,
+    /// The contract called.
+    pub address: Address,
+    /// The getter call.
+    pub calldata: Vec<u8>,
+}
+
+impl Observed {
+    /// Where every field of every contract lives.
+    pub fn locations(&self) -> Vec<Location> {
+        let mut out = Vec::new();
+        for contract in &self.contracts {
+            for field in contract.kind.fields {
+                let at = field.at.and_then(|key| match contract.field(key) {
+                    Some(Value::Address(address)) => Some(address),
+                    _ => None,
+                });
+                out.push(Location {
+                    contract: contract.kind.key,
+                    field: field.key,
+                    indirect: at.is_some(),
+                    address: at.unwrap_or(contract.address),
+                    calldata: (field.calldata)(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Fields whose value another contract also reads, through its own
+    /// key (StakeManager's `paused`, one of a SystemPause's modules): the
+    /// file writes such a value once, under that other contract's key.
+    pub fn covered_elsewhere(&self) -> Vec<(&'static str, &'static str)> {
+        let locations = self.locations();
+        let covered = |l: &Location| {
+            !l.indirect
+                && locations.iter().any(|o| {
+                    o.indirect && o.contract != l.contract && o.address == l.address && o.calldata == l.calldata
+                })
+        };
+        locations.iter().filter(|l| covered(l)).map(|l| (l.contract, l.field)).collect()
+    }
+}
+
 impl ObservedContract {
-    /// The value of the field with the given key path, if the kind has one.
+    /// The value of the field (or derived value) with the given key path,
+    /// if the kind has one; a derived value whose fields disagree has none.
     pub fn field(&self, key: &str) -> Option<Value> {
-        self.fields.get(self.kind.field_index(key)?).copied()
+        self.kind.value_of(&self.fields, key)
     }
 
     /// The holders of the role set with the given key, if the kind has one.
@@ -67,7 +123,7 @@ impl fmt::Display for Observed {
 impl fmt::Display for ObservedContract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = self.kind;
-        writeln!(f, "{} ({}) at {}", kind.key, kind.name, self.address)?;
+        writeln!(f, "{} ({}) at {}", kind.key, kind.display_name(), self.address)?;
         let width = kind.fields.iter().map(|x| x.key.len()).chain(kind.role_sets.iter().map(|r| r.key.len()));
         let width = width.max().unwrap_or(0);
         for (field, value) in kind.fields.iter().zip(&self.fields) {

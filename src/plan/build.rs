@@ -7,30 +7,36 @@ use alloy::primitives::Address;
 use super::model::Model;
 use super::{
     Argument, Change, ChangeKind, Desired, DesiredContract, FORMAT_VERSION, Plan, PlanError, PlanOptions, PlannedCall,
-    PlannedContract,
+    PlannedContract, route, same_state,
 };
-use crate::contracts::{ContractState, KINDS, Phase, RoleSet, Setter, Value};
+use crate::contracts::{ContractState, KINDS, Phase, RoleSet, Setter, Shown, Unit, Value};
 use crate::observe::{Observed, ObservedContract};
 
 /// Plans the calls that take `observed` to `desired`.
 pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Result<Plan, PlanError> {
+    let states = same_state::States::of(observed);
+    let wanted = states.reconcile(desired, observed)?;
     let mut contracts = Vec::new();
-    let mut changes = Vec::new();
     let mut candidates = Vec::new();
-    for wanted in &desired.contracts {
+    for (wanted, original) in wanted.iter().zip(&desired.contracts) {
         let kind = wanted.deployed.kind;
         let seen = observed
             .contracts
             .iter()
             .find(|c| c.kind.key == kind.key)
             .ok_or_else(|| PlanError::NotObserved { contract: kind.key.to_string() })?;
-        contracts.push(PlannedContract::observed(seen, wanted.deployed.deployed_block));
-        let calls = contract_calls(wanted, seen)?;
-        changes.extend(calls.iter().flat_map(|c| c.changes.iter().cloned()));
-        candidates.extend(calls);
+        contracts.push(PlannedContract::observed(seen, original.deployed.deployed_block));
+        candidates.extend(contract_calls(wanted, seen)?);
+    }
+    for call in &mut candidates {
+        states.mirror(call, observed);
     }
     refuse_unallowed_transfers(&candidates, options)?;
-    let calls = order(candidates, Model::from_observed(observed))?;
+    let changes = candidates.iter().flat_map(|c| c.changes.iter().cloned()).collect();
+    let mut calls = order(candidates, Model::from_observed(observed))?;
+    for call in &mut calls {
+        call.via = route::forwarded(call, observed);
+    }
     Ok(Plan {
         format_version: FORMAT_VERSION,
         chain_id: observed.chain_id,
@@ -50,8 +56,17 @@ fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<V
         target.set(key, *value);
     }
     let mut calls = Vec::new();
-    for setter in kind.setters.iter().filter(|s| is_needed(s, &now, &target)) {
-        calls.push(setter_call(setter, wanted, &now, &target)?);
+    let mut switched = BTreeSet::new();
+    for setter in kind.setters {
+        if !is_needed(setter, &now, &target, &switched) {
+            continue;
+        }
+        if setter.produces.is_some() {
+            switched.extend(setter.fields.iter().copied());
+        }
+        let call = setter_call(setter, wanted, &now, &target)?;
+        refuse_unreachable(setter, &call, &target, wanted)?;
+        calls.push(call);
     }
     for set in kind.role_sets {
         if let Some(desired) = wanted.role_set(set.key) {
@@ -62,15 +77,19 @@ fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<V
     Ok(calls)
 }
 
-/// A setter is needed when one of its fields differs; a switch only when the
-/// field must take the value it produces.
-fn is_needed(setter: &Setter, now: &ContractState, target: &ContractState) -> bool {
-    let differs = setter.fields.iter().any(|f| now.get(f) != target.get(f));
-    let produces_target = match (setter.produces, setter.fields.first()) {
-        (Some(value), Some(field)) => target.get(field) == Some(value),
-        _ => true,
-    };
-    differs && produces_target
+/// A setter group is needed when one of its fields differs. A switch
+/// (`pause()`, `pauseAll()`) only when every field it flips must take the
+/// value it produces and none was switched by an earlier one: a switch over
+/// several fields reverts when any is already in that state, so from a mixed
+/// state the narrower switches do the work.
+fn is_needed(setter: &Setter, now: &ContractState, target: &ContractState, switched: &BTreeSet<&str>) -> bool {
+    let differs = |f: &&str| now.get(f) != target.get(f);
+    match setter.produces {
+        None => setter.fields.iter().any(differs),
+        Some(value) => {
+            setter.fields.iter().all(|f| differs(f) && target.get(f) == Some(value) && !switched.contains(f))
+        }
+    }
 }
 
 fn setter_call(
@@ -81,6 +100,11 @@ fn setter_call(
 ) -> Result<PlannedCall, PlanError> {
     let contract = wanted.deployed.kind.key;
     let mut args = Vec::new();
+    for read in setter.reads {
+        if let Some(value) = now.get(read) {
+            args.push(Argument { name: read.to_string(), value });
+        }
+    }
     let mut changes = Vec::new();
     for field in setter.fields {
         let (before, after) = (now.get(field), target.get(field));
@@ -114,6 +138,46 @@ fn setter_call(
         calldata: calldata.into(),
         changes,
         note: setter.note.map(str::to_string),
+        via: None,
+    })
+}
+
+/// A setter whose own check fails on the state the file asks for fails in
+/// every order: refused, naming the values the file leaves as on chain.
+fn refuse_unreachable(
+    setter: &Setter,
+    call: &PlannedCall,
+    target: &ContractState,
+    wanted: &DesiredContract,
+) -> Result<(), PlanError> {
+    let Some(requires) = setter.requires else {
+        return Ok(());
+    };
+    let values: Vec<Value> = call.args.iter().map(|a| a.value).collect();
+    let Err(revert) = (setter.check)(target, &values) else {
+        return Ok(());
+    };
+    let kind = wanted.deployed.kind;
+    let written = |field: &&str| wanted.fields.iter().any(|(k, _)| k == field);
+    let carried: Vec<String> = setter
+        .fields
+        .iter()
+        .filter(|f| !written(f))
+        .map(|f| {
+            let shown = target.get(f).map(|v| Shown { value: v, unit: kind.field(f).map_or(Unit::Count, |x| x.unit) });
+            let shown = shown.map_or("nothing".to_string(), |s| s.to_string());
+            format!("{}.{f} ({shown} on chain)", kind.key)
+        })
+        .collect();
+    if carried.is_empty() {
+        return Ok(());
+    }
+    Err(PlanError::Unreachable {
+        contract: kind.key.to_string(),
+        function: setter.function.to_string(),
+        revert: revert.to_string(),
+        requires: requires.to_string(),
+        carried,
     })
 }
 
@@ -150,6 +214,7 @@ fn role_call(wanted: &DesiredContract, set: &RoleSet, account: Address, allowed:
         calldata: (set.set_calldata)(account, allowed).into(),
         changes: vec![Change { contract, field: set.key.to_string(), kind, before, after }],
         note: None,
+        via: None,
     }
 }
 

@@ -16,12 +16,14 @@
 
 mod build;
 pub mod model;
+mod route;
+mod same_state;
 mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
-pub use types::{Argument, Change, ChangeKind, FORMAT_VERSION, Plan, PlannedCall, PlannedContract};
+pub use types::{Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, Plan, PlannedCall, PlannedContract};
 
 use crate::contracts::ValueError;
 
@@ -62,6 +64,43 @@ pub enum PlanError {
         function: String,
         /// The revert the contract would give.
         revert: String,
+    },
+    /// The file asks one on-chain value to be two things through two keys
+    /// (`system_pause.paused` and `stake_manager.paused`, when the
+    /// SystemPause manages that StakeManager).
+    #[error(
+        "{first} and {second} are the same on-chain state ({state}), but the file asks {first_value} and {second_value}; make them agree or leave one out"
+    )]
+    Contradiction {
+        /// The first key path.
+        first: String,
+        /// Its value in the file.
+        first_value: String,
+        /// The second key path.
+        second: String,
+        /// Its value in the file.
+        second_value: String,
+        /// What the state is, e.g. `paused() of 0x…`.
+        state: String,
+    },
+    /// A setter's arguments fail its own check whatever the order, because
+    /// of the values the file leaves as they are on chain.
+    #[error(
+        "{contract}.{function} would revert {revert} in any order: {requires}, but the file leaves {} as on chain; write {} too, so that all of them together pass",
+        carried.join(", "),
+        if carried.len() == 1 { "it" } else { "them" }
+    )]
+    Unreachable {
+        /// Section key of the contract.
+        contract: String,
+        /// Solidity signature.
+        function: String,
+        /// The revert the contract would give.
+        revert: String,
+        /// What the contract requires of the arguments together.
+        requires: String,
+        /// The fields the file leaves alone, with their on-chain values.
+        carried: Vec<String>,
     },
     /// A setter could not encode its arguments (a govstate bug).
     #[error("{contract}.{function}: could not encode the arguments: {source}")]

@@ -42,19 +42,19 @@ impl Model {
             return Ok(());
         };
         let kind = contract.state.kind;
-        let Some(setter) = kind.setters.iter().find(|s| s.function == call.function) else {
+        let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
+        let Some(setter) = kind.setter_of(&call.function, &args, &call.calldata) else {
             return Ok(());
         };
-        let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
         (setter.check)(&contract.state, &args)
     }
 
-    /// Applies the effects of `call`.
+    /// Applies the effects of `call`, on every contract it changes.
     pub fn apply(&mut self, call: &PlannedCall) {
-        let Some(contract) = self.contracts.iter_mut().find(|c| c.state.kind.key == call.contract) else {
-            return;
-        };
         for change in &call.changes {
+            let Some(contract) = self.contracts.iter_mut().find(|c| c.state.kind.key == change.contract) else {
+                continue;
+            };
             match (change.kind, change.after, change.before) {
                 (ChangeKind::Set, Some(after), _) => contract.state.set(&change.field, after),
                 (ChangeKind::Add, Some(Value::Address(a)), _) => {

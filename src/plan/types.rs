@@ -10,7 +10,7 @@ use crate::contracts::{Phase, Value};
 use crate::observe::{BlockRef, ObservedContract};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A minimal, ordered set of calls that takes the chain to the desired state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,8 +38,15 @@ pub struct PlannedContract {
     pub contract: String,
     /// Solidity name, e.g. `SelfPlayArena`.
     pub name: String,
+    /// Which of the section's kinds it was found to be (`modules`), when
+    /// the section has several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     /// Its address.
     pub address: Address,
+    /// The account its setters require (owner or governance), as observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<Address>,
     /// The block it was deployed in, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_block: Option<u64>,
@@ -58,7 +65,9 @@ impl PlannedContract {
         PlannedContract {
             contract: seen.kind.key.to_string(),
             name: seen.kind.name.to_string(),
+            variant: seen.kind.variant.map(str::to_string),
             address: seen.address,
+            authority: Some(seen.authority),
             deployed_block,
             fields,
             role_sets,
@@ -127,12 +136,51 @@ pub struct PlannedCall {
     /// A side effect worth knowing before sending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Set when the call's authority is a contract that forwards it (the
+    /// SystemPause governing StakeManager): the transaction actually sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Forwarded>,
+}
+
+/// A call wrapped in a forwarding call (`executeGovernanceCall(target, data)`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Forwarded {
+    /// Section key of the forwarding contract.
+    pub contract: String,
+    /// Its address: where the transaction goes.
+    pub target: Address,
+    /// Solidity signature of the forwarding function.
+    pub function: String,
+    /// ABI-encoded forwarding call, carrying the inner call data.
+    pub calldata: Bytes,
+}
+
+impl PlannedCall {
+    /// Where the transaction goes and what it carries: the forwarding call
+    /// when there is one, else the call itself.
+    pub fn sent(&self) -> (Address, &Bytes) {
+        match &self.via {
+            Some(via) => (via.target, &via.calldata),
+            None => (self.target, &self.calldata),
+        }
+    }
+
+    /// Section key of the contract the transaction goes to.
+    pub fn sent_to_contract(&self) -> &str {
+        self.via.as_ref().map_or(&self.contract, |v| &v.contract)
+    }
 }
 
 impl Plan {
     /// True when the chain already matches the file.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty() && self.changes.is_empty()
+    }
+
+    /// The contract the plan observed under section key `key`.
+    pub fn contract(&self, key: &str) -> Option<&PlannedContract> {
+        self.contracts.iter().find(|c| c.contract == key)
     }
 
     /// How many distinct phases the calls use.

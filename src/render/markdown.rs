@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{call_signature, show, summary};
+use super::{call_signature, contract_title, partly, show, summary, via_line};
 use crate::plan::{ChangeKind, Plan};
 
 /// Renders `plan`, made from the file `source`, as markdown.
@@ -10,6 +10,14 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### govstate plan: `{source}`\n");
     let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
+    for contract in plan.contracts.iter().filter(|c| c.variant.is_some()) {
+        let _ = writeln!(out, "`{}` is a {} at `{}`.\n", contract.contract, contract_title(contract), contract.address);
+    }
+    for contract in &plan.contracts {
+        for line in partly(contract) {
+            let _ = writeln!(out, "**{}.{line}**\n", contract.contract);
+        }
+    }
     if !plan.changes.is_empty() {
         let _ = writeln!(out, "| contract | field | change | before | after |");
         let _ = writeln!(out, "|---|---|---|---|---|");
@@ -30,6 +38,8 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
         let _ = writeln!(out, "|---|---|---|---|");
         for (i, call) in plan.calls.iter().enumerate() {
             let note = call.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
+            let via = via_line(plan, call).map(|v| format!("; {v}")).unwrap_or_default();
+            let note = format!("{via}{note}");
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | `{}`{note} |",

@@ -12,8 +12,8 @@ pub use markdown::markdown;
 pub use receipt::transactions;
 pub use text::{Style, text};
 
-use crate::contracts::{Shown, Unit, Value, kind};
-use crate::plan::{Change, ChangeKind, Plan};
+use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
+use crate::plan::{Change, ChangeKind, Plan, PlannedCall, PlannedContract};
 
 /// How the value of `contract.field` is meant (role-set members are addresses).
 fn unit_of(contract: &str, field: &str) -> Unit {
@@ -48,6 +48,44 @@ fn change_line(change: &Change) -> (char, String) {
         ChangeKind::Add => ('+', format!("{field}: {}", show(contract, field, change.after))),
         ChangeKind::Remove => ('-', format!("{field}: {}", show(contract, field, change.before))),
     }
+}
+
+/// The kind the plan found a contract to be.
+fn kind_seen(contract: &PlannedContract) -> Option<&'static Kind> {
+    kind_of(&contract.contract, contract.variant.as_deref())
+}
+
+/// `SystemPause, modules kind` or `SelfPlayArena`: what a contract was found to be.
+fn contract_title(contract: &PlannedContract) -> String {
+    match &contract.variant {
+        Some(variant) => format!("{}, {variant} kind", contract.name),
+        None => contract.name.clone(),
+    }
+}
+
+/// For each derived value whose fields disagree (a partly paused system):
+/// `paused: partly, 1 of 8 true (paused.stake_manager)`.
+fn partly(contract: &PlannedContract) -> Vec<String> {
+    let Some(kind) = kind_seen(contract) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for derived in kind.derived {
+        let values: Vec<(&str, Option<&Value>)> = derived.from.iter().map(|f| (*f, contract.fields.get(*f))).collect();
+        let on: Vec<&str> = values.iter().filter(|(_, v)| *v == Some(&Value::Bool(true))).map(|(f, _)| *f).collect();
+        if !on.is_empty() && on.len() < values.len() {
+            out.push(format!("{}: partly, {} of {} true ({})", derived.key, on.len(), values.len(), on.join(", ")));
+        }
+    }
+    out
+}
+
+/// `via SystemPause 0x….executeGovernanceCall(…)`, for a forwarded call.
+fn via_line(plan: &Plan, call: &PlannedCall) -> Option<String> {
+    let via = call.via.as_ref()?;
+    let name = plan.contract(&via.contract).map_or(via.contract.clone(), |c| c.name.clone());
+    let function = via.function.split('(').next().unwrap_or(&via.function);
+    Some(format!("sent as {name} {}.{function}({}, <the call above>)", via.target, call.contract))
 }
 
 /// `setRewards(rewards.teacher: 150 ether, …)` with short values.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{call_signature, change_line, summary};
+use super::{call_signature, change_line, contract_title, partly, summary, via_line};
 use crate::plan::Plan;
 
 /// Whether to colour the output.
@@ -41,12 +41,19 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
         "govstate plan: {source} against chain {} at block {} ({})",
         plan.chain_id, block.number, block.hash
     );
+    for contract in plan.contracts.iter().filter(|c| c.variant.is_some()) {
+        let _ = writeln!(out, "{} is a {} at {}", contract.contract, contract_title(contract), contract.address);
+    }
     for contract in &plan.contracts {
         let changes: Vec<_> = plan.changes.iter().filter(|c| c.contract == contract.contract).collect();
-        if changes.is_empty() {
+        let partly = partly(contract);
+        if changes.is_empty() && partly.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\n{} ({}) at {}", contract.contract, contract.name, contract.address);
+        let _ = writeln!(out, "\n{} ({}) at {}", contract.contract, contract_title(contract), contract.address);
+        for line in partly {
+            let _ = writeln!(out, "  {}", style.paint('~', &format!("! {line}")));
+        }
         for change in changes {
             let (sign, line) = change_line(change);
             let _ = writeln!(out, "  {}", style.paint(sign, &format!("{sign} {line}")));
@@ -58,6 +65,9 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
         for (i, call) in plan.calls.iter().enumerate() {
             let phase = call.phase.name();
             let _ = writeln!(out, "  {:>width$}. {phase:<9}  {:<13}  {}", i + 1, call.contract, call_signature(call));
+            if let Some(via) = via_line(plan, call) {
+                let _ = writeln!(out, "  {:>width$}  {:<9}  {via}", "", "");
+            }
             if let Some(note) = &call.note {
                 let _ = writeln!(out, "  {:>width$}  {:<9}  note: {note}", "", "");
             }

@@ -64,10 +64,11 @@ pub struct Contracts {
     pub stake_manager: Option<ContractRef>,
     /// The SystemPause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_pause: Option<SystemPauseRef>,
+    pub system_pause: Option<ContractRef>,
 }
 
-/// A deployed contract whose role holders are listed from its logs.
+/// A deployed contract: its address, and where log scans for its role
+/// holders start.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractRef {
@@ -76,14 +77,6 @@ pub struct ContractRef {
     /// Block the contract was deployed at: where log scans for role holders start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployed_block: Option<u64>,
-}
-
-/// The SystemPause contract (no roles to list, so no deployment block).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SystemPauseRef {
-    /// The contract's address.
-    pub address: ChecksummedAddress,
 }
 
 /// The file format version; only `1` exists.
@@ -159,7 +152,7 @@ impl DesiredState {
             (
                 "system_pause",
                 self.system_pause.as_ref().map(|s| s as &dyn Section),
-                refs.system_pause.as_ref().map(|r| (r.address, None)),
+                refs.system_pause.as_ref().map(|r| (r.address, r.deployed_block)),
             ),
             (
                 "arena",
@@ -226,7 +219,7 @@ impl Contracts {
         Self {
             arena: Some(ContractRef::default()),
             stake_manager: Some(ContractRef::default()),
-            system_pause: Some(SystemPauseRef::default()),
+            system_pause: Some(ContractRef::default()),
         }
     }
 
@@ -284,11 +277,5 @@ impl Read for ContractRef {
             address: f.required("address"),
             deployed_block: f.optional("deployed_block"),
         })
-    }
-}
-
-impl Read for SystemPauseRef {
-    fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
-        reader.fields(node, path, |f| Self { address: f.required("address") })
     }
 }

@@ -37,7 +37,7 @@ use serde::{Serialize, Serializer};
 pub use address::{AddressError, ChecksummedAddress};
 pub use desired::{Desired, DesiredContract, Managed};
 pub use diagnostic::{Diagnostic, SpecError, ValidationReport};
-pub use document::{ContractRef, Contracts, DesiredState, FormatVersion, Section, SectionEntry, SystemPauseRef};
+pub use document::{ContractRef, Contracts, DesiredState, FormatVersion, Section, SectionEntry};
 pub use overrides::load_file_with_overrides;
 pub use units::{Amount, AmountError, Duration, DurationError};
 

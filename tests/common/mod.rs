@@ -28,6 +28,12 @@ impl TestChain {
         Self { devnet }
     }
 
+    /// Starts anvil on a free port with the contracts wired as `topology`.
+    pub async fn start_wired(topology: govstate::devnet::Topology) -> Self {
+        let devnet = Devnet::start_wired(&AnvilOptions::default(), topology).await.expect("devnet starts");
+        Self { devnet }
+    }
+
     /// The address of the managed contract with section key `key`.
     pub fn address(&self, key: &str) -> Address {
         self.devnet.deployment().address_of(key).expect("contract is deployed")

@@ -24,12 +24,16 @@ use SelfPlayArena as C;
 pub const KIND: Kind = Kind {
     key: "arena",
     name: "SelfPlayArena",
+    variant: None,
     fields: FIELDS,
     role_sets: ROLE_SETS,
     setters: SETTERS,
     authority: Authority::of::<C::ownerCall>(),
     error_signature: C::SelfPlayArenaErrors::signature_by_selector,
-    creation_code,
+    derived: &[],
+    forwarder: None,
+    recognise: None,
+    creation_code: Some(creation_code),
 };
 
 const FIELDS: &[Field] = &[
@@ -79,6 +83,8 @@ const SETTERS: &[Setter] = &[
         check: no_zero,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setCommitteeParametersCall::SIGNATURE,
@@ -95,6 +101,8 @@ const SETTERS: &[Setter] = &[
         check: no_zero,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setTargetSuccessRateBpsCall::SIGNATURE,
@@ -105,6 +113,8 @@ const SETTERS: &[Setter] = &[
         check: check_target,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setRewardSplitsCall::SIGNATURE,
@@ -122,6 +132,8 @@ const SETTERS: &[Setter] = &[
         check: check_splits,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: Some("the three reward splits sum to 1..=10000 bps"),
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
@@ -135,6 +147,8 @@ const SETTERS: &[Setter] = &[
         },
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
 ];
 

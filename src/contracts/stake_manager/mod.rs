@@ -27,12 +27,16 @@ use StakeManager as C;
 pub const KIND: Kind = Kind {
     key: "stake_manager",
     name: "StakeManager",
+    variant: None,
     fields: FIELDS,
     role_sets: ROLE_SETS,
     setters: SETTERS,
     authority: Authority::of::<C::governanceCall>(),
     error_signature: C::StakeManagerErrors::signature_by_selector,
-    creation_code,
+    derived: &[],
+    forwarder: None,
+    recognise: None,
+    creation_code: Some(creation_code),
 };
 
 const FIELDS: &[Field] = &[
@@ -76,6 +80,8 @@ const SETTERS: &[Setter] = &[
         check: always_ok,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
@@ -86,6 +92,8 @@ const SETTERS: &[Setter] = &[
         check: |state, args| percent_sum(args, state.uint(BURN), state.uint(VALIDATOR_REWARD)),
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
@@ -96,6 +104,8 @@ const SETTERS: &[Setter] = &[
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(VALIDATOR_REWARD)),
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
@@ -106,6 +116,8 @@ const SETTERS: &[Setter] = &[
         check: |state, args| percent_sum(args, state.uint(FEE), state.uint(BURN)),
         note: Some("also sets the slash-reward share to the same percentage"),
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
@@ -119,6 +131,8 @@ const SETTERS: &[Setter] = &[
         check: check_stake_recommendations,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: Some("min_stake is not 0, and max_stake_per_address is 0 or at least min_stake"),
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
@@ -136,6 +150,8 @@ const SETTERS: &[Setter] = &[
         check: always_ok,
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
@@ -149,6 +165,8 @@ const SETTERS: &[Setter] = &[
         },
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
@@ -162,6 +180,8 @@ const SETTERS: &[Setter] = &[
         },
         note: None,
         also_allowed: None,
+        reads: &[],
+        requires: None,
     },
 ];
 
@@ -189,7 +209,15 @@ fn check_stake_recommendations(_: &ContractState, args: &[Value]) -> Result<(), 
 /// `roleMinimumStake(uint8)` takes the role as an argument (0 Agent,
 /// 1 Validator, 2 Platform), so each role is its own field.
 const fn role_minimum(key: &'static str, calldata: fn() -> Vec<u8>) -> Field {
-    Field { key, getter: C::roleMinimumStakeCall::SIGNATURE, unit: Unit::Amount, calldata, decode: decode_role_minimum }
+    Field {
+        key,
+        getter: C::roleMinimumStakeCall::SIGNATURE,
+        unit: Unit::Amount,
+        calldata,
+        decode: decode_role_minimum,
+        at: None,
+        in_file: true,
+    }
 }
 
 fn role_minimum_call(role: u8) -> Vec<u8> {

@@ -1,40 +1,17 @@
-//! SystemPause: the global switch, as the operators' runbook uses it
-//! (`pause()`, `unpause()`, `paused()`, governance only).
+//! SystemPause: two kinds exist in the wild, and govstate finds out from the
+//! chain which one a file's `system_pause` address is.
+//!
+//! - The *switch kind* ([`KIND`]): `pause()`, `unpause()`, `paused()`,
+//!   governance only, as the operators' runbook assumes.
+//! - The *modules kind* ([`MODULES_KIND`]), which is what is deployed: no
+//!   pause state of its own; the system is paused when its eight modules are,
+//!   switched together by `pauseAll()` / `unpauseAll()` or one by one through
+//!   `executeGovernanceCall(module, pause())`, and it forwards its
+//!   governance's calls to the modules it owns (StakeManager among them).
 
 pub mod desired;
+mod modules;
+mod switch;
 
-use alloy::primitives::Address;
-use alloy::sol;
-use alloy::sol_types::SolConstructor;
-
-use super::{Authority, Field, Kind, Setter, Unit, pause_setter, unpause_setter};
-
-sol!(
-    #[allow(missing_docs, clippy::too_many_arguments)]
-    #[sol(rpc, all_derives)]
-    SystemPause,
-    "contracts/out/SystemPause.json"
-);
-
-use SystemPause as C;
-
-/// The system pause's row in the contract table.
-pub const KIND: Kind = Kind {
-    key: "system_pause",
-    name: "SystemPause",
-    fields: FIELDS,
-    role_sets: &[],
-    setters: SETTERS,
-    authority: Authority::of::<C::governanceCall>(),
-    error_signature: C::SystemPauseErrors::signature_by_selector,
-    creation_code,
-};
-
-const FIELDS: &[Field] = &[Field::of::<C::pausedCall>("paused", Unit::Flag)];
-
-fn creation_code(governance: Address) -> Vec<u8> {
-    let args = C::constructorCall { governance_: governance }.abi_encode();
-    [C::BYTECODE.as_ref(), &args].concat()
-}
-
-const SETTERS: &[Setter] = &[pause_setter::<C::pauseCall>(None), unpause_setter::<C::unpauseCall>(None)];
+pub use modules::{MODULES, MODULES_KIND, PausableModule, SystemPauseModules};
+pub use switch::{KIND, SystemPause};

@@ -1,0 +1,176 @@
+//! Routes: who may send each planned call, and how it reaches its contract.
+//!
+//! A call's authority is the account its contract requires (owner or
+//! governance, or another role holder where the contract allows it), read at
+//! the chain's current state. A call forwarded by another contract (the
+//! modules-kind SystemPause governing StakeManager) is sent to the forwarder,
+//! whose own authority then counts. When that account is not the signer, the
+//! route says what it is — an EOA, a TimelockController with its delay, a
+//! Safe with its threshold — so a refusal can show the whole chain of
+//! authority (`StakeManager ← SystemPause 0x… ← TimelockController 0x…
+//! (min delay 60 s)`).
+//!
+//! Generic over the contract table: the authority getter, the extra allowed
+//! role and the forwarder all come from each kind's row.
+
+mod account;
+
+pub use account::Account;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use alloy::primitives::{Address, Bytes};
+use alloy::providers::Provider;
+use alloy::rpc::client::BatchRequest;
+use alloy::rpc::types::TransactionRequest;
+use alloy::transports::TransportError;
+
+use crate::contracts::{Kind, Value, kind_of};
+use crate::plan::{Plan, PlannedCall};
+
+/// Why routes could not be resolved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// A JSON-RPC request failed.
+    #[error("RPC request failed while {doing}: {source}")]
+    Rpc {
+        /// What govstate was reading.
+        doing: String,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// The plan names a contract kind govstate does not know.
+    #[error("the plan names an unknown contract {0:?}")]
+    UnknownContract(String),
+    /// An authority getter answered with data that does not decode.
+    #[error("{contract}: {getter} returned data that does not decode: {reason}")]
+    Decode {
+        /// Section key of the contract.
+        contract: String,
+        /// The getter.
+        getter: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> RouteError {
+    let doing = doing.into();
+    move |source| RouteError::Rpc { doing, source }
+}
+
+/// How one planned call reaches its contract and who may send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Position of the call in the plan (0-based).
+    pub call: usize,
+    /// The contracts on the way, from the one changed to the one the
+    /// transaction is sent to: `[StakeManager, SystemPause]`.
+    pub hops: Vec<(String, Address)>,
+    /// The accounts the last hop accepts the transaction from.
+    pub allowed: Vec<Address>,
+    /// What the first of them is.
+    pub authority: Account,
+}
+
+impl Route {
+    /// True when `signer` may send the transaction.
+    pub fn allows(&self, signer: Address) -> bool {
+        self.allowed.contains(&signer)
+    }
+}
+
+impl fmt::Display for Route {
+    /// `StakeManager 0x… ← SystemPause 0x… ← TimelockController 0x… (min delay 60 s)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (name, address) in &self.hops {
+            write!(f, "{name} {address} ← ")?;
+        }
+        write!(f, "{}", self.authority)?;
+        for other in self.allowed.iter().skip(1) {
+            write!(f, " (or {other})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves the route of every call of `plan` against the chain now, in two
+/// batched round trips: the authorities, then what each one is.
+pub async fn resolve(provider: &impl Provider, plan: &Plan, signer: Address) -> Result<Vec<Route>, RouteError> {
+    let authorities = authorities(provider, plan).await?;
+    let mut partial = Vec::with_capacity(plan.calls.len());
+    for (index, call) in plan.calls.iter().enumerate() {
+        let authority = authorities.get(call.sent_to_contract()).copied().unwrap_or_default();
+        partial.push((index, hops(plan, call), allowed(plan, call, authority)));
+    }
+    let first = |allowed: &[Address]| allowed.first().copied().unwrap_or_default();
+    let foreign: Vec<Address> =
+        partial.iter().filter(|(_, _, allowed)| !allowed.contains(&signer)).map(|(_, _, a)| first(a)).collect();
+    let accounts = account::identify(provider, &foreign, signer).await?;
+    let routes = partial
+        .into_iter()
+        .map(|(call, hops, allowed)| {
+            let authority = accounts.get(&first(&allowed)).cloned().unwrap_or(Account::Contract(first(&allowed)));
+            Route { call, hops, allowed, authority }
+        })
+        .collect();
+    Ok(routes)
+}
+
+/// The kind of the contract the plan saw under `key`.
+fn kind_in(plan: &Plan, key: &str) -> Option<&'static Kind> {
+    let variant = plan.contract(key).and_then(|c| c.variant.as_deref());
+    kind_of(key, variant)
+}
+
+fn hops(plan: &Plan, call: &PlannedCall) -> Vec<(String, Address)> {
+    let name = |key: &str| kind_in(plan, key).map_or(key.to_string(), |k| k.name.to_string());
+    let mut hops = vec![(name(&call.contract), call.target)];
+    if let Some(via) = &call.via {
+        hops.push((name(&via.contract), via.target));
+    }
+    hops
+}
+
+/// Each contract transactions go to, and its authority, read in one batch.
+async fn authorities(provider: &impl Provider, plan: &Plan) -> Result<BTreeMap<String, Address>, RouteError> {
+    let called: BTreeMap<&str, Address> = plan.calls.iter().map(|c| (c.sent_to_contract(), c.sent().0)).collect();
+    let mut batch = BatchRequest::new(provider.client());
+    let mut waiters = Vec::with_capacity(called.len());
+    for (contract, target) in called {
+        let kind = kind_in(plan, contract).ok_or_else(|| RouteError::UnknownContract(contract.to_string()))?;
+        let tx = TransactionRequest::default().to(target).input(Bytes::from((kind.authority.calldata)()).into());
+        let waiter = batch.add_call::<_, Bytes>("eth_call", &(tx,)).map_err(rpc("preparing an owner read"))?;
+        waiters.push((contract, kind, waiter));
+    }
+    batch.send().await.map_err(rpc("reading who may call"))?;
+    let mut found = BTreeMap::new();
+    for (contract, kind, waiter) in waiters {
+        let data = waiter.await.map_err(rpc(format!("reading {}", kind.authority.getter)))?;
+        let authority = (kind.authority.decode)(&data).map_err(|e| RouteError::Decode {
+            contract: contract.to_string(),
+            getter: kind.authority.getter,
+            reason: e.to_string(),
+        })?;
+        found.insert(contract.to_string(), authority);
+    }
+    Ok(found)
+}
+
+/// The accounts allowed to send `call`: the authority of the contract it
+/// goes to, and for some setters sent directly the holder of another role
+/// (StakeManager's pauser); each once.
+fn allowed(plan: &Plan, call: &PlannedCall, authority: Address) -> Vec<Address> {
+    let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
+    let setter = kind_in(plan, &call.contract).and_then(|k| k.setter_of(&call.function, &args, &call.calldata));
+    let holder = setter.filter(|_| call.via.is_none()).and_then(|s| s.also_allowed).and_then(|field| {
+        match plan.contract(&call.contract)?.fields.get(field)? {
+            Value::Address(holder) if !holder.is_zero() && *holder != authority => Some(*holder),
+            _ => None,
+        }
+    });
+    std::iter::once(authority).chain(holder).collect()
+}
