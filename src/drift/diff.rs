@@ -6,45 +6,54 @@ use std::collections::BTreeSet;
 use alloy::primitives::Address;
 
 use super::report::{DriftKind, Drifted};
-use crate::observe::Observed;
+use crate::contracts::Value;
+use crate::observe::{Observed, ObservedContract};
 use crate::spec::{Desired, DesiredContract};
 
 /// Every difference between what `desired` manages and what was `observed`,
-/// in the file's order: fields first, then role sets, holder by holder.
+/// in the file's order: fields first, then role sets, holder by holder. A
+/// value the chain keeps in several fields that disagree (a partly paused
+/// modules-kind SystemPause) is reported field by field.
 pub fn differences(desired: &Desired, observed: &Observed) -> Vec<Drifted> {
     let mut found = Vec::new();
     for wanted in &desired.contracts {
         let key = wanted.deployed.kind.key;
-        match observed.contracts.iter().find(|c| c.kind.key == key) {
-            Some(seen) => {
-                found.extend(field_differences(wanted, |field| seen.field(field)));
-                for (set, holders) in &wanted.role_sets {
-                    let empty = BTreeSet::new();
-                    found.extend(holder_differences(key, set, seen.role_set(set).unwrap_or(&empty), holders));
-                }
-            }
-            None => found.extend(field_differences(wanted, |_| None)),
+        let seen = observed.contracts.iter().find(|c| c.kind.key == key);
+        found.extend(field_differences(wanted, seen));
+        for (set, holders) in &wanted.role_sets {
+            let empty = BTreeSet::new();
+            let chain = seen.and_then(|c| c.role_set(set)).unwrap_or(&empty);
+            found.extend(holder_differences(key, set, chain, holders));
         }
     }
     found
 }
 
-fn field_differences(
-    wanted: &DesiredContract,
-    chain: impl Fn(&str) -> Option<crate::contracts::Value>,
-) -> Vec<Drifted> {
+fn field_differences(wanted: &DesiredContract, seen: Option<&ObservedContract>) -> Vec<Drifted> {
     let contract = wanted.deployed.kind.key;
+    let entry = |field: &str, chain: Option<Value>, file: Value| Drifted {
+        contract: contract.to_string(),
+        field: field.to_string(),
+        kind: DriftKind::Value,
+        chain: chain.map(|v| v.to_string()),
+        file: Some(file.to_string()),
+    };
     let mut found = Vec::new();
     for (field, value) in &wanted.fields {
-        let seen = chain(field);
-        if seen != Some(*value) {
-            found.push(Drifted {
-                contract: contract.to_string(),
-                field: field.to_string(),
-                kind: DriftKind::Value,
-                chain: seen.map(|v| v.to_string()),
-                file: Some(value.to_string()),
-            });
+        let chain = seen.and_then(|c| c.field(field));
+        if chain == Some(*value) {
+            continue;
+        }
+        match (seen, seen.and_then(|c| c.kind.derived(field))) {
+            (Some(seen), Some(derived)) if chain.is_none() => {
+                for part in derived.from {
+                    let chain = seen.field(part);
+                    if chain != Some(*value) {
+                        found.push(entry(part, chain, *value));
+                    }
+                }
+            }
+            _ => found.push(entry(field, chain, *value)),
         }
     }
     found
@@ -68,8 +77,8 @@ mod tests {
     use alloy::primitives::{B256, U256};
 
     use super::*;
-    use crate::contracts::{Deployed, Value, kind};
-    use crate::observe::{BlockRef, ObservedContract};
+    use crate::contracts::{Deployed, kind};
+    use crate::observe::BlockRef;
 
     fn arena(fields: Vec<(&'static str, Value)>, orchestrators: &[u8]) -> (Desired, Deployed) {
         let kind = kind("arena").expect("the arena is in the table");
@@ -123,5 +132,33 @@ mod tests {
             kinds,
             vec![(DriftKind::HolderAdded, Some(three), None), (DriftKind::HolderMissing, None, Some(one))]
         );
+    }
+
+    #[test]
+    fn a_partly_paused_system_is_reported_module_by_module() {
+        use crate::contracts::Unit;
+        use crate::contracts::system_pause::MODULES_KIND;
+        let kind = &MODULES_KIND;
+        let deployed = Deployed {
+            kind: crate::contracts::kind("system_pause").expect("switch"),
+            address: Address::ZERO,
+            deployed_block: None,
+        };
+        let wanted = DesiredContract { deployed, fields: vec![("paused", Value::Bool(false))], role_sets: vec![] };
+        let desired = Desired { chain_id: 1, contracts: vec![wanted] };
+        let mut fields: Vec<Value> = kind
+            .fields
+            .iter()
+            .map(|f| if f.unit == Unit::Flag { Value::Bool(false) } else { Value::Address(Address::repeat_byte(1)) })
+            .collect();
+        let fee_pool = kind.field_index("paused.fee_pool").expect("a module flag");
+        fields[fee_pool] = Value::Bool(true);
+        let contract =
+            ObservedContract { kind, address: Address::ZERO, fields, authority: Address::ZERO, role_sets: vec![] };
+        let observed =
+            Observed { chain_id: 1, block: BlockRef { number: 1, hash: B256::ZERO }, contracts: vec![contract] };
+        let found = differences(&desired, &observed);
+        let fields: Vec<(&str, Option<&str>)> = found.iter().map(|d| (d.field.as_str(), d.chain.as_deref())).collect();
+        assert_eq!(fields, [("paused.fee_pool", Some("true"))]);
     }
 }
