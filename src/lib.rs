@@ -22,13 +22,18 @@
 //! - [`simulate`] proves a routed plan on an anvil fork before anyone signs.
 //! - [`execute`] sends a plan phase by phase and verifies by observing again.
 //! - [`rpc`] connects to an endpoint and counts the traffic.
+//! - [`drift`] checks many deployment files against their chains, read-only,
+//!   for schedulers: text, JSON, Prometheus metrics and webhooks.
+//! - [`import`] writes a desired-state file from the chain as it is.
 //! - [`devnet`] runs a local anvil with the reference contracts deployed, for
 //!   the demo, the devnet command, the tests and the benchmarks.
 #![deny(missing_docs)]
 
 pub mod contracts;
 pub mod devnet;
+pub mod drift;
 pub mod execute;
+pub mod import;
 pub mod observe;
 pub mod plan;
 pub mod render;

@@ -8,7 +8,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(error) => return cli::usage(&error),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => return cli::report(&anyhow::Error::new(error)),

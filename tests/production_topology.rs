@@ -4,13 +4,12 @@
 
 mod common;
 
-use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::primitives::{Address, Bytes, U256};
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use common::TestChain;
 use govstate::contracts::stake_manager::StakeManager;
 use govstate::contracts::system_pause::{PausableModule, SystemPauseModules};
-use govstate::contracts::timelock::TimelockController;
 use govstate::devnet::Topology;
 use serde_json::Value as Json;
 

@@ -48,6 +48,12 @@ impl ChainArgs {
         url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
     }
 
+    /// The endpoint for files that name no variable: `--rpc-url`, else
+    /// `ETH_RPC_URL`, when either is given.
+    pub fn default_rpc_url(&self) -> Option<String> {
+        self.rpc_url(None).ok()
+    }
+
     fn rpc_url(&self, file_env: Option<&str>) -> anyhow::Result<String> {
         if let Some(url) = &self.rpc_url {
             return Ok(url.clone());

@@ -98,7 +98,7 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
 
 /// Starts listening for Ctrl-C (SIGINT) and SIGTERM; the returned future
 /// ends when either arrives.
-fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
+pub(super) fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
     let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;

@@ -3,8 +3,11 @@
 
 mod apply;
 mod common;
+mod completions;
 mod demo;
 mod devnet;
+mod drift;
+mod import;
 mod plan;
 mod validate;
 
@@ -32,6 +35,11 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show the plan, confirm, send it phase by phase, and verify.
     Apply(apply::ApplyArgs),
+    /// Check many deployment files against their chains, read-only: exit 0
+    /// all in sync, 2 any drift, 1 any error.
+    Drift(drift::DriftArgs),
+    /// Write a desired-state file from the chain as it is, at one block.
+    Import(import::ImportArgs),
     /// Start a local anvil with the three contracts deployed, write a
     /// matching state file, and run until stopped (Ctrl-C).
     Devnet {
@@ -55,6 +63,14 @@ enum Command {
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
         timelock_delay: u64,
     },
+    /// Print a shell completion script, e.g. `govstate completions bash > /etc/bash_completion.d/govstate`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `govstate man > govstate.1`.
+    Man,
     /// Run the whole story on a throwaway devnet, then exit.
     Demo {
         /// `direct` (the default): one account owns and governs everything.
@@ -74,15 +90,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Drift(args) => drift::run(args).await,
+        Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay } => {
             let topology = topology.with_delay(timelock_delay);
             devnet::run(port, &write_state, multicall3, topology).await
         }
+        Command::Completions { shell } => completions::completions(shell),
+        Command::Man => completions::man(),
         Command::Demo { topology: devnet::TopologyArg::Production, timelock_delay } => {
             demo::run_production(timelock_delay).await
         }
         Command::Demo { .. } => demo::run().await,
     }
+}
+
+/// Prints help, the version or a usage error. A usage error exits 1, not
+/// clap's 2: schedulers read 2 as drift (or changes), never as a typo.
+pub fn usage(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    if error.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 
 /// Prints an error with its causes and returns exit code 1. A cause whose

@@ -29,6 +29,7 @@ mod state;
 
 pub use authorities::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
 pub use export::{desired_state_yaml, managed_yaml};
+pub use logs::deployment_block;
 pub use read::{MULTICALL3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Location, Observed, ObservedContract};

@@ -1,0 +1,222 @@
+//! `govstate drift PATH…`: are the chains still what the files say? Once
+//! (for cron, CI and CronJobs) or `--watch`ing, serving `/metrics`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use alloy::transports::http::reqwest::Url;
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use govstate::drift::{
+    DriftOptions, DriftReport, Exposition, Memory, Webhook, check_all, deployment_files, exposition, serve, text,
+    write_atomically,
+};
+use govstate::observe::cache;
+
+use super::common::ChainArgs;
+use super::devnet::stop_signal;
+
+/// Output formats of `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per deployment plus its drifted fields.
+    Text,
+    /// One JSON document with a `format_version` (one line per check with `--watch`).
+    Json,
+    /// The Prometheus text exposition format.
+    Prometheus,
+}
+
+/// Arguments of `govstate drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Desired-state files, or directories holding them (`*.yaml`, `*.yml`).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// How to report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Also write the metrics to FILE for node_exporter's textfile
+    /// collector (atomically: a temporary file, then a rename).
+    #[arg(long, value_name = "FILE")]
+    prometheus_out: Option<PathBuf>,
+    /// How many deployments to observe at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: u16,
+    /// How long one deployment may take before it counts as an error.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_interval)]
+    timeout: Duration,
+    /// POST a JSON payload here for the deployments whose status changed
+    /// since the last run.
+    #[arg(long, value_name = "URL")]
+    webhook: Option<String>,
+    /// Where the webhook remembers the last status of each deployment.
+    /// Default: `drift-webhook-state.json` in the cache directory.
+    #[arg(long, value_name = "FILE", requires = "webhook")]
+    webhook_state: Option<PathBuf>,
+    /// Retries of a webhook on 5xx, 408, 429, timeouts and connection errors, with backoff.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "webhook")]
+    webhook_retries: u32,
+    /// Keep running: check every INTERVAL (e.g. `30s`, `5m`), serve
+    /// `/metrics` and `/healthz` on `--listen`; stop on SIGTERM or Ctrl-C.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
+    watch: Option<Duration>,
+    /// Where `--watch` serves `/metrics` and `/healthz` (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", requires = "watch")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        Ok(_) => Err("must be longer than zero".into()),
+        Err(error) => Err(format!("{error}; expected e.g. 30s, 5m or 1h")),
+    }
+}
+
+/// Posts webhooks and remembers what was sent.
+struct Notifier {
+    webhook: Webhook,
+    state: PathBuf,
+}
+
+impl Notifier {
+    fn from_args(args: &DriftArgs) -> anyhow::Result<Option<Self>> {
+        let Some(url) = &args.webhook else {
+            return Ok(None);
+        };
+        // The URL may carry a token: do not repeat it.
+        let url: Url = url.parse().ok().context("--webhook: not a URL")?;
+        let state = match (&args.webhook_state, cache::default_dir()) {
+            (Some(path), _) => path.clone(),
+            (None, Some(dir)) => dir.join("drift-webhook-state.json"),
+            (None, None) => bail!("--webhook: no cache directory to keep its state in; pass --webhook-state FILE"),
+        };
+        let webhook = Webhook { retries: args.webhook_retries, ..Webhook::new(url) };
+        Ok(Some(Self { webhook, state }))
+    }
+
+    /// Posts the changes since the last run, if any, then remembers this
+    /// run; a failed post is remembered as not sent, to be tried again.
+    async fn notify(&self, report: &DriftReport) -> anyhow::Result<()> {
+        let mut memory = Memory::load(&self.state)?;
+        let changes = memory.changes(report);
+        if !changes.is_empty() {
+            let payload = govstate::drift::Payload::new(report.checked_at, &changes);
+            self.webhook.post(&payload).await?;
+        }
+        memory.remember(report);
+        if let Some(dir) = self.state.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
+        }
+        Ok(memory.store(&self.state)?)
+    }
+}
+
+pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
+    let files = deployment_files(&args.paths);
+    if files.is_empty() {
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        bail!("no desired-state files (*.yaml, *.yml) in {}", paths.join(", "));
+    }
+    let notifier = Notifier::from_args(&args)?;
+    let options = DriftOptions {
+        rpc_url: args.chain.default_rpc_url(),
+        observe: args.chain.observe_options(),
+        jobs: usize::from(args.jobs),
+        timeout: args.timeout,
+    };
+    match args.watch {
+        None => once(&args, &files, &options, notifier.as_ref()).await,
+        Some(interval) => watch(&args, interval, &files, &options, notifier.as_ref()).await,
+    }
+}
+
+async fn once(
+    args: &DriftArgs,
+    files: &[PathBuf],
+    options: &DriftOptions,
+    notifier: Option<&Notifier>,
+) -> anyhow::Result<ExitCode> {
+    let report = check_all(files, options).await;
+    print!("{}", render(&report, args.format, false));
+    let delivered = publish(&report, args.prometheus_out.as_deref(), notifier).await;
+    Ok(ExitCode::from(if delivered { report.exit_code() } else { 1 }))
+}
+
+/// Writes the textfile and posts the webhook; false (after saying why on
+/// stderr) when either failed. The drift result itself is already shown.
+async fn publish(report: &DriftReport, prometheus_out: Option<&Path>, notifier: Option<&Notifier>) -> bool {
+    let mut ok = true;
+    if let Some(path) = prometheus_out
+        && let Err(error) = write_atomically(path, &exposition(report))
+    {
+        eprintln!("error: could not write the metrics to {}: {error}", path.display());
+        ok = false;
+    }
+    if let Some(notifier) = notifier
+        && let Err(error) = notifier.notify(report).await
+    {
+        eprintln!("error: webhook: {error:#}");
+        ok = false;
+    }
+    ok
+}
+
+fn render(report: &DriftReport, format: Format, one_line: bool) -> String {
+    match format {
+        Format::Text => text(report),
+        Format::Prometheus => exposition(report),
+        Format::Json if one_line => serde_json::to_string(report).unwrap_or_default() + "\n",
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+    }
+}
+
+async fn watch(
+    args: &DriftArgs,
+    interval: Duration,
+    files: &[PathBuf],
+    options: &DriftOptions,
+    notifier: Option<&Notifier>,
+) -> anyhow::Result<ExitCode> {
+    let stop = stop_signal()?;
+    tokio::pin!(stop);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("--listen: could not listen on {}", args.listen))?;
+    let address = listener.local_addr().context("--listen: no local address")?;
+    eprintln!(
+        "govstate drift: checking {} deployment(s) every {}; serving http://{address}/metrics and /healthz",
+        files.len(),
+        humantime::format_duration(interval)
+    );
+    let metrics = Exposition::default();
+    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let stale_after = interval.saturating_mul(3) + options.timeout;
+    let server = tokio::spawn(serve(listener, metrics.clone(), stale_after, async {
+        let _ = server_stopped.await;
+    }));
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = &mut stop => break,
+        }
+        let report = tokio::select! {
+            report = check_all(files, options) => report,
+            _ = &mut stop => break,
+        };
+        metrics.publish(exposition(&report));
+        print!("{}", render(&report, args.format, true));
+        publish(&report, args.prometheus_out.as_deref(), notifier).await;
+    }
+    let _ = stop_server.send(());
+    let _ = server.await;
+    eprintln!("govstate drift: stopped");
+    Ok(ExitCode::SUCCESS)
+}

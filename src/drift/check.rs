@@ -1,0 +1,258 @@
+//! Checking deployment files against their chains: each file with its own
+//! endpoint, many at once, an error in one never hiding the others.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use alloy::transports::http::reqwest::Url;
+use futures::StreamExt;
+
+use super::diff::differences;
+use super::report::{DeploymentReport, DriftReport, Status};
+use crate::observe::{ObserveError, ObserveOptions, Scope, observe};
+use crate::rpc::{RpcStats, connect};
+use crate::spec::{Spec, SpecError, load_file};
+
+/// How to check.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct DriftOptions {
+    /// The endpoint for files that name no `rpc_url_env` (default: none,
+    /// which makes such files an error).
+    pub rpc_url: Option<String>,
+    /// How to observe each chain (default: [`ObserveOptions::default`],
+    /// with the role-holder cache, so repeated checks scan only new blocks).
+    pub observe: ObserveOptions,
+    /// How many deployments are observed at once (default 8; 0 counts as 1).
+    pub jobs: usize,
+    /// How long one deployment may take before it is reported as an error
+    /// (default 60 s).
+    pub timeout: Duration,
+}
+
+impl Default for DriftOptions {
+    fn default() -> Self {
+        Self { rpc_url: None, observe: ObserveOptions::default(), jobs: 8, timeout: Duration::from_secs(60) }
+    }
+}
+
+/// Why one deployment could not be checked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckError {
+    /// The file could not be read or is not a valid desired state.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// The file names an endpoint variable that is not set.
+    #[error("{file}: rpc_url_env: the file reads its endpoint from {variable}, which is not set")]
+    UnsetVariable {
+        /// The file.
+        file: String,
+        /// The variable it names.
+        variable: String,
+    },
+    /// Neither the file nor the command gives an endpoint.
+    #[error("{file}: no RPC endpoint: the file names no rpc_url_env, and no --rpc-url or ETH_RPC_URL was given")]
+    NoEndpoint {
+        /// The file.
+        file: String,
+    },
+    /// The endpoint is not a URL (the URL itself is not repeated: it may hold a key).
+    #[error("{file}: the RPC endpoint from {origin} is not a URL")]
+    BadUrl {
+        /// The file.
+        file: String,
+        /// Where the endpoint came from.
+        origin: String,
+    },
+    /// Reading the chain failed.
+    #[error("{file}: could not observe the chain: {source}")]
+    Observe {
+        /// The file.
+        file: String,
+        /// What failed.
+        #[source]
+        source: ObserveError,
+    },
+    /// The chain did not answer in time.
+    #[error("{file}: the chain did not answer within {} s", seconds.as_secs())]
+    Timeout {
+        /// The file.
+        file: String,
+        /// The time allowed.
+        seconds: Duration,
+    },
+}
+
+/// The desired-state files named by `paths`: a file as given, a directory
+/// as its `*.yaml` and `*.yml` files (not recursive, sorted). A path that
+/// cannot be listed is kept, so that checking it reports why.
+pub fn deployment_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                    .collect();
+                found.sort();
+                files.extend(found);
+            }
+            Err(_) => files.push(path.clone()),
+        }
+    }
+    files
+}
+
+/// Checks every file, at most `options.jobs` at once; the report keeps the
+/// files' order.
+pub async fn check_all(files: &[PathBuf], options: &DriftOptions) -> DriftReport {
+    let checked_at = unix_now();
+    let checks = futures::stream::iter(files).map(|file| check_file(file, options));
+    let deployments = checks.buffered(options.jobs.max(1)).collect().await;
+    DriftReport::new(checked_at, deployments)
+}
+
+/// Checks one file: load, observe at one block, diff. Read-only.
+pub async fn check_file(file: &Path, options: &DriftOptions) -> DeploymentReport {
+    let started = Instant::now();
+    let checked_at = unix_now();
+    let source = file.display().to_string();
+    let mut report = DeploymentReport {
+        file: source.clone(),
+        status: Status::Error,
+        chain_id: None,
+        block: None,
+        checked_at,
+        duration_seconds: 0.0,
+        drift: Vec::new(),
+        error: None,
+    };
+    let mut endpoint = None;
+    match observe_file(file, &source, options, &mut report, &mut endpoint).await {
+        Ok(drift) if drift.is_empty() => report.status = Status::InSync,
+        Ok(drift) => (report.status, report.drift) = (Status::Drifted, drift),
+        Err(error) => report.error = Some(redact(describe(&error), endpoint.as_ref())),
+    }
+    report.duration_seconds = started.elapsed().as_secs_f64();
+    report
+}
+
+async fn observe_file(
+    file: &Path,
+    source: &str,
+    options: &DriftOptions,
+    report: &mut DeploymentReport,
+    used: &mut Option<Url>,
+) -> Result<Vec<super::Drifted>, CheckError> {
+    let spec = load_file(file)?;
+    let desired = spec.desired();
+    report.chain_id = Some(desired.chain_id);
+    let url = endpoint(&spec, source, options.rpc_url.as_deref())?;
+    *used = Some(url.clone());
+    let provider = connect(url, &RpcStats::default());
+    let scope = Scope::of(&desired);
+    let observing = observe(&provider, &scope, &options.observe);
+    let observed = tokio::time::timeout(options.timeout, observing)
+        .await
+        .map_err(|_| CheckError::Timeout { file: source.to_string(), seconds: options.timeout })?
+        .map_err(|source_error| CheckError::Observe { file: source.to_string(), source: source_error })?;
+    report.block = Some(observed.block.number);
+    Ok(differences(&desired, &observed))
+}
+
+/// The file's endpoint: its `rpc_url_env` variable when it names one, else
+/// the default.
+fn endpoint(spec: &Spec, file: &str, default: Option<&str>) -> Result<Url, CheckError> {
+    let (url, origin) = match spec.rpc_url_env() {
+        Some(variable) => match std::env::var(variable) {
+            Ok(url) if !url.is_empty() => (url, variable.to_string()),
+            _ => return Err(CheckError::UnsetVariable { file: file.into(), variable: variable.into() }),
+        },
+        None => match default {
+            Some(url) => (url.to_string(), "--rpc-url or ETH_RPC_URL".to_string()),
+            None => return Err(CheckError::NoEndpoint { file: file.into() }),
+        },
+    };
+    url.parse().map_err(|_| CheckError::BadUrl { file: file.into(), origin })
+}
+
+/// An error with its causes on one line, a cause the text already holds
+/// left out.
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// The message without the endpoint, which may hold an API key: transport
+/// errors quote the URL they failed on.
+fn redact(message: String, endpoint: Option<&Url>) -> String {
+    let Some(url) = endpoint else {
+        return message;
+    };
+    let full = url.as_str();
+    let short = full.trim_end_matches('/');
+    let hidden = "the endpoint";
+    let message = message.replace(full, hidden);
+    if short.is_empty() { message } else { message.replace(short, hidden) }
+}
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_stands_for_its_yaml_files_and_a_missing_path_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["b.yaml", "a.yml", "notes.txt"] {
+            std::fs::write(dir.path().join(name), "").expect("write");
+        }
+        let missing = dir.path().join("missing.yaml");
+        let files = deployment_files(&[dir.path().to_path_buf(), missing.clone()]);
+        assert_eq!(files, vec![dir.path().join("a.yml"), dir.path().join("b.yaml"), missing]);
+    }
+
+    #[test]
+    fn the_endpoint_is_taken_out_of_error_messages() {
+        let url: Url = "https://eth.example/v3/secret-key/".parse().expect("a URL");
+        let message = "error sending request for url (https://eth.example/v3/secret-key/): refused".to_string();
+        assert_eq!(redact(message, Some(&url)), "error sending request for url (the endpoint): refused");
+        let message = "at https://eth.example/v3/secret-key, refused".to_string();
+        assert_eq!(redact(message, Some(&url)), "at the endpoint, refused");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_file_is_an_error_naming_the_file_and_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("bad.yaml");
+        std::fs::write(&file, "version: 1\nchain_id: 1\ncontracts: {}\narena: {paused: maybe}\n").expect("write");
+        let report = check_file(&file, &DriftOptions::default()).await;
+        assert_eq!(report.status, Status::Error);
+        let error = report.error.unwrap_or_default();
+        assert!(error.contains("bad.yaml") && error.contains("arena.paused"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_file_without_any_endpoint_is_an_error_saying_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ok.yaml");
+        std::fs::write(&file, "version: 1\nchain_id: 1\n").expect("write");
+        let report = check_file(&file, &DriftOptions::default()).await;
+        assert_eq!(report.status, Status::Error);
+        assert!(report.error.unwrap_or_default().contains("no RPC endpoint"));
+    }
+}

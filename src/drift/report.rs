@@ -1,0 +1,189 @@
+//! The drift report: plain, serialisable data with a stable JSON layout.
+
+use serde::{Deserialize, Serialize};
+
+/// The version of the report's JSON layout; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// What one `drift` run found, for every deployment file it checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftReport {
+    /// Layout version, [`FORMAT_VERSION`].
+    pub format_version: u32,
+    /// When the run started, in seconds since the Unix epoch.
+    pub checked_at: u64,
+    /// How many deployments are in each status.
+    pub summary: Summary,
+    /// One entry per file, in the order the files were given.
+    pub deployments: Vec<DeploymentReport>,
+}
+
+/// How many deployments are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    /// Deployments whose chain matches the file.
+    pub in_sync: usize,
+    /// Deployments whose chain differs from the file.
+    pub drifted: usize,
+    /// Deployments that could not be checked.
+    pub error: usize,
+}
+
+/// Where one deployment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The chain matches the file.
+    InSync,
+    /// The chain differs from the file.
+    Drifted,
+    /// The deployment could not be checked (bad file, no endpoint, wrong chain, node down).
+    Error,
+}
+
+impl Status {
+    /// The status as written in JSON and metrics: `in_sync`, `drifted`, `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::InSync => "in_sync",
+            Status::Drifted => "drifted",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The check of one deployment file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentReport {
+    /// The file, as given (or as found in a given directory).
+    pub file: String,
+    /// Where the deployment stands.
+    pub status: Status,
+    /// The chain the file is for, once the file could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<u64>,
+    /// The block every value was read at, once the chain could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u64>,
+    /// When the check started, in seconds since the Unix epoch.
+    pub checked_at: u64,
+    /// How long loading and observing took, in seconds.
+    pub duration_seconds: f64,
+    /// Every difference, chain vs file (empty unless drifted).
+    pub drift: Vec<Drifted>,
+    /// Why the check failed (only for an error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl DeploymentReport {
+    /// How many distinct fields and role sets differ.
+    pub fn drifted_fields(&self) -> usize {
+        let mut keys: Vec<(&str, &str)> = self.drift.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
+        keys.dedup();
+        keys.len()
+    }
+}
+
+/// What kind of difference one [`Drifted`] entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftKind {
+    /// A scalar field holds another value on the chain than in the file.
+    Value,
+    /// An address holds the role on the chain but is not in the file's set.
+    HolderAdded,
+    /// An address is in the file's set but does not hold the role on the chain.
+    HolderMissing,
+}
+
+/// One difference between the chain and the file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drifted {
+    /// Section key of the contract, e.g. `arena`.
+    pub contract: String,
+    /// Key path of the field or role set, e.g. `fees_pct.fee`.
+    pub field: String,
+    /// What differs.
+    pub kind: DriftKind,
+    /// The value on the chain (the extra holder, for `holder_added`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+    /// The value in the file (the absent holder, for `holder_missing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl DriftReport {
+    /// A report over `deployments`, with its summary counted.
+    pub fn new(checked_at: u64, deployments: Vec<DeploymentReport>) -> Self {
+        let mut summary = Summary::default();
+        for deployment in &deployments {
+            match deployment.status {
+                Status::InSync => summary.in_sync += 1,
+                Status::Drifted => summary.drifted += 1,
+                Status::Error => summary.error += 1,
+            }
+        }
+        Self { format_version: FORMAT_VERSION, checked_at, summary, deployments }
+    }
+
+    /// The exit code schedulers act on: 1 when any deployment could not be
+    /// checked (an error outranks drift), 2 when any drifted, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.error > 0 {
+            1
+        } else if self.summary.drifted > 0 {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(status: Status) -> DeploymentReport {
+        DeploymentReport {
+            file: "a.yaml".into(),
+            status,
+            chain_id: None,
+            block: None,
+            checked_at: 0,
+            duration_seconds: 0.0,
+            drift: Vec::new(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn an_error_outranks_drift_and_drift_outranks_in_sync() {
+        let report = |s: &[Status]| DriftReport::new(0, s.iter().map(|s| deployment(*s)).collect());
+        assert_eq!(report(&[]).exit_code(), 0);
+        assert_eq!(report(&[Status::InSync, Status::InSync]).exit_code(), 0);
+        assert_eq!(report(&[Status::InSync, Status::Drifted]).exit_code(), 2);
+        assert_eq!(report(&[Status::Error, Status::Drifted, Status::InSync]).exit_code(), 1);
+        let summary = report(&[Status::Error, Status::Drifted, Status::Drifted]).summary;
+        assert_eq!(summary, Summary { in_sync: 0, drifted: 2, error: 1 });
+    }
+
+    #[test]
+    fn role_set_holders_count_once_as_a_drifted_field() {
+        let mut report = deployment(Status::Drifted);
+        let holder = |kind, chain: &str| Drifted {
+            contract: "arena".into(),
+            field: "orchestrators".into(),
+            kind,
+            chain: Some(chain.into()),
+            file: None,
+        };
+        report.drift = vec![holder(DriftKind::HolderAdded, "0x1"), holder(DriftKind::HolderAdded, "0x2")];
+        assert_eq!(report.drifted_fields(), 1);
+    }
+}

@@ -1,0 +1,110 @@
+//! Serving `/metrics` (Prometheus exposition) and `/healthz` while
+//! `drift --watch` runs, with hyper: it is already in the tree under
+//! reqwest, and two fixed routes need no framework.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// The latest metrics, shared between the check loop and the server.
+#[derive(Debug, Clone, Default)]
+pub struct Exposition(Arc<RwLock<Latest>>);
+
+#[derive(Debug, Default)]
+struct Latest {
+    metrics: Option<String>,
+    updated: Option<Instant>,
+}
+
+impl Exposition {
+    /// Replaces the metrics served, and marks the check loop alive.
+    pub fn publish(&self, metrics: String) {
+        if let Ok(mut latest) = self.0.write() {
+            *latest = Latest { metrics: Some(metrics), updated: Some(Instant::now()) };
+        }
+    }
+
+    fn snapshot(&self) -> (Option<String>, Option<Instant>) {
+        self.0.read().map(|l| (l.metrics.clone(), l.updated)).unwrap_or_default()
+    }
+}
+
+/// Serves until `shutdown` completes, then stops accepting and returns,
+/// releasing the port. `/healthz` answers 200 while the last check finished
+/// less than `stale_after` ago, 503 before the first and once checks stall.
+pub async fn serve(
+    listener: TcpListener,
+    exposition: Exposition,
+    stale_after: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let exposition = exposition.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<Incoming>| {
+                        let response = respond(&exposition, request.uri().path(), stale_after);
+                        async move { Ok::<_, Infallible>(response) }
+                    });
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        }
+    }
+}
+
+/// The answer to a request for `path`.
+fn respond(exposition: &Exposition, path: &str, stale_after: Duration) -> Response<Full<Bytes>> {
+    let (metrics, updated) = exposition.snapshot();
+    match path {
+        "/metrics" => match metrics {
+            Some(text) => reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text),
+            None => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no check has finished yet\n".into()),
+        },
+        "/healthz" => match updated {
+            Some(at) if at.elapsed() <= stale_after => reply(StatusCode::OK, "text/plain", "ok\n".into()),
+            Some(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "checks have stalled\n".into()),
+            None => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no check has finished yet\n".into()),
+        },
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n".into()),
+    }
+}
+
+fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_follows_the_last_published_check() {
+        let exposition = Exposition::default();
+        let minute = Duration::from_secs(60);
+        assert_eq!(respond(&exposition, "/healthz", minute).status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(respond(&exposition, "/metrics", minute).status(), StatusCode::SERVICE_UNAVAILABLE);
+        exposition.publish("govstate_in_sync{file=\"a\"} 1\n".into());
+        assert_eq!(respond(&exposition, "/healthz", minute).status(), StatusCode::OK);
+        assert_eq!(respond(&exposition, "/metrics", minute).status(), StatusCode::OK);
+        assert_eq!(respond(&exposition, "/healthz", Duration::ZERO).status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(respond(&exposition, "/other", minute).status(), StatusCode::NOT_FOUND);
+    }
+}

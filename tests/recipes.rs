@@ -1,0 +1,191 @@
+//! The recipes under `examples/recipes/` are correct: each parses, and every
+//! govstate command line in it is accepted by govstate's own clap parser,
+//! argument for argument, without running anything.
+
+#[allow(dead_code, unused_imports)]
+#[path = "../src/cli/mod.rs"]
+mod cli;
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+fn recipe(path: &str) -> String {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/recipes").join(path);
+    std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+fn yaml(path: &str) -> serde_yaml::Value {
+    serde_yaml::from_str(&recipe(path)).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"))
+}
+
+/// Splits a shell command line into words: quotes group, a backslash
+/// escapes, and the command ends at a redirection, pipe or list operator.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut in_word) = (Vec::new(), String::new(), None, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '\\') => word.extend(chars.next()),
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                }
+                in_word = false;
+                continue;
+            }
+            (None, c) => word.push(c),
+        }
+        in_word = true;
+    }
+    if in_word {
+        words.push(word);
+    }
+    let end = words.iter().position(|w| [">", ">>", "|", "||", "&&", ";", "2>&1"].contains(&w.as_str()));
+    words.truncate(end.unwrap_or(words.len()));
+    words
+}
+
+/// Every govstate command line in a script: lines whose first word is govstate.
+fn govstate_lines(script: &str) -> Vec<Vec<String>> {
+    let joined = script.replace("\\\n", " ");
+    joined
+        .lines()
+        .map(shell_words)
+        .filter(|w| w.first().is_some_and(|c| c == "govstate" || c.ends_with("/govstate")))
+        .collect()
+}
+
+/// Asserts govstate's parser accepts `words` (the program name first).
+fn accepted(words: &[String]) -> cli::Cli {
+    cli::Cli::try_parse_from(words).unwrap_or_else(|e| panic!("govstate rejects {words:?}:\n{e}"))
+}
+
+fn subcommand(words: &[String]) -> &str {
+    words.get(1).map(String::as_str).unwrap_or_default()
+}
+
+const TEXTFILE: &str = "/var/lib/node_exporter/textfile_collector/govstate.prom";
+
+fn prometheus_out(words: &[String]) -> Option<&str> {
+    let at = words.iter().position(|w| w == "--prometheus-out")?;
+    words.get(at + 1).map(String::as_str)
+}
+
+#[test]
+fn the_ci_workflow_validates_and_plans_pull_requests_and_checks_drift_on_a_schedule() {
+    let workflow = yaml("github-actions/govstate.yml");
+    let paths = &workflow["on"]["pull_request"]["paths"];
+    assert!(paths.as_sequence().is_some_and(|p| p.iter().any(|p| p.as_str() == Some("state/**"))), "{paths:?}");
+    assert!(workflow["on"]["schedule"][0]["cron"].as_str().is_some(), "a schedule");
+    let mut commands = Vec::new();
+    for (name, job) in workflow["jobs"].as_mapping().expect("jobs") {
+        for step in job["steps"].as_sequence().expect("steps") {
+            for words in step["run"].as_str().map(govstate_lines).unwrap_or_default() {
+                accepted(&words);
+                commands.push((name.as_str().unwrap_or_default().to_string(), words));
+            }
+        }
+    }
+    let ran = |job: &str, command: &str| commands.iter().filter(|(j, w)| j == job && subcommand(w) == command).count();
+    assert_eq!(ran("plan", "validate"), 1);
+    assert_eq!(ran("plan", "plan"), 1);
+    assert_eq!(ran("drift", "drift"), 1);
+    let plan = commands.iter().find(|(_, w)| subcommand(w) == "plan").map(|(_, w)| w.join(" ")).unwrap_or_default();
+    assert!(plan.contains("--format markdown"), "{plan}");
+    let drift = commands.iter().find(|(_, w)| subcommand(w) == "drift").map(|(_, w)| w.join(" ")).unwrap_or_default();
+    assert!(!drift.contains("|| true") && !drift.contains("--detailed-exitcode"), "exit 2 must fail the job: {drift}");
+    assert!(recipe("github-actions/govstate.yml").contains("gh pr comment"), "the plan is posted as a comment");
+}
+
+#[test]
+fn the_cronjob_runs_drift_with_a_textfile_for_node_exporter() {
+    let cronjob = yaml("kubernetes/govstate-drift-cronjob.yaml");
+    assert_eq!(cronjob["kind"].as_str(), Some("CronJob"));
+    assert!(cronjob["spec"]["schedule"].as_str().is_some());
+    let pod = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    let strings = |v: &serde_yaml::Value| -> Vec<String> {
+        v.as_sequence().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect()
+    };
+    let mut words = strings(&container["command"]);
+    words.extend(strings(&container["args"]));
+    accepted(&words);
+    assert_eq!(subcommand(&words), "drift");
+    assert_eq!(prometheus_out(&words), Some(TEXTFILE));
+    let mounts = container["volumeMounts"].as_sequence().expect("mounts");
+    let textfile = Path::new(TEXTFILE).parent().and_then(Path::to_str).unwrap_or_default();
+    assert!(mounts.iter().any(|m| m["mountPath"].as_str() == Some(textfile)), "the textfile directory is mounted");
+}
+
+/// The value of every `key=` line of a systemd unit.
+fn unit_values(text: &str, key: &str) -> Vec<String> {
+    let prefix = format!("{key}=");
+    text.lines().filter_map(|l| l.strip_prefix(&prefix)).map(str::to_string).collect()
+}
+
+#[test]
+fn the_systemd_units_run_drift_on_a_timer_with_the_same_textfile() {
+    let service = recipe("systemd/govstate-drift.service");
+    let exec = unit_values(&service, "ExecStart");
+    assert_eq!(exec.len(), 1, "{service}");
+    let words = shell_words(&exec[0]);
+    accepted(&words);
+    assert_eq!(subcommand(&words), "drift");
+    assert_eq!(prometheus_out(&words), Some(TEXTFILE), "the same flags and textfile as the CronJob");
+    assert_eq!(unit_values(&service, "Type"), ["oneshot"]);
+    assert_eq!(unit_values(&service, "SuccessExitStatus"), ["2"], "drift is a finding, not a failed unit");
+    let timer = recipe("systemd/govstate-drift.timer");
+    assert_eq!(unit_values(&timer, "OnCalendar").len(), 1, "{timer}");
+    assert_eq!(unit_values(&timer, "WantedBy"), ["timers.target"]);
+
+    let watch = recipe("systemd/govstate-drift-watch.service");
+    let words = shell_words(&unit_values(&watch, "ExecStart").concat());
+    accepted(&words);
+    assert!(words.iter().any(|w| w == "--watch") && words.iter().any(|w| w == "--listen"), "{words:?}");
+}
+
+#[test]
+fn the_alert_rules_fire_on_metrics_govstate_writes() {
+    let rules = yaml("prometheus/govstate-alerts.yaml");
+    let rules = rules["groups"][0]["rules"].as_sequence().expect("rules");
+    let exprs: Vec<&str> = rules.iter().filter_map(|r| r["expr"].as_str()).collect();
+    assert!(exprs.contains(&"govstate_in_sync == 0"), "{exprs:?}");
+    let written: Vec<&str> = govstate::drift::METRICS.iter().map(|(name, _, _)| *name).collect();
+    for expr in &exprs {
+        for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.starts_with("govstate_") {
+                assert!(written.contains(&word), "{word} in `{expr}` is not a metric govstate writes");
+            }
+        }
+    }
+    for rule in rules {
+        assert!(rule["alert"].as_str().is_some() && rule["annotations"]["summary"].as_str().is_some(), "{rule:?}");
+    }
+}
+
+#[test]
+fn shell_words_follow_quotes_and_stop_at_redirections() {
+    let words = shell_words(r#"govstate plan "$file" --format 'mark down' >> plan.md"#);
+    assert_eq!(words, ["govstate", "plan", "$file", "--format", "mark down"]);
+    assert!(cli::Cli::try_parse_from(["govstate", "drift", "--no-such-flag", "x"]).is_err(), "the parser rejects");
+}
+
+#[test]
+fn every_recipe_file_is_checked_by_a_test_here() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/recipes");
+    let mut found: Vec<PathBuf> = Vec::new();
+    for sub in std::fs::read_dir(&dir).expect("recipes").filter_map(Result::ok) {
+        found.extend(
+            std::fs::read_dir(sub.path()).expect("a recipe directory").filter_map(|e| e.ok().map(|e| e.path())),
+        );
+    }
+    let source = include_str!("recipes.rs");
+    for file in found {
+        let name = file.strip_prefix(&dir).ok().and_then(Path::to_str).unwrap_or_default().to_string();
+        assert!(source.contains(&format!("\"{name}\"")), "{name} has no test in tests/recipes.rs");
+    }
+}
