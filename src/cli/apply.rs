@@ -9,7 +9,7 @@ use clap::Args;
 use govstate::execute::{ApplyOptions, SignerSource, apply};
 use govstate::plan::{Plan, PlanOptions, plan};
 use govstate::render::{Style, text, transactions};
-use govstate::rpc::{RpcStats, connect_signing};
+use govstate::rpc::{RpcStats, connect_signing_with};
 
 use super::common::{ChainArgs, load_desired_with};
 
@@ -98,6 +98,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let url = args.chain.url(rpc_env.as_deref())?;
     print!("{}", text(&plan, &source, Style::detect()));
+    println!("Plan digest: {}", plan.digest);
     for set in &args.overrides {
         println!("Override for this run only: {set}");
     }
@@ -109,7 +110,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     let address = signer.address();
-    let provider = connect_signing(url, &stats, signer);
+    let provider = connect_signing_with(url, &stats, signer, args.chain.patience());
     let options = ApplyOptions {
         confirmations: args.confirmations,
         simulate_first: args.simulate_first,
@@ -139,9 +140,7 @@ fn is_saved_plan(path: &Path) -> bool {
 }
 
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a plan saved by `govstate plan --out`", path.display()))
+    Ok(govstate::plan::load_file(path)?)
 }
 
 fn default_receipts_dir(target: &Path) -> PathBuf {

@@ -69,6 +69,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", render(&made, &source, args.format)?);
     if args.format == Format::Text {
+        println!("Plan digest: {}", made.digest);
         for set in &args.overrides {
             println!("Override for this run only: {set}");
         }

@@ -22,12 +22,13 @@ pub mod cache;
 mod discover;
 mod export;
 mod logs;
+mod pin;
 mod read;
 mod scope;
 mod state;
 
 pub use export::{desired_state_yaml, managed_yaml};
-pub use read::{MULTICALL3, multicall3_code};
+pub use read::{MULTICALL3, ReadResult, decode_aggregate3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Location, Observed, ObservedContract};
 
@@ -44,7 +45,7 @@ use alloy::transports::TransportError;
 use crate::contracts::{Field, RoleSet};
 use discover::Target;
 use logs::LogQuery;
-use read::{Read, ReadResult};
+use read::Read;
 
 /// How to observe.
 #[derive(Debug, Clone)]
@@ -120,6 +121,16 @@ pub enum ObserveError {
         /// Why.
         reason: String,
     },
+    /// The chain reorganised under the read (twice, when retried).
+    #[error("the chain reorganised while reading block {number}: its hash was {expected}, then {found}")]
+    Reorg {
+        /// The block number read at.
+        number: u64,
+        /// The hash pinned.
+        expected: B256,
+        /// The hash found in the same round trip as the reads.
+        found: B256,
+    },
     /// A Multicall3 `aggregate3` call failed or returned data that does not decode.
     #[error("Multicall3.aggregate3 failed: {reason}")]
     Multicall {
@@ -133,8 +144,21 @@ fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ObserveError 
     move |source| ObserveError::Rpc { doing, source }
 }
 
-/// Reads everything `scope` names at the latest block.
+/// Reads everything `scope` names at the latest block. Should the chain
+/// reorganise under the reads, they are made once more from a new pin; a
+/// second reorganisation is reported.
 pub async fn observe(
+    provider: &impl Provider,
+    scope: &Scope,
+    options: &ObserveOptions,
+) -> Result<Observed, ObserveError> {
+    match observe_once(provider, scope, options).await {
+        Err(ObserveError::Reorg { .. }) => observe_once(provider, scope, options).await,
+        other => other,
+    }
+}
+
+async fn observe_once(
     provider: &impl Provider,
     scope: &Scope,
     options: &ObserveOptions,
@@ -155,7 +179,7 @@ pub async fn observe(
     let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
-    let at = BlockId::from(pinned.block.hash);
+    let at = pinned.block;
     let mut attempts = 0;
     loop {
         let reads = Reads { targets: &targets, candidates: &candidates, at, multicall: use_multicall };
@@ -284,7 +308,7 @@ async fn list_role_sets(
 struct Reads<'a> {
     targets: &'a [Target],
     candidates: &'a [Vec<BTreeSet<Address>>],
-    at: BlockId,
+    at: BlockRef,
     multicall: bool,
 }
 

@@ -15,15 +15,22 @@
 //! - ownership and governance transfers only when explicitly allowed.
 
 mod build;
+mod integrity;
 pub mod model;
 mod route;
 mod same_state;
+mod saved;
 mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
-pub use types::{Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, Plan, PlannedCall, PlannedContract};
+pub use integrity::{IntegrityError, rederive};
+pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
+pub use types::{
+    Argument, Change, ChangeKind, DesiredField, DesiredRecord, FORMAT_VERSION, Forwarded, Plan, PlannedCall,
+    PlannedContract,
+};
 
 use crate::contracts::ValueError;
 

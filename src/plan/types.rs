@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use alloy::primitives::{Address, Bytes};
+use alloy::primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 
 use crate::contracts::{Phase, Value};
 use crate::observe::{BlockRef, ObservedContract};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A minimal, ordered set of calls that takes the chain to the desired state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,37 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// The calls, in execution order.
     pub calls: Vec<PlannedCall>,
+    /// What the file asked of each contract: `apply PLAN` derives the calls
+    /// again from it and from what the plan observed, and refuses any
+    /// difference.
+    pub desired: Vec<DesiredRecord>,
+    /// Whether owner and governance transfers were allowed when planning.
+    pub allow_ownership_transfer: bool,
+    /// keccak256 of the plan's canonical content (its JSON with this field
+    /// zero): what a reviewer approved, printed by `plan` and `apply`.
+    pub digest: B256,
+}
+
+/// What the file asked of one contract, as recorded in a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesiredRecord {
+    /// Section key, e.g. `arena`.
+    pub contract: String,
+    /// The written scalar fields, in the order the file's section lists them.
+    pub fields: Vec<DesiredField>,
+    /// The written role sets and their exact holders.
+    pub role_sets: BTreeMap<String, Vec<Address>>,
+}
+
+/// One written scalar field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesiredField {
+    /// Key path inside the section.
+    pub key: String,
+    /// The value asked for.
+    pub value: Value,
 }
 
 /// One managed contract as the plan saw it.

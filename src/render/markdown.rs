@@ -51,6 +51,7 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(out, "**{}**", summary(plan, source));
+    let _ = writeln!(out, "**{}**\n", summary(plan, source));
+    let _ = writeln!(out, "Plan digest: `{}`", plan.digest);
     out
 }
