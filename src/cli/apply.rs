@@ -139,8 +139,12 @@ fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// Loads a saved plan and checks, before showing it, that its calls are
+/// what its own record plans: what is shown is what would be sent.
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    Ok(govstate::plan::load_file(path)?)
+    let plan = govstate::plan::load_file(path)?;
+    govstate::plan::rederive(&plan).with_context(|| format!("{}: refused; nothing was sent", path.display()))?;
+    Ok(plan)
 }
 
 fn default_receipts_dir(target: &Path) -> PathBuf {
