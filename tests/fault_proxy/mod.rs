@@ -85,6 +85,8 @@ pub struct Faults {
     pub forged_hashes: u64,
     /// How long [`Fault::Slow`] waits.
     pub slow: Duration,
+    /// Keep every request body (for replaying the same reads elsewhere).
+    pub record: bool,
 }
 
 impl Faults {
@@ -100,6 +102,7 @@ impl Faults {
             chain_id: None,
             forged_hashes: 0,
             slow: Duration::from_millis(1500),
+            record: false,
         }
     }
 
@@ -122,6 +125,8 @@ pub struct Seen {
     pub forged: u64,
     /// When each request arrived, in order.
     pub arrivals: Vec<Instant>,
+    /// Every request body, in order of arrival, when recording.
+    pub bodies: Vec<Vec<u8>>,
 }
 
 /// A running proxy; dropped, it stops.
@@ -219,7 +224,13 @@ fn is_send(body: &[u8]) -> bool {
 async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     let Some(body) = read_request(&mut stream).await else { return };
     let n = shared.requests.fetch_add(1, Ordering::SeqCst);
-    shared.record(|s| s.arrivals.push(Instant::now()));
+    let record = shared.faults.record;
+    shared.record(|s| {
+        s.arrivals.push(Instant::now());
+        if record {
+            s.bodies.push(body.clone());
+        }
+    });
     let fault = shared.draw(n, &body);
     let send = is_send(&body);
     if let Some(fault) = fault {
