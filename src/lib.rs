@@ -17,7 +17,8 @@
 //! - [`plan`] diffs desired against observed and orders the calls; it is pure.
 //! - [`render`] shows a plan as text, markdown or a diff.
 //! - [`execute`] sends a plan phase by phase and verifies by observing again.
-//! - [`rpc`] connects to an endpoint and counts the traffic.
+//! - [`rpc`] connects to an endpoint, counts the traffic, retries reads and
+//!   never repeats a send blindly.
 //! - [`devnet`] runs a local anvil with the reference contracts deployed, for
 //!   the demo, the devnet command, the tests and the benchmarks.
 #![deny(missing_docs)]

@@ -36,7 +36,8 @@ pub struct ApplyArgs {
     /// before sending anything, and refuse if one would revert.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     simulate_first: bool,
-    /// Where receipts are written. Default: `receipts/` beside the file.
+    /// Where receipts are written, and where the lock that keeps two applies
+    /// of one deployment apart lives. Default: `receipts/` beside the file.
     #[arg(long, value_name = "DIR")]
     receipts_dir: Option<PathBuf>,
     #[command(flatten)]

@@ -11,9 +11,11 @@
 //!    asked again);
 //! 3. read: every getter (a module's at its address), each contract's
 //!    authority, and the membership getter of every candidate holder, at the
-//!    pinned block hash: one batch of `eth_call`s, or `aggregate3` calls to
+//!    pinned block's number, each batch also reading that block's hash (see
+//!    `pin.rs`): one batch of `eth_call`s, or `aggregate3` calls to
 //!    Multicall3 when it is deployed. Should a module address have moved
-//!    since the first round trip, this one is made again.
+//!    since the first round trip, this one is made again; should the hash
+//!    differ (a reorg), the whole observation is made once more.
 //!
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
