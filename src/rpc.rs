@@ -84,8 +84,8 @@ fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let transport = Http::with_client(http, url.clone());
     let local = transport.guess_local();
     ClientBuilder::default()
-        .layer(retry::RetryLayer::new(patience, endpoint_name(&url)))
-        .layer(send_once::SendOnceLayer::new(patience, endpoint_name(&url)))
+        .layer(retry::RetryLayer::new(patience, &url))
+        .layer(send_once::SendOnceLayer::new(patience, &url))
         .layer(CountingLayer(stats.clone()))
         .transport(transport, local)
 }

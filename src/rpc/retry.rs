@@ -82,8 +82,8 @@ pub struct RetryLayer {
 }
 
 impl RetryLayer {
-    /// Retries as `patience` says; errors name `endpoint`.
-    pub fn new(patience: Patience, endpoint: String) -> Self {
+    /// Retries as `patience` says; errors name the endpoint of `url`.
+    pub fn new(patience: Patience, url: &Url) -> Self {
         let maker = ExponentialBackoffMaker::new(
             patience.min_backoff,
             patience.max_backoff.max(patience.min_backoff).max(Duration::from_millis(1)),
@@ -91,7 +91,8 @@ impl RetryLayer {
             HasherRng::default(),
         );
         let backoff = maker.ok().map(|mut m| m.make_backoff());
-        Self { policy: ReadPolicy { left: patience.retries, tried: 0, backoff, endpoint: endpoint.into() } }
+        let endpoint = Endpoint { name: endpoint_name(url).into(), url: url.as_str().into() };
+        Self { policy: ReadPolicy { left: patience.retries, tried: 0, backoff, endpoint } }
     }
 }
 
@@ -135,7 +136,33 @@ struct ReadPolicy {
     left: u32,
     tried: u32,
     backoff: Option<ExponentialBackoff>,
-    endpoint: Arc<str>,
+    endpoint: Endpoint,
+}
+
+/// An endpoint's shown name, and its full URL (kept out of messages).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// What messages call it ([`endpoint_name`]).
+    pub name: Arc<str>,
+    /// The URL, which may hold a key.
+    pub url: Arc<str>,
+}
+
+impl Endpoint {
+    /// `error` with its causes (`…: connection refused`), the URL replaced
+    /// by the endpoint's name.
+    pub fn describe(&self, error: &TransportError) -> String {
+        let mut text = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text = format!("{text}: {cause_text}");
+            }
+            source = cause.source();
+        }
+        text.replace(&*self.url, &self.name).replace(self.url.trim_end_matches('/'), &self.name)
+    }
 }
 
 impl Policy<RequestPacket, ResponsePacket, TransportError> for ReadPolicy {
@@ -149,11 +176,11 @@ impl Policy<RequestPacket, ResponsePacket, TransportError> for ReadPolicy {
         self.tried += 1;
         let failure = match result {
             Ok(answer) => incomplete(request, answer)?,
-            Err(error) if retryable(error) => error.to_string(),
+            Err(error) if retryable(error) => self.endpoint.describe(error),
             Err(_) => return None,
         };
         if self.left == 0 {
-            let (endpoint, tried) = (&self.endpoint, self.tried);
+            let (endpoint, tried) = (&self.endpoint.name, self.tried);
             let message = format!("{endpoint} failed {tried} times; last failure: {failure}");
             *result = Err(TransportErrorKind::custom_str(&message));
             return None;

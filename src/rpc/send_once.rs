@@ -18,7 +18,6 @@
 //! An answer in which the node rejects the transaction is passed on as it
 //! is (unless the node turns out to have it already).
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use alloy::consensus::TxEnvelope;
@@ -33,18 +32,21 @@ use tower::util::rng::HasherRng;
 use tower::{Layer, Service, ServiceExt};
 
 use super::Patience;
+use super::retry::Endpoint;
 
 /// The layer that reconciles lost send answers.
 #[derive(Debug, Clone)]
 pub struct SendOnceLayer {
     patience: Patience,
-    endpoint: Arc<str>,
+    endpoint: Endpoint,
 }
 
 impl SendOnceLayer {
-    /// Rebroadcasts at most `patience.retries` times; errors name `endpoint`.
-    pub fn new(patience: Patience, endpoint: String) -> Self {
-        Self { patience, endpoint: endpoint.into() }
+    /// Rebroadcasts at most `patience.retries` times; errors name the
+    /// endpoint of `url`.
+    pub fn new(patience: Patience, url: &alloy::transports::http::reqwest::Url) -> Self {
+        let endpoint = Endpoint { name: super::endpoint_name(url).into(), url: url.as_str().into() };
+        Self { patience, endpoint }
     }
 }
 
@@ -61,7 +63,7 @@ impl<S> Layer<S> for SendOnceLayer {
 pub struct SendOnce<S> {
     inner: S,
     patience: Patience,
-    endpoint: Arc<str>,
+    endpoint: Endpoint,
 }
 
 /// What is known of one signed transaction.
@@ -188,7 +190,8 @@ where
 
     fn gave_up(&self, signed: Signed, attempts: u32, failure: &TransportError) -> TransportError {
         let Signed { hash, nonce, .. } = signed;
-        let endpoint = &self.endpoint;
+        let endpoint = &self.endpoint.name;
+        let failure = self.endpoint.describe(failure);
         TransportErrorKind::custom_str(&format!(
             "{endpoint} did not take transaction {hash} (nonce {nonce}) after {attempts} attempts with the same signed bytes; last failure: {failure}"
         ))
