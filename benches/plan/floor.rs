@@ -134,7 +134,9 @@ fn replay(group: &[String], url: &str) {
 }
 
 /// Runs `command` to the end; returns whether it succeeded and its peak
-/// resident set in KiB.
+/// resident set in KiB. The child is reaped by `wait4` itself (std's
+/// `wait` cannot report its resource use).
+#[allow(clippy::zombie_processes)]
 fn run(command: &mut Command) -> (bool, u64) {
     let child = command.spawn().expect("starts");
     let pid = child.id() as libc::pid_t;

@@ -23,7 +23,7 @@ pub enum IntegrityError {
     Record(String),
     /// Planning from the record fails.
     #[error("the plan's own record does not plan: {0}")]
-    Replan(#[source] super::PlanError),
+    Replan(#[source] Box<super::PlanError>),
     /// Planning from the record gives something else.
     #[error("the plan is not what its recorded desired and observed state plan: {0}")]
     Differs(String),
@@ -35,7 +35,7 @@ pub fn rederive(saved: &Plan) -> Result<Plan, IntegrityError> {
     let desired = desired_of(saved)?;
     let observed = observed_of(saved)?;
     let options = PlanOptions { allow_ownership_transfer: saved.allow_ownership_transfer };
-    let derived = plan(&desired, &observed, &options).map_err(IntegrityError::Replan)?;
+    let derived = plan(&desired, &observed, &options).map_err(|e| IntegrityError::Replan(Box::new(e)))?;
     if let Some(difference) = first_difference(saved, &derived) {
         return Err(IntegrityError::Differs(difference));
     }
