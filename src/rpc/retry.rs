@@ -241,3 +241,36 @@ fn incomplete(request: &RequestPacket, answer: &ResponsePacket) -> Option<String
         (RequestPacket::Single(_), ResponsePacket::Batch(_)) => Some("a batch answer to a single request".to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_endpoint_is_named_without_the_path_that_may_hold_its_key() {
+        let url: Url = "https://eth-mainnet.example.com/v2/SECRET?x=1".parse().expect("url");
+        assert_eq!(endpoint_name(&url), "https://eth-mainnet.example.com/…");
+        let local: Url = "http://127.0.0.1:8545".parse().expect("url");
+        assert_eq!(endpoint_name(&local), "http://127.0.0.1:8545");
+    }
+
+    #[test]
+    fn the_budget_bounds_every_attempt_and_every_backoff() {
+        let patience = Patience { timeout: Duration::from_secs(1), retries: 2, ..Patience::default() };
+        assert_eq!(patience.budget(), Duration::from_secs(3) + Duration::from_secs(8 * 4));
+    }
+
+    #[test]
+    fn dropped_connections_bad_gateways_and_garbled_bodies_are_retried_but_reverts_are_not() {
+        let bad_gateway = TransportErrorKind::http_error(502, "bad gateway".into());
+        assert!(retryable(&bad_gateway));
+        let dropped = TransportErrorKind::custom_str("connection reset by peer");
+        assert!(retryable(&dropped));
+        let garbled = TransportError::deser_err(serde_json::from_str::<u8>("<html>").unwrap_err(), "<html>");
+        assert!(retryable(&garbled));
+        let revert = alloy::rpc::json_rpc::ErrorPayload { code: 3, message: "execution reverted".into(), data: None };
+        assert!(!retryable(&TransportError::ErrorResp(revert)));
+        let not_found = TransportErrorKind::http_error(404, "not found".into());
+        assert!(!retryable(&not_found));
+    }
+}
