@@ -170,10 +170,10 @@ fn main() {
         floor::RUNS
     );
     println!(
-        "| orchestrators | reads via | govstate plan | curl floor | ratio | target | round trips | largest batch | peak RSS |"
+        "| orchestrators | reads via      | govstate plan | curl floor | ratio | target   | round trips | largest batch | peak RSS |"
     );
     println!(
-        "|--------------:|:----------|--------------:|-----------:|------:|:-------|------------:|--------------:|---------:|"
+        "|--------------:|:---------------|--------------:|-----------:|------:|:---------|------------:|--------------:|---------:|"
     );
     for r in &rows {
         for (via, f) in [("eth_call batch", &r.floor), ("Multicall3", &r.floor_multicall)] {
@@ -183,7 +183,7 @@ fn main() {
                 (true, false) => "≤1.5× MISSED",
             };
             println!(
-                "| {:>13} | {:<9} | {:>13} | {:>10} | {:>4.2}× | {:<6} | {:>11} | {:>13} | {:>4} MiB |",
+                "| {:>13} | {:<14} | {:>13} | {:>10} | {:>4.2}× | {:<8} | {:>11} | {:>13} | {:>4} MiB |",
                 r.holders,
                 via,
                 ms(f.govstate),
