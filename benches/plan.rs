@@ -1,12 +1,23 @@
-//! `plan` with 10, 1,000 and 10,000 orchestrators on anvil, against the
-//! runbook's way of reading the same state, measured in the same run: one
-//! `cast call` per field and per address, in sequence.
+//! `plan` with 10, 1,000 and 10,000 orchestrators on anvil, measured in the
+//! same run against two baselines:
+//!
+//! - the floor: the very same JSON-RPC bodies sent by curl, same batch sizes,
+//!   same concurrency (see `plan/floor.rs`); target: `govstate plan` (whole
+//!   process) within 1.5× of it at 1,000 and 10,000 holders, peak memory
+//!   reported;
+//! - the runbook: one `cast call` per field and per address, in sequence
+//!   (only up to `GOVSTATE_BENCH_CAST_MAX` holders, default 1,000: ten
+//!   thousand sequential `cast` processes take minutes and show nothing new).
 //!
 //! Run with `npm ci && cargo bench --bench plan` (sizes can be narrowed with
-//! `GOVSTATE_BENCH_SIZES=10,1000`). Prints a table and the ratios.
+//! `GOVSTATE_BENCH_SIZES=10,1000`). Prints the tables and the ratios.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/fault_proxy/mod.rs"]
+mod fault_proxy;
+#[path = "plan/floor.rs"]
+mod floor;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -25,8 +36,10 @@ struct Row {
     govstate_warm: Duration,
     multicall: Duration,
     multicall_round_trips: u64,
-    cast: Duration,
+    cast: Option<Duration>,
     cast_calls: usize,
+    floor: floor::Floor,
+    floor_multicall: floor::Floor,
 }
 
 fn cast() -> String {
@@ -63,6 +76,8 @@ async fn measure(count: usize) -> Row {
     let observed = observe(&provider, &Scope::of(&desired), &cache).await.expect("observe");
     let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
     let govstate_warm = start.elapsed();
+    // At the floor, JSON-RPC batches of eth_call (before Multicall3 is installed).
+    let floor = floor::measure(devnet.url(), &file, &dir).await;
     // Through Multicall3, cold.
     chain.devnet.install_multicall3().await.expect("multicall3");
     let stats = RpcStats::default();
@@ -72,6 +87,7 @@ async fn measure(count: usize) -> Row {
     let _ = plan(&desired, &observed, &PlanOptions::default()).expect("plan");
     let multicall = start.elapsed();
     let multicall_round_trips = stats.round_trips();
+    let floor_multicall = floor::measure(devnet.url(), &file, &dir).await;
 
     // The runbook: one `cast call` per field and per address, in sequence.
     let url = devnet.url().to_string();
@@ -86,8 +102,9 @@ async fn measure(count: usize) -> Row {
     for holder in &holders {
         calls.push((arena, vec!["orchestrators(address)(bool)".to_string(), holder.to_string()]));
     }
+    let cast_max: usize = std::env::var("GOVSTATE_BENCH_CAST_MAX").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000);
     let start = Instant::now();
-    for (to, args) in &calls {
+    for (to, args) in calls.iter().filter(|_| count <= cast_max) {
         let output = Command::new(cast())
             .args(["call", "--rpc-url", &url, &to.to_string()])
             .args(args)
@@ -96,7 +113,7 @@ async fn measure(count: usize) -> Row {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "cast call {args:?} failed: {stderr}");
     }
-    let cast = start.elapsed();
+    let cast = (count <= cast_max).then(|| start.elapsed());
     let _ = std::fs::remove_dir_all(&dir);
     Row {
         holders: count,
@@ -107,6 +124,8 @@ async fn measure(count: usize) -> Row {
         multicall_round_trips,
         cast,
         cast_calls: calls.len(),
+        floor,
+        floor_multicall,
     }
 }
 
@@ -127,10 +146,13 @@ fn main() {
     println!(
         "|--------------:|---------------:|------------:|-----------:|-----------:|------------:|---------------------------:|-----------------:|---------:|"
     );
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
     for r in &rows {
-        let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+        let cast = r.cast.map_or("—".to_string(), ms);
+        let speedup =
+            r.cast.map_or("—".to_string(), |c| format!("{:.0}x", c.as_secs_f64() / r.govstate.as_secs_f64()));
         println!(
-            "| {:>13} | {:>14} | {:>11} | {:>10} | {:>10} | {:>11} | {:>26} | {:>16} | {:>7.0}x |",
+            "| {:>13} | {:>14} | {:>11} | {:>10} | {:>10} | {:>11} | {:>26} | {:>16} | {:>8} |",
             r.holders,
             ms(r.govstate),
             r.govstate_round_trips,
@@ -138,8 +160,40 @@ fn main() {
             ms(r.multicall),
             r.multicall_round_trips,
             r.cast_calls,
-            ms(r.cast),
-            r.cast.as_secs_f64() / r.govstate.as_secs_f64()
+            cast,
+            speedup,
         );
+    }
+    println!();
+    println!(
+        "plan at the floor: `govstate plan --no-cache` (whole process) vs curl sending the same bodies (same batches, same concurrency), median of {}",
+        floor::RUNS
+    );
+    println!(
+        "| orchestrators | reads via      | govstate plan | curl floor | ratio | target   | round trips | largest batch | peak RSS |"
+    );
+    println!(
+        "|--------------:|:---------------|--------------:|-----------:|------:|:---------|------------:|--------------:|---------:|"
+    );
+    for r in &rows {
+        for (via, f) in [("eth_call batch", &r.floor), ("Multicall3", &r.floor_multicall)] {
+            let target = match (r.holders >= 1_000, f.ratio() <= 1.5) {
+                (false, _) => "—",
+                (true, true) => "≤1.5× ok",
+                (true, false) => "≤1.5× MISSED",
+            };
+            println!(
+                "| {:>13} | {:<14} | {:>13} | {:>10} | {:>4.2}× | {:<8} | {:>11} | {:>13} | {:>4} MiB |",
+                r.holders,
+                via,
+                ms(f.govstate),
+                ms(f.curl),
+                f.ratio(),
+                target,
+                f.round_trips,
+                f.largest_batch,
+                f.peak_rss_kib / 1024,
+            );
+        }
     }
 }

@@ -21,7 +21,8 @@
 //!   and what each route needs sent now.
 //! - [`simulate`] proves a routed plan on an anvil fork before anyone signs.
 //! - [`execute`] sends a plan phase by phase and verifies by observing again.
-//! - [`rpc`] connects to an endpoint and counts the traffic.
+//! - [`rpc`] connects to an endpoint, counts the traffic, retries reads and
+//!   never repeats a send blindly.
 //! - [`drift`] checks many deployment files against their chains, read-only,
 //!   for schedulers: text, JSON, Prometheus metrics and webhooks.
 //! - [`import`] writes a desired-state file from the chain as it is.

@@ -2,7 +2,13 @@
 //!
 //! Every provider govstate makes goes through [`connect`], which counts
 //! JSON-RPC requests and HTTP round trips (a batch is one round trip), so
-//! `--stats` can show what a command cost.
+//! `--stats` can show what a command cost, and retries reads on a flaky
+//! endpoint (see [`Patience`]).
+
+mod retry;
+mod send_once;
+
+pub use retry::{MAX_RETRY_AFTER, Patience, endpoint_name};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,10 +16,10 @@ use std::task::{Context, Poll};
 
 use alloy::network::EthereumWallet;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::client::ClientBuilder;
+use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::reqwest::Url;
+use alloy::transports::http::{Http, reqwest, reqwest::Url};
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
 
@@ -45,16 +51,43 @@ impl RpcStats {
     }
 }
 
-/// A read-only provider for `url` whose traffic is counted in `stats`.
+/// A read-only provider for `url` whose traffic is counted in `stats`, with
+/// the default [`Patience`].
 pub fn connect(url: Url, stats: &RpcStats) -> DynProvider {
-    let client = ClientBuilder::default().layer(CountingLayer(stats.clone())).http(url);
-    ProviderBuilder::new().connect_client(client).erased()
+    connect_with(url, stats, Patience::default())
 }
 
-/// A provider for `url` that signs as `signer`, its traffic counted in `stats`.
+/// A read-only provider for `url`, its traffic counted in `stats`, its reads
+/// retried as `patience` says.
+pub fn connect_with(url: Url, stats: &RpcStats, patience: Patience) -> DynProvider {
+    ProviderBuilder::new().connect_client(client(url, stats, patience)).erased()
+}
+
+/// A provider for `url` that signs as `signer`, its traffic counted in
+/// `stats`, with the default [`Patience`].
 pub fn connect_signing(url: Url, stats: &RpcStats, signer: PrivateKeySigner) -> DynProvider {
-    let client = ClientBuilder::default().layer(CountingLayer(stats.clone())).http(url);
+    connect_signing_with(url, stats, signer, Patience::default())
+}
+
+/// A provider for `url` that signs as `signer`, its traffic counted in
+/// `stats`, its reads (never its sends) retried as `patience` says.
+pub fn connect_signing_with(url: Url, stats: &RpcStats, signer: PrivateKeySigner, patience: Patience) -> DynProvider {
+    let client = client(url, stats, patience);
     ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_client(client).erased()
+}
+
+/// The JSON-RPC client: read retries outside, then the reconciliation of
+/// lost send answers, then counting (every attempt is a round trip), HTTP
+/// with the time-out at the bottom.
+fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
+    let http = reqwest::Client::builder().timeout(patience.timeout).build().unwrap_or_default();
+    let transport = Http::with_client(http, url.clone());
+    let local = transport.guess_local();
+    ClientBuilder::default()
+        .layer(retry::RetryLayer::new(patience, &url))
+        .layer(send_once::SendOnceLayer::new(patience, &url))
+        .layer(CountingLayer(stats.clone()))
+        .transport(transport, local)
 }
 
 /// The tower layer that counts.

@@ -86,12 +86,13 @@ async fn plan_markdown_with_diff_fences_the_diff_so_it_renders_as_code() {
         !outside.lines().any(|l| l.starts_with("-    ") || l.starts_with("+    ") || l.starts_with("@@")),
         "{stdout}"
     );
-    // The file's path and the block hash change from run to run.
+    // The file's path, the block hash and so the digest change from run to run.
     let stable: Vec<String> = stdout
         .replace(&s.file, "FILE")
         .lines()
         .map(|line| match line.split_once("(`0x") {
             Some((head, _)) if line.starts_with("Chain ") => format!("{head}(`BLOCK HASH`)."),
+            _ if line.starts_with("Plan digest: ") => "Plan digest: `DIGEST`".to_string(),
             _ => line.to_string(),
         })
         .collect();

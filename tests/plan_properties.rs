@@ -490,6 +490,11 @@ proptest! {
             return Ok(());
         }
         let plan = result.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        // Saved and loaded, the plan is what its own record plans.
+        let saved = serde_json::to_vec(&plan).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let loaded = govstate::plan::load(&saved, "plan.json").map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let rederived = govstate::plan::rederive(&loaded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&rederived, &plan);
 
         // Every call passes the contracts' checks, in plan order.
         let mut chain = start.clone();

@@ -9,7 +9,7 @@ use clap::Args;
 use govstate::execute::{ApplyOptions, SignerSource, apply};
 use govstate::plan::{Plan, PlanOptions, RouteKind, plan};
 use govstate::render::{Style, operations, text, transactions};
-use govstate::rpc::{RpcStats, connect_signing};
+use govstate::rpc::{RpcStats, connect_signing_with};
 
 use super::common::{ChainArgs, load_desired_with};
 
@@ -36,7 +36,8 @@ pub struct ApplyArgs {
     /// before sending anything, and refuse if one would revert.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     simulate_first: bool,
-    /// Where receipts are written. Default: `receipts/` beside the file.
+    /// Where receipts are written, and where the lock that keeps two applies
+    /// of one deployment apart lives. Default: `receipts/` beside the file.
     #[arg(long, value_name = "DIR")]
     receipts_dir: Option<PathBuf>,
     /// Before sending anything, prove the plan on an anvil fork (see
@@ -122,6 +123,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     };
     let url = args.chain.url(rpc_env.as_deref())?;
     print!("{}", text(&plan, &source, Style::detect()));
+    println!("Plan digest: {}", plan.digest);
     for set in &args.overrides {
         println!("Override for this run only: {set}");
     }
@@ -143,7 +145,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let address = signer.address();
-    let provider = connect_signing(url, &stats, signer);
+    let provider = connect_signing_with(url, &stats, signer, args.chain.patience());
     let options = ApplyOptions {
         confirmations: args.confirmations,
         simulate_first: args.simulate_first,
@@ -186,18 +188,12 @@ fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
+/// Loads a saved plan and checks, before showing it, that its calls are
+/// what its own record plans: what is shown is what would be sent.
 fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
-    let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["format_version"].as_u64());
-    if let Some(version) = version.filter(|v| *v != u64::from(govstate::plan::FORMAT_VERSION)) {
-        bail!(
-            "{} was saved by a govstate with plan format {version}; this one reads format {}: plan it again",
-            path.display(),
-            govstate::plan::FORMAT_VERSION
-        );
-    }
-    serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a plan saved by `govstate plan --out`", path.display()))
+    let plan = govstate::plan::load_file(path)?;
+    govstate::plan::rederive(&plan).with_context(|| format!("{}: refused; nothing was sent", path.display()))?;
+    Ok(plan)
 }
 
 fn default_receipts_dir(target: &Path) -> PathBuf {

@@ -7,7 +7,7 @@ use alloy::transports::http::reqwest::Url;
 use anyhow::{Context, bail};
 use clap::Args;
 use govstate::observe::{ObserveOptions, Observed, Scope, cache, observe};
-use govstate::rpc::{RpcStats, connect};
+use govstate::rpc::{Patience, RpcStats, connect_with};
 use govstate::spec::{Desired, load_file_with_overrides};
 
 /// How to reach the chain and how to read it.
@@ -34,12 +34,25 @@ pub struct ChainArgs {
     /// halved and sent again).
     #[arg(long, value_name = "REQUESTS", default_value_t = 2_000)]
     max_batch: usize,
+    /// How long one JSON-RPC request may take, answer included (`30s`, `500ms`).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = humantime::parse_duration)]
+    timeout: std::time::Duration,
+    /// How often a failed read is tried again, with jittered exponential
+    /// backoff (or after the server's Retry-After). A transaction is never
+    /// sent again blindly: a lost answer is checked by its hash and nonce.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    retries: u32,
 }
 
 impl ChainArgs {
     /// A provider for the endpoint, counting its traffic in `stats`.
     pub fn connect(&self, file_env: Option<&str>, stats: &RpcStats) -> anyhow::Result<DynProvider> {
-        Ok(connect(self.url(file_env)?, stats))
+        Ok(connect_with(self.url(file_env)?, stats, self.patience()))
+    }
+
+    /// How patient to be with the endpoint, from the flags.
+    pub fn patience(&self) -> Patience {
+        Patience { timeout: self.timeout, retries: self.retries, ..Patience::default() }
     }
 
     /// The endpoint: `--rpc-url`, else the file's variable, else `ETH_RPC_URL`.

@@ -45,9 +45,10 @@ pub struct DriftArgs {
     /// How many deployments to observe at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     jobs: u16,
-    /// How long one deployment may take before it counts as an error.
+    /// How long one deployment may take, all its reads included, before it
+    /// counts as an error (`--timeout` bounds each request).
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_interval)]
-    timeout: Duration,
+    deadline: Duration,
     /// POST a JSON payload here for the deployments whose status changed
     /// since the last run.
     #[arg(long, value_name = "URL")]
@@ -128,7 +129,7 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
         rpc_url: args.chain.default_rpc_url(),
         observe: args.chain.observe_options(),
         jobs: usize::from(args.jobs),
-        timeout: args.timeout,
+        timeout: args.deadline,
     };
     match args.watch {
         None => once(&args, &files, &options, notifier.as_ref()).await,

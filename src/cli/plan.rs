@@ -80,6 +80,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", render(&made, &source, args.format, diff.as_deref())?);
     if args.format == Format::Text {
+        println!("Plan digest: {}", made.digest);
         for set in &args.overrides {
             println!("Override for this run only: {set}");
         }

@@ -17,6 +17,8 @@
 //!
 //! Every apply that sends writes a receipt as it goes.
 
+mod integrity;
+pub mod lock;
 mod operations;
 mod preflight;
 mod receipt;
@@ -199,6 +201,20 @@ pub enum ApplyError {
     /// The receipt could not be written.
     #[error("could not write the receipt: {0}")]
     Receipt(#[source] std::io::Error),
+    /// The plan's calls are not what its own record plans; nothing was sent.
+    #[error("{0}; nothing was sent")]
+    Integrity(#[from] crate::plan::IntegrityError),
+    /// The plan's content is not what its digest names; nothing was sent.
+    #[error("the plan was edited after it was made (digest {recorded}, content {computed}); nothing was sent")]
+    Digest {
+        /// The digest the plan carries.
+        recorded: B256,
+        /// The digest of its content.
+        computed: B256,
+    },
+    /// Another apply holds the deployment's lock; nothing was sent.
+    #[error(transparent)]
+    Locked(#[from] lock::LockError),
 }
 
 impl ApplyError {
@@ -224,6 +240,7 @@ pub async fn preflight(
     signer: Address,
     options: &ApplyOptions,
 ) -> Result<(u64, Observed, Steps), ApplyError> {
+    integrity::check(plan)?;
     let actual = provider.get_chain_id().await.map_err(ApplyError::rpc("reading the chain id"))?;
     if actual != plan.chain_id {
         return Err(ApplyError::WrongChain { expected: plan.chain_id, actual });
@@ -252,6 +269,8 @@ pub async fn apply(
     signer: Address,
     options: &ApplyOptions,
 ) -> Result<Applied, ApplyError> {
+    let holder = lock::this_process(signer, &options.source, receipt::now());
+    let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
     let (mut nonce, before, steps) = preflight(provider, plan, signer, options).await?;
     let outgoing: Vec<&Transaction> = steps.groups.iter().flatten().collect();
     let gas = if options.simulate_first {

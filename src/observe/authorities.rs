@@ -275,8 +275,7 @@ async fn confirm_states(
     if reads.is_empty() {
         return Ok(());
     }
-    let at = alloy::eips::BlockId::from(pinned.hash);
-    let mut answers = read::read_all(provider, &reads, at, false, options.max_batch).await?.into_iter();
+    let mut answers = read::read_all(provider, &reads, pinned, false, options.max_batch).await?.into_iter();
     for operations in per_timelock.values_mut() {
         for operation in operations.iter_mut() {
             let state = answers.next().and_then(Result::ok);

@@ -11,9 +11,11 @@
 //!    asked again);
 //! 3. read: every getter (a module's at its address), each contract's
 //!    authority, and the membership getter of every candidate holder, at the
-//!    pinned block hash: one batch of `eth_call`s, or `aggregate3` calls to
+//!    pinned block's number, each batch also reading that block's hash (see
+//!    `pin.rs`): one batch of `eth_call`s, or `aggregate3` calls to
 //!    Multicall3 when it is deployed. Should a module address have moved
-//!    since the first round trip, this one is made again.
+//!    since the first round trip, this one is made again; should the hash
+//!    differ (a reorg), the whole observation is made once more.
 //!
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
@@ -23,6 +25,7 @@ pub mod cache;
 mod discover;
 mod export;
 mod logs;
+mod pin;
 mod read;
 mod scope;
 mod state;
@@ -30,7 +33,7 @@ mod state;
 pub use authorities::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
 pub use export::{desired_state_yaml, managed_yaml};
 pub use logs::deployment_block;
-pub use read::{MULTICALL3, multicall3_code};
+pub use read::{MULTICALL3, ReadResult, decode_aggregate3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Location, Observed, ObservedContract};
 
@@ -47,7 +50,7 @@ use alloy::transports::TransportError;
 use crate::contracts::{Field, RoleSet};
 use discover::Target;
 use logs::LogQuery;
-use read::{Read, ReadResult};
+use read::Read;
 
 /// How to observe.
 #[derive(Debug, Clone)]
@@ -137,6 +140,16 @@ pub enum ObserveError {
         /// Why.
         reason: String,
     },
+    /// The chain reorganised under the read (twice, when retried).
+    #[error("the chain reorganised while reading block {number}: its hash was {expected}, then {found}")]
+    Reorg {
+        /// The block number read at.
+        number: u64,
+        /// The hash pinned.
+        expected: B256,
+        /// The hash found in the same round trip as the reads.
+        found: B256,
+    },
     /// A Multicall3 `aggregate3` call failed or returned data that does not decode.
     #[error("Multicall3.aggregate3 failed: {reason}")]
     Multicall {
@@ -150,8 +163,21 @@ fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ObserveError 
     move |source| ObserveError::Rpc { doing, source }
 }
 
-/// Reads everything `scope` names at the latest block.
+/// Reads everything `scope` names at the latest block. Should the chain
+/// reorganise under the reads, they are made once more from a new pin; a
+/// second reorganisation is reported.
 pub async fn observe(
+    provider: &impl Provider,
+    scope: &Scope,
+    options: &ObserveOptions,
+) -> Result<Observed, ObserveError> {
+    match observe_once(provider, scope, options).await {
+        Err(ObserveError::Reorg { .. }) => observe_once(provider, scope, options).await,
+        other => other,
+    }
+}
+
+async fn observe_once(
     provider: &impl Provider,
     scope: &Scope,
     options: &ObserveOptions,
@@ -180,7 +206,7 @@ pub async fn observe(
     let mut accounts = discover::authorities(&pinned.authorities);
     let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
-    let at = BlockId::from(pinned.block.hash);
+    let at = pinned.block;
     let mut attempts = 0;
     let (contracts, mut accounts) = loop {
         let reads =
@@ -350,7 +376,7 @@ struct Reads<'a> {
     candidates: &'a [Vec<BTreeSet<Address>>],
     /// The authority accounts to recognise.
     accounts: &'a [Address],
-    at: BlockId,
+    at: BlockRef,
     multicall: bool,
 }
 

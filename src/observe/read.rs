@@ -2,7 +2,7 @@
 //! `eth_call`s, or `aggregate3` calls to Multicall3 where it is deployed.
 
 use alloy::eips::BlockId;
-use alloy::primitives::{Address, Bytes, address};
+use alloy::primitives::{Address, B256, Bytes, address};
 use alloy::providers::Provider;
 use alloy::rpc::client::{BatchRequest, Waiter};
 use alloy::rpc::types::TransactionRequest;
@@ -11,7 +11,7 @@ use alloy::sol_types::SolCall;
 
 use alloy::transports::{RpcError, TransportError};
 
-use super::ObserveError;
+use super::{BlockRef, ObserveError, pin};
 
 sol!(
     #[allow(missing_docs)]
@@ -44,11 +44,12 @@ pub type ReadResult = Result<Bytes, String>;
 
 /// Runs every read at `block`: through Multicall3 when `multicall`, else as
 /// plain `eth_call`s; either way in JSON-RPC batches of at most `max_batch`
-/// requests, sent at once.
+/// requests, sent at once, each pinned by number and checking the block's
+/// hash (a different hash is [`ObserveError::Reorg`]).
 pub async fn read_all(
     provider: &impl Provider,
     reads: &[Read],
-    block: BlockId,
+    block: BlockRef,
     multicall: bool,
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
@@ -59,15 +60,19 @@ pub async fn read_all(
     let mut results = Vec::with_capacity(reads.len());
     for answer in batched(provider, &aggregates, block, max_batch).await? {
         let data = answer.map_err(|reason| ObserveError::Multicall { reason })?;
-        let decoded = Multicall3::aggregate3Call::abi_decode_returns(&data)
-            .map_err(|e| ObserveError::Multicall { reason: e.to_string() })?;
-        results.extend(
-            decoded
-                .into_iter()
-                .map(|r| if r.success { Ok(r.returnData) } else { Err(format!("reverted: {}", r.returnData)) }),
-        );
+        results.extend(decode_aggregate3(&data)?);
     }
     Ok(results)
+}
+
+/// The results inside one `aggregate3` answer: a failed call is a result,
+/// data that does not decode an error.
+pub fn decode_aggregate3(data: &[u8]) -> Result<Vec<ReadResult>, ObserveError> {
+    let decoded = Multicall3::aggregate3Call::abi_decode_returns(data)
+        .map_err(|e| ObserveError::Multicall { reason: e.to_string() })?;
+    let result =
+        |r: Multicall3::Result| if r.success { Ok(r.returnData) } else { Err(format!("reverted: {}", r.returnData)) };
+    Ok(decoded.into_iter().map(result).collect())
 }
 
 fn aggregate3(group: &[Read]) -> Read {
@@ -84,7 +89,7 @@ fn aggregate3(group: &[Read]) -> Read {
 async fn batched(
     provider: &impl Provider,
     reads: &[Read],
-    block: BlockId,
+    block: BlockRef,
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
     let mut results: Vec<Option<ReadResult>> = vec![None; reads.len()];
@@ -95,7 +100,10 @@ async fn batched(
         let mut retry = Vec::new();
         for (range, answer) in pending.into_iter().zip(answers) {
             match answer {
-                Ok(answers) => {
+                Ok(Err(found)) => {
+                    return Err(ObserveError::Reorg { number: block.number, expected: block.hash, found });
+                }
+                Ok(Ok(answers)) => {
                     for (slot, answer) in results[range].iter_mut().zip(answers) {
                         *slot = Some(answer);
                     }
@@ -142,20 +150,26 @@ pub fn add_call(batch: &mut BatchRequest<'_>, read: &Read, block: BlockId) -> Re
     batch.add_call::<_, Bytes>("eth_call", &(tx, block))
 }
 
-/// One batch of `eth_call`s. A reverted call is a result; a batch the node
-/// did not answer call by call is an error.
+/// One batch of `eth_call`s at `block`'s number, with the check of its
+/// hash. A reverted call is a result; a batch the node did not answer call
+/// by call is an error; `Ok(Err(hash))` when the block at that height now
+/// has another hash.
 async fn send_batch(
     provider: &impl Provider,
     reads: &[Read],
-    block: BlockId,
-) -> Result<Vec<ReadResult>, TransportError> {
+    block: BlockRef,
+) -> Result<Result<Vec<ReadResult>, B256>, TransportError> {
     let mut batch = BatchRequest::new(provider.client());
+    let check = pin::add_check(&mut batch, block)?;
     let mut waiters = Vec::with_capacity(reads.len());
     for read in reads {
-        waiters.push(add_call(&mut batch, read, block)?);
+        waiters.push(add_call(&mut batch, read, BlockId::number(block.number))?);
     }
     batch.send().await?;
-    answers(waiters).await
+    if let Some(found) = pin::confirm(check, block).await? {
+        return Ok(Err(found));
+    }
+    answers(waiters).await.map(Ok)
 }
 
 /// The answers of a sent batch's `eth_call`s: a revert is a result, a

@@ -6,8 +6,8 @@ use alloy::primitives::Address;
 
 use super::model::Model;
 use super::{
-    Argument, Change, ChangeKind, Desired, DesiredContract, FORMAT_VERSION, Plan, PlanError, PlanOptions, PlannedCall,
-    PlannedContract, route, same_state,
+    Argument, Change, ChangeKind, Desired, DesiredContract, DesiredRecord, FORMAT_VERSION, Plan, PlanError,
+    PlanOptions, PlannedCall, PlannedContract, route, same_state,
 };
 use crate::contracts::{ContractState, KINDS, Phase, RoleSet, Setter, Shown, Unit, Value};
 use crate::observe::{Observed, ObservedContract};
@@ -38,7 +38,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
         call.via = route::forwarded(call, observed);
     }
     let (routes, operations) = route::routes(&calls, observed);
-    Ok(Plan {
+    let plan = Plan {
         format_version: FORMAT_VERSION,
         chain_id: observed.chain_id,
         block: observed.block,
@@ -47,7 +47,12 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
         calls,
         routes,
         operations,
-    })
+        accounts: observed.accounts.clone(),
+        desired: desired.contracts.iter().map(DesiredRecord::of).collect(),
+        allow_ownership_transfer: options.allow_ownership_transfer,
+        digest: Default::default(),
+    };
+    Ok(plan.sealed())
 }
 
 /// Every call one contract needs, unordered: setters first, role sets after.

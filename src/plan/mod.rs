@@ -15,17 +15,21 @@
 //! - ownership and governance transfers only when explicitly allowed.
 
 mod build;
+mod integrity;
 pub mod model;
 mod route;
 mod same_state;
+mod saved;
 mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
+pub use integrity::{IntegrityError, rederive};
+pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
 pub use types::{
-    Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, PendingOperation, Plan, PlannedCall, PlannedContract,
-    PlannedRoute, RouteKind, TimelockBatch,
+    Argument, Change, ChangeKind, DesiredField, DesiredRecord, FORMAT_VERSION, Forwarded, PendingOperation, Plan,
+    PlannedCall, PlannedContract, PlannedRoute, RouteKind, TimelockBatch,
 };
 
 use crate::contracts::ValueError;

@@ -7,10 +7,10 @@ use alloy::primitives::{Address, B256, Bytes};
 use serde::{Deserialize, Serialize};
 
 use crate::contracts::{Phase, Value};
-use crate::observe::{BlockRef, ObservedContract, OperationState};
+use crate::observe::{BlockRef, ObservedAccount, ObservedContract, OperationState};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A minimal, ordered set of calls that takes the chain to the desired state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +36,19 @@ pub struct Plan {
     /// plan's own batch once scheduled, and any other (stale) one.
     #[serde(default)]
     pub operations: Vec<PendingOperation>,
+    /// The contracts' authorities as observed (what each is; a timelock's
+    /// operations): with `contracts`, what the routes are derived from.
+    #[serde(default)]
+    pub accounts: Vec<ObservedAccount>,
+    /// What the file asked of each contract: `apply PLAN` derives the calls
+    /// again from it and from what the plan observed, and refuses any
+    /// difference.
+    pub desired: Vec<DesiredRecord>,
+    /// Whether owner and governance transfers were allowed when planning.
+    pub allow_ownership_transfer: bool,
+    /// keccak256 of the plan's canonical content (its JSON with this field
+    /// zero): what a reviewer approved, printed by `plan` and `apply`.
+    pub digest: B256,
 }
 
 /// A group of calls one account must send, and how.
@@ -103,6 +116,28 @@ pub struct PendingOperation {
     /// True when it is not the batch this plan needs: what the file asks
     /// has changed since it was scheduled.
     pub stale: bool,
+}
+
+/// What the file asked of one contract, as recorded in a saved plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesiredRecord {
+    /// Section key, e.g. `arena`.
+    pub contract: String,
+    /// The written scalar fields, in the order the file's section lists them.
+    pub fields: Vec<DesiredField>,
+    /// The written role sets and their exact holders.
+    pub role_sets: BTreeMap<String, Vec<Address>>,
+}
+
+/// One written scalar field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesiredField {
+    /// Key path inside the section.
+    pub key: String,
+    /// The value asked for.
+    pub value: Value,
 }
 
 /// One managed contract as the plan saw it.

@@ -68,7 +68,8 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
     for line in stale_lines(plan) {
         let _ = writeln!(out, "> **Stale:** {line}\n");
     }
-    let _ = writeln!(out, "**{}**", summary(plan, source));
+    let _ = writeln!(out, "**{}**\n", summary(plan, source));
+    let _ = writeln!(out, "Plan digest: `{}`", plan.digest);
     out
 }
 

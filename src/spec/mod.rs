@@ -119,15 +119,38 @@ fn value_start(line: &str) -> Option<usize> {
 
 /// Reads and validates the desired-state file at `path`.
 pub fn load_file(path: &Path) -> Result<Spec, SpecError> {
+    use std::io::Read;
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| f.take(MAX_SPEC_BYTES as u64 + 1).read_to_end(&mut bytes));
+    if let Err(source) = read {
+        return Err(SpecError::Io { file, source });
+    }
+    if bytes.len() > MAX_SPEC_BYTES {
+        return Err(too_large(&file));
+    }
+    match String::from_utf8(bytes) {
         Ok(text) => load_str(&text, &file),
-        Err(source) => Err(SpecError::Io { file, source }),
+        Err(e) => Err(SpecError::Io { file, source: std::io::Error::new(std::io::ErrorKind::InvalidData, e) }),
     }
 }
 
+fn too_large(source: &str) -> SpecError {
+    let message = format!(
+        "the file is larger than a desired-state file may be ({MAX_SPEC_BYTES} bytes); expected a YAML mapping of a few kilobytes"
+    );
+    SpecError::invalid(source, vec![Diagnostic::new("", message)])
+}
+
+/// The largest desired-state file accepted, in bytes (one with 10,000
+/// orchestrators is about 500 KB).
+pub const MAX_SPEC_BYTES: usize = 8 * 1024 * 1024;
+
 /// Validates a desired-state file given as text; `source` names it in diagnostics.
 pub fn load_str(text: &str, source: &str) -> Result<Spec, SpecError> {
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(too_large(source));
+    }
     let diagnostics = match yaml::parse(text) {
         Err(e) => vec![Diagnostic::new("", e.message).at(e.mark.line, e.mark.column)],
         Ok(None) => vec![Diagnostic::new("", EMPTY)],

@@ -1,0 +1,367 @@
+//! A fault-injecting JSON-RPC proxy: a small tokio HTTP server that sits
+//! between govstate and a real anvil and, by a seeded random draw per
+//! request, misbehaves the way hosted endpoints do.
+//!
+//! Reproducible: request `n` draws from `StdRng::seed_from_u64(seed, n)`,
+//! and sends draw from their own sequence (sends are sequential, so the
+//! same sends meet the same faults whatever the reads around them do).
+//!
+//! The HTTP side is hand-written on purpose: a fault such as "close the
+//! socket after forwarding" or "answer half a body" is exactly what an HTTP
+//! server library exists to prevent.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use alloy::transports::http::reqwest::{self, Url};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// One way to misbehave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// Close the connection without forwarding or answering.
+    Drop,
+    /// Forward to anvil, then close without answering: a lost answer.
+    DropAfterForwarding,
+    /// 429 with `Retry-After: 1`.
+    TooManyRequests,
+    /// 500.
+    InternalError,
+    /// 502.
+    BadGateway,
+    /// 503.
+    Unavailable,
+    /// Answer only after the client's time-out.
+    Slow,
+    /// Forward, then answer the first half of the body.
+    Truncated,
+    /// Answer 200 with an HTML page.
+    NotJson,
+    /// Forward a batch, then leave one answer out.
+    MissingId,
+    /// Forward a batch, then answer in reverse order.
+    OutOfOrder,
+}
+
+/// The faults hosted endpoints commonly show, for a mixed run.
+pub const COMMON: &[Fault] = &[
+    Fault::Drop,
+    Fault::DropAfterForwarding,
+    Fault::InternalError,
+    Fault::BadGateway,
+    Fault::Unavailable,
+    Fault::Truncated,
+    Fault::NotJson,
+    Fault::MissingId,
+    Fault::OutOfOrder,
+];
+
+/// How the proxy misbehaves.
+#[derive(Debug, Clone)]
+pub struct Faults {
+    /// Seed of every draw.
+    pub seed: u64,
+    /// Chance that a read meets a fault.
+    pub rate: f64,
+    /// The faults drawn from, uniformly.
+    pub kinds: Vec<Fault>,
+    /// Chance that a send's answer is lost after anvil took it.
+    pub lose_sends: f64,
+    /// Every request meets this fault (a dead endpoint).
+    pub always: Option<Fault>,
+    /// Only the first request meets this fault.
+    pub first: Option<Fault>,
+    /// `eth_chainId` answers this chain instead.
+    pub chain_id: Option<u64>,
+    /// The hash of blocks read by number is forged this many times (a reorg
+    /// seen under the reads).
+    pub forged_hashes: u64,
+    /// How long [`Fault::Slow`] waits.
+    pub slow: Duration,
+    /// Keep every request body (for replaying the same reads elsewhere).
+    pub record: bool,
+}
+
+impl Faults {
+    /// No faults.
+    pub fn none(seed: u64) -> Self {
+        Faults {
+            seed,
+            rate: 0.0,
+            kinds: Vec::new(),
+            lose_sends: 0.0,
+            always: None,
+            first: None,
+            chain_id: None,
+            forged_hashes: 0,
+            slow: Duration::from_millis(1500),
+            record: false,
+        }
+    }
+
+    /// `rate` of the reads meet one of `kinds`.
+    pub fn mixed(seed: u64, rate: f64, kinds: &[Fault]) -> Self {
+        Faults { rate, kinds: kinds.to_vec(), ..Faults::none(seed) }
+    }
+}
+
+/// What the proxy did, for assertions.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<Fault, u64>,
+    /// Send answers lost after anvil took the transaction.
+    pub lost_sends: u64,
+    /// Transactions forwarded (each raw send that reached anvil).
+    pub sends_forwarded: u64,
+    /// Forged block hashes.
+    pub forged: u64,
+    /// When each request arrived, in order.
+    pub arrivals: Vec<Instant>,
+    /// Every request body, in order of arrival, when recording.
+    pub bodies: Vec<Vec<u8>>,
+}
+
+/// A running proxy; dropped, it stops.
+pub struct FaultProxy {
+    /// Where govstate should connect.
+    pub url: Url,
+    seen: Arc<Mutex<Seen>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` on a free local port.
+    pub async fn start(upstream: Url, faults: Faults) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address: SocketAddr = listener.local_addr().expect("address");
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let shared = Arc::new(Shared {
+            upstream,
+            faults,
+            client: reqwest::Client::new(),
+            requests: AtomicU64::new(0),
+            sends: AtomicU64::new(0),
+            forged: AtomicU64::new(0),
+            seen: seen.clone(),
+        });
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, shared.clone()));
+            }
+        });
+        let url = format!("http://{address}").parse().expect("url");
+        FaultProxy { url, seen, task }
+    }
+
+    /// What happened so far.
+    pub fn seen<T>(&self, read: impl FnOnce(&Seen) -> T) -> T {
+        read(&self.seen.lock().expect("not poisoned"))
+    }
+
+    /// Faults injected so far, all kinds.
+    pub fn fault_count(&self) -> u64 {
+        self.seen(|s| s.faults.values().sum::<u64>() + s.lost_sends)
+    }
+}
+
+struct Shared {
+    upstream: Url,
+    faults: Faults,
+    client: reqwest::Client,
+    requests: AtomicU64,
+    sends: AtomicU64,
+    forged: AtomicU64,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Shared {
+    fn record(&self, update: impl FnOnce(&mut Seen)) {
+        if let Ok(mut seen) = self.seen.lock() {
+            update(&mut seen);
+        }
+    }
+
+    /// The fault request `n` meets, if any.
+    fn draw(&self, n: u64, body: &[u8]) -> Option<Fault> {
+        if let Some(fault) = self.faults.always {
+            return Some(fault);
+        }
+        if n == 0 && self.faults.first.is_some() {
+            return self.faults.first;
+        }
+        if is_send(body) {
+            let k = self.sends.fetch_add(1, Ordering::SeqCst);
+            let mut rng = StdRng::seed_from_u64(self.faults.seed ^ 0x5e4d ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            return rng.gen_bool(self.faults.lose_sends).then_some(Fault::DropAfterForwarding);
+        }
+        let mut rng = StdRng::seed_from_u64(self.faults.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        if self.faults.kinds.is_empty() || !rng.gen_bool(self.faults.rate) {
+            return None;
+        }
+        Some(self.faults.kinds[rng.gen_range(0..self.faults.kinds.len())])
+    }
+}
+
+fn is_send(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("eth_sendRawTransaction")
+}
+
+async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
+    let Some(body) = read_request(&mut stream).await else { return };
+    let n = shared.requests.fetch_add(1, Ordering::SeqCst);
+    let record = shared.faults.record;
+    shared.record(|s| {
+        s.arrivals.push(Instant::now());
+        if record {
+            s.bodies.push(body.clone());
+        }
+    });
+    let fault = shared.draw(n, &body);
+    let send = is_send(&body);
+    if let Some(fault) = fault {
+        shared.record(|s| match (fault, send) {
+            (Fault::DropAfterForwarding, true) => s.lost_sends += 1,
+            _ => *s.faults.entry(fault).or_default() += 1,
+        });
+    }
+    match fault {
+        Some(Fault::Drop) => return,
+        Some(Fault::TooManyRequests) => {
+            return respond(&mut stream, "429 Too Many Requests", "Retry-After: 1\r\n", b"rate limited").await;
+        }
+        Some(Fault::InternalError) => return respond(&mut stream, "500 Internal Server Error", "", b"oops").await,
+        Some(Fault::BadGateway) => return respond(&mut stream, "502 Bad Gateway", "", b"bad gateway").await,
+        Some(Fault::Unavailable) => return respond(&mut stream, "503 Service Unavailable", "", b"unavailable").await,
+        Some(Fault::NotJson) => {
+            return respond(&mut stream, "200 OK", "", b"<html><body>502 Bad Gateway</body></html>").await;
+        }
+        Some(Fault::Slow) => tokio::time::sleep(shared.faults.slow).await,
+        _ => {}
+    }
+    if send {
+        shared.record(|s| s.sends_forwarded += 1);
+    }
+    let Some(answer) = forward(&shared, &body).await else { return };
+    let answer = rewrite(&shared, &body, answer);
+    let answer = match fault {
+        Some(Fault::DropAfterForwarding) => return,
+        Some(Fault::Truncated) => answer[..answer.len() / 2].to_vec(),
+        Some(Fault::MissingId) => batch_edit(&answer, |v| {
+            v.pop();
+        }),
+        Some(Fault::OutOfOrder) => batch_edit(&answer, |v| v.reverse()),
+        _ => answer,
+    };
+    respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", &answer).await;
+}
+
+async fn forward(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
+    let response = shared
+        .client
+        .post(shared.upstream.clone())
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .ok()?;
+    response.bytes().await.ok().map(|b| b.to_vec())
+}
+
+/// The wrong chain id, and forged hashes of blocks read by number.
+fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
+    let wants_chain = shared.faults.chain_id.is_some();
+    let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes;
+    if !wants_chain && !wants_forge {
+        return answer;
+    }
+    let (Ok(request), Ok(mut answer_json)) =
+        (serde_json::from_slice::<serde_json::Value>(request), serde_json::from_slice::<serde_json::Value>(&answer))
+    else {
+        return answer;
+    };
+    let requests: Vec<serde_json::Value> = match request {
+        serde_json::Value::Array(v) => v,
+        single => vec![single],
+    };
+    let mut forged_here = false;
+    let mut edit = |entry: &mut serde_json::Value| {
+        let Some(asked) = requests.iter().find(|r| r["id"] == entry["id"]) else { return };
+        if let (Some(chain), "eth_chainId") = (shared.faults.chain_id, asked["method"].as_str().unwrap_or("")) {
+            entry["result"] = serde_json::Value::String(format!("{chain:#x}"));
+        }
+        let by_number = asked["method"] == "eth_getBlockByNumber"
+            && asked["params"][0].as_str().is_some_and(|p| p.starts_with("0x"));
+        if wants_forge && by_number && entry["result"].is_object() {
+            entry["result"]["hash"] = serde_json::Value::String(format!("0x{}", "11".repeat(32)));
+            forged_here = true;
+        }
+    };
+    match &mut answer_json {
+        serde_json::Value::Array(entries) => entries.iter_mut().for_each(&mut edit),
+        single => edit(single),
+    }
+    if forged_here {
+        shared.forged.fetch_add(1, Ordering::SeqCst);
+        shared.record(|s| s.forged += 1);
+    }
+    serde_json::to_vec(&answer_json).unwrap_or(answer)
+}
+
+fn batch_edit(answer: &[u8], edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(answer) {
+        Ok(serde_json::Value::Array(mut entries)) if entries.len() > 1 => {
+            edit(&mut entries);
+            serde_json::to_vec(&entries).unwrap_or_else(|_| answer.to_vec())
+        }
+        _ => answer.to_vec(),
+    }
+}
+
+/// Reads one HTTP/1.1 request; returns its body.
+async fn read_request(stream: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut buffer = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_ascii_lowercase();
+    let length: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    Some(buffer[head_end..head_end + length].to_vec())
+}
+
+async fn respond(stream: &mut TcpStream, status: &str, headers: &str, body: &[u8]) {
+    let head = format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+    let _ = stream.shutdown().await;
+}
