@@ -62,6 +62,11 @@ enum Command {
         /// The TimelockController's minimum delay with `--topology production`.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
         timelock_delay: u64,
+        /// Deploy a real Safe v1.4.1 owned by the first development
+        /// accounts, e.g. `2-of-3` (accounts 0, 1 and 2, threshold 2): it owns
+        /// the arena, and is the timelock's proposer with `--topology production`.
+        #[arg(long, value_name = "T-of-N")]
+        safe: Option<govstate::devnet::SafeSetup>,
     },
     /// Print a shell completion script, e.g. `govstate completions bash > /etc/bash_completion.d/govstate`.
     Completions {
@@ -92,9 +97,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
-        Command::Devnet { port, write_state, multicall3, topology, timelock_delay } => {
+        Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {
             let topology = topology.with_delay(timelock_delay);
-            devnet::run(port, &write_state, multicall3, topology).await
+            devnet::run(port, &write_state, multicall3, topology, safe).await
         }
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),

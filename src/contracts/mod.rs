@@ -9,6 +9,7 @@
 pub mod arena;
 pub mod stake_manager;
 pub mod system_pause;
+pub mod safe;
 pub mod timelock;
 
 mod deployment;
