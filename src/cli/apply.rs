@@ -137,6 +137,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         source: source.clone(),
         overrides: args.overrides.clone(),
         cancel_stale: args.cancel_stale,
+        safe_signatures: signatures_beside(&args.target)?,
     };
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
@@ -164,6 +165,15 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The owners' signatures kept beside a saved plan (`PLAN.signatures.json`),
+/// if any.
+fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::SignatureFile> {
+    if !is_saved_plan(target) {
+        return Ok(govstate::route::SignatureFile::default());
+    }
+    Ok(govstate::route::SignatureFile::load(&govstate::route::signatures_path(target))?)
 }
 
 /// A saved plan is JSON; a desired-state file is YAML.

@@ -71,6 +71,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         source: source.to_string(),
         overrides: overrides.clone(),
         cancel_stale: false,
+        safe_signatures: Default::default(),
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
     print!("{}", transactions(&applied.receipt));
@@ -154,6 +155,7 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
         source: source.to_string(),
         overrides: overrides.clone(),
         cancel_stale: false,
+        safe_signatures: Default::default(),
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
     print!("{}", transactions(&applied.receipt));

@@ -17,15 +17,17 @@
 mod build;
 pub mod model;
 mod route;
+mod safe;
 mod same_state;
 mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
+pub use safe::safe_batch;
 pub use types::{
     Argument, Change, ChangeKind, FORMAT_VERSION, Forwarded, PendingOperation, Plan, PlannedCall, PlannedContract,
-    PlannedRoute, RouteKind, TimelockBatch,
+    PlannedRoute, RouteKind, SafeBatch, TimelockBatch,
 };
 
 use crate::contracts::ValueError;

@@ -69,9 +69,18 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
     }
     let mut operations = Vec::new();
     for route in &mut routes {
-        if let Some(AccountKind::Timelock(state)) = observed.account(route.authority).map(|a| &a.kind) {
-            let batch = batch(route.authority, state, route.calls.iter().filter_map(|i| calls.get(*i)));
-            route.via = RouteKind::Timelock(batch);
+        let carried = || route.calls.iter().filter_map(|i| calls.get(*i));
+        match observed.account(route.authority).map(|a| &a.kind) {
+            Some(AccountKind::Timelock(state)) => {
+                let mut batch = batch(route.authority, state, carried());
+                batch.proposer = proposer_safe(&batch, state, observed);
+                route.via = RouteKind::Timelock(batch);
+            }
+            Some(AccountKind::Safe { .. }) => {
+                let sent: Vec<(Address, Bytes)> = carried().map(|c| (c.sent().0, c.sent().1.clone())).collect();
+                route.via = safe_route(route.authority, &sent, observed).unwrap_or(RouteKind::Direct);
+            }
+            _ => {}
         }
     }
     let managed: Vec<Address> = observed.contracts.iter().map(|c| c.address).collect();
@@ -95,6 +104,26 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
         }
     }
     (routes, operations)
+}
+
+/// The Safe transaction making `calls` from `safe`, as observed.
+fn safe_route(safe: Address, calls: &[(Address, Bytes)], observed: &Observed) -> Option<RouteKind> {
+    let Some(AccountKind::Safe { threshold, owners, nonce }) = observed.account(safe).map(|a| &a.kind) else {
+        return None;
+    };
+    let threshold = threshold.saturating_to();
+    Some(RouteKind::Safe(super::safe_batch(observed.chain_id, safe, threshold, owners.clone(), *nonce, calls)))
+}
+
+/// When the timelock's proposers include a Safe: the Safe transaction that
+/// schedules `batch` (a single call to the timelock).
+fn proposer_safe(batch: &TimelockBatch, state: &TimelockState, observed: &Observed) -> Option<super::SafeBatch> {
+    let safe = state.proposers.iter().find(|p| matches!(observed.account(**p).map(|a| &a.kind), Some(AccountKind::Safe { .. })))?;
+    let data = timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);
+    match safe_route(*safe, &[(batch.timelock, data.into())], observed)? {
+        RouteKind::Safe(safe) => Some(safe),
+        _ => None,
+    }
 }
 
 /// The timelock batch carrying `calls`, with the first salt whose operation
@@ -124,5 +153,6 @@ fn batch<'a>(timelock: Address, state: &TimelockState, calls: impl Iterator<Item
         operation,
         state: scheduled.map_or(OperationState::Unset, |o| o.state),
         ready_at: scheduled.map(|o| o.ready_at),
+        proposer: None,
     }
 }

@@ -107,6 +107,18 @@ fn when(ready_at: u64, now: u64) -> String {
     }
 }
 
+/// `Safe 0x… (2 of 3, nonce 4), SafeTx hash 0x…: owners sign with `govstate sign PLAN`, anyone applies`.
+fn safe_line(safe: &crate::plan::SafeBatch) -> String {
+    format!(
+        "Safe {} ({} of {}, nonce {}), SafeTx hash {}: owners sign it with `govstate sign PLAN`, then anyone applies",
+        safe.safe,
+        safe.threshold,
+        safe.owners.len(),
+        safe.nonce,
+        safe.safe_tx_hash
+    )
+}
+
 /// The routes, when any is not a plain direct one: who sends what, how,
 /// and when it will have run.
 fn route_lines(plan: &Plan) -> Vec<String> {
@@ -143,6 +155,12 @@ fn route_lines(plan: &Plan) -> Vec<String> {
                     (state, None) => format!("scheduled as {} ({})", batch.operation, state.name()),
                 };
                 out.push(format!("   {status}"));
+                if let Some(safe) = &batch.proposer {
+                    out.push(format!("   scheduled by {}", safe_line(safe)));
+                }
+            }
+            RouteKind::Safe(safe) => {
+                out.push(format!("{}. through {}: {calls}, as one transaction", n + 1, safe_line(safe)));
             }
         }
     }

@@ -74,7 +74,7 @@ impl Account {
         match observed.account(address).map(|a| &a.kind) {
             Some(AccountKind::Eoa) => Account::Eoa(address),
             Some(AccountKind::Timelock(state)) => Account::Timelock { address, min_delay: U256::from(state.min_delay) },
-            Some(AccountKind::Safe { threshold }) => Account::Safe { address, threshold: *threshold },
+            Some(AccountKind::Safe { threshold, .. }) => Account::Safe { address, threshold: *threshold },
             _ => Account::Contract(address),
         }
     }

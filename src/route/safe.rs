@@ -1,0 +1,239 @@
+//! Owners' signatures of a plan's Safe transactions, kept beside the plan
+//! (`PLAN.signatures.json`, one entry per owner and transaction, never a
+//! key), and the checks before `execTransaction` is sent: each signature
+//! recovers to the owner it claims, owners are owners and sign once, and
+//! the threshold is reached.
+
+use std::path::{Path, PathBuf};
+
+use alloy::primitives::{Address, B256, Bytes, Signature};
+use alloy::signers::SignerSync;
+use serde::{Deserialize, Serialize};
+
+use crate::contracts::safe;
+use crate::plan::{Plan, RouteKind, SafeBatch};
+
+/// The version of the signature file's layout.
+pub const SIGNATURES_FORMAT_VERSION: u32 = 1;
+
+/// `PLAN.signatures.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureFile {
+    /// Layout version, [`SIGNATURES_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// One entry per owner and Safe transaction.
+    pub signatures: Vec<OwnerSignature>,
+}
+
+/// One owner's signature of one Safe transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerSignature {
+    /// The Safe.
+    pub safe: Address,
+    /// The `SafeTx` hash signed.
+    pub safe_tx_hash: B256,
+    /// The owner who signed.
+    pub owner: Address,
+    /// `r ‖ s ‖ v` over the hash itself (`v` 27 or 28).
+    pub signature: Bytes,
+}
+
+/// Why signing or executing a Safe transaction is refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SafeError {
+    /// The signature file could not be read or written.
+    #[error("{path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The signer is not an owner of the Safe.
+    #[error("{signer} is not an owner of Safe {safe} (owners: {}); nothing was signed", list(owners))]
+    NotOwner {
+        /// The signer.
+        signer: Address,
+        /// The Safe.
+        safe: Address,
+        /// Its owners.
+        owners: Vec<Address>,
+    },
+    /// The owner already signed this transaction.
+    #[error("{owner} already signed SafeTx {safe_tx_hash} of Safe {safe}; nothing was signed")]
+    AlreadySigned {
+        /// The owner.
+        owner: Address,
+        /// The Safe.
+        safe: Address,
+        /// The transaction.
+        safe_tx_hash: B256,
+    },
+    /// Signing failed.
+    #[error("could not sign SafeTx {0}: {1}")]
+    Sign(B256, String),
+    /// A signature in the file does not hold.
+    #[error("a signature for SafeTx {safe_tx_hash} of Safe {safe} is refused: {reason}; nothing was sent")]
+    BadSignature {
+        /// The Safe.
+        safe: Address,
+        /// The transaction.
+        safe_tx_hash: B256,
+        /// Why.
+        reason: String,
+    },
+    /// Fewer signatures than the threshold.
+    #[error(
+        "Safe {safe} needs {threshold} signatures of SafeTx {safe_tx_hash}, has {have} ({}); {} missing; owners who may still sign: {}. Nothing was sent",
+        list(signed),
+        threshold.saturating_sub(*have),
+        list(may_sign)
+    )]
+    NotEnough {
+        /// The Safe.
+        safe: Address,
+        /// The transaction.
+        safe_tx_hash: B256,
+        /// The threshold.
+        threshold: u64,
+        /// Valid signatures found (the sender counts when it is an owner).
+        have: u64,
+        /// Who signed.
+        signed: Vec<Address>,
+        /// Owners who have not.
+        may_sign: Vec<Address>,
+    },
+}
+
+fn list(addresses: &[Address]) -> String {
+    if addresses.is_empty() {
+        return "none".to_string();
+    }
+    addresses.iter().map(Address::to_string).collect::<Vec<_>>().join(", ")
+}
+
+/// Where the signatures of the plan saved at `plan` are kept.
+pub fn signatures_path(plan: &Path) -> PathBuf {
+    let mut name = plan.file_stem().unwrap_or_default().to_os_string();
+    name.push(".signatures.json");
+    plan.with_file_name(name)
+}
+
+impl SignatureFile {
+    /// Reads `path`; a missing file holds no signatures.
+    pub fn load(path: &Path) -> Result<Self, SafeError> {
+        let failed = |reason: String| SafeError::File { path: path.to_path_buf(), reason };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(SignatureFile { format_version: SIGNATURES_FORMAT_VERSION, signatures: Vec::new() });
+            }
+            Err(e) => return Err(failed(format!("could not read: {e}"))),
+        };
+        let file: SignatureFile = serde_json::from_str(&text)
+            .map_err(|e| failed(format!("not a govstate signature file: {e} (line {}, column {})", e.line(), e.column())))?;
+        if file.format_version != SIGNATURES_FORMAT_VERSION {
+            return Err(failed(format!(
+                "format_version: expected {SIGNATURES_FORMAT_VERSION}, found {}",
+                file.format_version
+            )));
+        }
+        Ok(file)
+    }
+
+    /// Writes the file (pretty JSON).
+    pub fn save(&self, path: &Path) -> Result<(), SafeError> {
+        let failed = |reason: String| SafeError::File { path: path.to_path_buf(), reason };
+        let text = serde_json::to_string_pretty(self).map_err(|e| failed(e.to_string()))?;
+        std::fs::write(path, text + "\n").map_err(|e| failed(format!("could not write: {e}")))
+    }
+}
+
+/// Every Safe transaction of `plan`: a Safe route's, and the one that
+/// schedules a timelock batch whose proposer is a Safe.
+pub fn safe_batches(plan: &Plan) -> Vec<&SafeBatch> {
+    plan.routes
+        .iter()
+        .filter_map(|r| match &r.via {
+            RouteKind::Safe(batch) => Some(batch),
+            RouteKind::Timelock(batch) => batch.proposer.as_ref(),
+            RouteKind::Direct => None,
+        })
+        .collect()
+}
+
+/// Adds `signer`'s signature of `batch` to `file`: refused when the signer
+/// is not an owner (as the plan observed them) or already signed.
+pub fn sign(file: &mut SignatureFile, batch: &SafeBatch, signer: &(impl SignerSync + alloy::signers::Signer)) -> Result<(), SafeError> {
+    let owner = signer.address();
+    if !batch.owners.contains(&owner) {
+        return Err(SafeError::NotOwner { signer: owner, safe: batch.safe, owners: batch.owners.clone() });
+    }
+    let hash = batch.safe_tx_hash;
+    if file.signatures.iter().any(|s| s.safe_tx_hash == hash && s.owner == owner) {
+        return Err(SafeError::AlreadySigned { owner, safe: batch.safe, safe_tx_hash: hash });
+    }
+    let signature = signer.sign_hash_sync(&hash).map_err(|e| SafeError::Sign(hash, e.to_string()))?;
+    let bytes = Bytes::from(signature.as_bytes().to_vec());
+    file.signatures.push(OwnerSignature { safe: batch.safe, safe_tx_hash: hash, owner, signature: bytes });
+    Ok(())
+}
+
+/// The `signatures` argument of `execTransaction` for `batch`, sent by
+/// `sender`, with `owners` and `threshold` as they are now: every entry of
+/// `file` for the transaction must recover to its owner and be the only one
+/// of that owner; the sender counts when it is an owner who has not signed.
+pub fn collect(
+    file: &SignatureFile,
+    batch: &SafeBatch,
+    owners: &[Address],
+    threshold: u64,
+    sender: Address,
+) -> Result<Bytes, SafeError> {
+    let refuse = |reason: String| SafeError::BadSignature { safe: batch.safe, safe_tx_hash: batch.safe_tx_hash, reason };
+    let mut found: Vec<(Address, [u8; 65])> = Vec::new();
+    for entry in file.signatures.iter().filter(|s| s.safe == batch.safe && s.safe_tx_hash == batch.safe_tx_hash) {
+        let bytes: [u8; 65] = entry.signature.as_ref().try_into().map_err(|_| {
+            refuse(format!("{}'s signature is {} bytes, expected 65 (r ‖ s ‖ v)", entry.owner, entry.signature.len()))
+        })?;
+        let recovered = recover(&bytes, batch.safe_tx_hash)
+            .map_err(|e| refuse(format!("{}'s signature does not recover: {e}", entry.owner)))?;
+        if recovered != entry.owner {
+            return Err(refuse(format!(
+                "the signature claimed by {} was made by {recovered}: tampered, or made for another transaction",
+                entry.owner
+            )));
+        }
+        if !owners.contains(&entry.owner) {
+            return Err(refuse(format!("{} is not an owner of the Safe (owners: {})", entry.owner, list(owners))));
+        }
+        if found.iter().any(|(o, _)| *o == entry.owner) {
+            return Err(refuse(format!("{} signed more than once", entry.owner)));
+        }
+        found.push((entry.owner, bytes));
+    }
+    if owners.contains(&sender) && !found.iter().any(|(o, _)| *o == sender) {
+        found.push((sender, safe::approved_by_sender(sender)));
+    }
+    if (found.len() as u64) < threshold {
+        let signed: Vec<Address> = found.iter().map(|(o, _)| *o).collect();
+        let may_sign = owners.iter().filter(|o| !signed.contains(o)).copied().collect();
+        return Err(SafeError::NotEnough {
+            safe: batch.safe,
+            safe_tx_hash: batch.safe_tx_hash,
+            threshold,
+            have: found.len() as u64,
+            signed,
+            may_sign,
+        });
+    }
+    Ok(safe::pack_signatures(found))
+}
+
+fn recover(bytes: &[u8; 65], hash: B256) -> Result<Address, String> {
+    let signature = Signature::from_raw_array(bytes).map_err(|e| e.to_string())?;
+    signature.recover_address_from_prehash(&hash).map_err(|e| e.to_string())
+}
