@@ -75,7 +75,7 @@ impl std::fmt::Debug for SignerArgs {
 }
 
 impl SignerArgs {
-    fn source(&self) -> anyhow::Result<SignerSource> {
+    pub(super) fn source(&self) -> anyhow::Result<SignerSource> {
         let password = match &self.password_file {
             Some(path) => {
                 Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?)
@@ -181,7 +181,7 @@ fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+pub(super) fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
     let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["format_version"].as_u64());
     if let Some(version) = version.filter(|v| *v != u64::from(govstate::plan::FORMAT_VERSION)) {

@@ -9,6 +9,7 @@ mod devnet;
 mod drift;
 mod import;
 mod plan;
+mod sign;
 mod validate;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show the plan, confirm, send it phase by phase, and verify.
     Apply(apply::ApplyArgs),
+    /// Sign a saved plan's Safe transactions as one owner, offline: the
+    /// signature goes to `PLAN.signatures.json` beside it.
+    Sign(sign::SignArgs),
     /// Check many deployment files against their chains, read-only: exit 0
     /// all in sync, 2 any drift, 1 any error.
     Drift(drift::DriftArgs),
@@ -95,6 +99,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Sign(args) => sign::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {

@@ -5,11 +5,13 @@
 mod diff;
 mod markdown;
 mod receipt;
+mod safe_tx_builder;
 mod text;
 
 pub use diff::state_diff;
 pub use markdown::markdown;
 pub use receipt::{operations, transactions};
+pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
 pub use text::{Style, text};
 
 use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
