@@ -209,21 +209,42 @@ pub async fn read_operations(
     }
     let found = logs::scan_logs(provider, &queries, options.log_chunk_blocks).await?;
     let mut per_timelock: BTreeMap<Address, Vec<Operation>> = BTreeMap::new();
+    let mut candidates: Vec<(Address, Address)> = Vec::new();
     for (timelock, events) in timelocks.iter().zip(found.chunks(EVENTS.len())) {
         per_timelock.insert(*timelock, operations_from(events));
+        candidates.extend(proposers_from(events).into_iter().map(|p| (*timelock, p)));
     }
     confirm_states(provider, &mut per_timelock, pinned, options).await?;
+    let proposers = super::proposers::confirm(provider, &candidates, pinned, options).await?;
     for account in accounts.iter_mut() {
         if let AccountKind::Timelock(state) = &mut account.kind {
             state.operations = per_timelock.remove(&account.address).unwrap_or_default();
+            state.proposers = proposers.iter().filter(|(t, _)| *t == account.address).map(|(_, p)| *p).collect();
         }
     }
     Ok(())
 }
 
+/// The accounts `RoleGranted` logs show receiving `PROPOSER_ROLE`, once each.
+fn proposers_from(events: &[Vec<Log>]) -> Vec<Address> {
+    let role = crate::contracts::timelock::role("PROPOSER_ROLE");
+    let mut out = Vec::new();
+    for log in events.get(2).into_iter().flatten() {
+        if let Ok(event) = T::RoleGranted::decode_log_data(log.data())
+            && event.role == role
+            && !out.contains(&event.account)
+        {
+            out.push(event.account);
+        }
+    }
+    out
+}
+
 /// The events an operation is rebuilt from, in query order; whether it was
 /// executed or cancelled since is the chain's answer, not the logs'.
-const EVENTS: [B256; 2] = [T::CallScheduled::SIGNATURE_HASH, T::CallSalt::SIGNATURE_HASH];
+/// `RoleGranted` names the proposer candidates (confirmed with `hasRole`).
+const EVENTS: [B256; 3] =
+    [T::CallScheduled::SIGNATURE_HASH, T::CallSalt::SIGNATURE_HASH, T::RoleGranted::SIGNATURE_HASH];
 
 /// The timelock's deployment block: cached, else found by bisection.
 async fn deployment_block(

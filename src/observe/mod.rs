@@ -23,6 +23,7 @@ pub mod cache;
 mod discover;
 mod export;
 mod logs;
+mod proposers;
 mod read;
 mod scope;
 mod state;
@@ -182,6 +183,7 @@ pub async fn observe(
         }
     };
     authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
+    proposers::identify(provider, &mut accounts, pinned.block, options).await?;
     Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
 }
 
