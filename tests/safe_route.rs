@@ -8,7 +8,7 @@ mod common;
 
 use alloy::primitives::{Address, Bytes};
 use alloy::signers::SignerSync;
-use alloy::sol_types::SolCall;
+use alloy::sol_types::{SolCall, SolInterface};
 use common::TestChain;
 use govstate::contracts::arena::SelfPlayArena;
 use govstate::contracts::safe::{self, SafeL2};
@@ -137,7 +137,7 @@ fn owner(index: usize) -> Address {
 
 async fn is_orchestrator(s: &Setup, who: &str) -> bool {
     let who: Address = who.parse().expect("address");
-    let data = SelfPlayArena::orchestratorsCall { _0: who }.abi_encode();
+    let data = SelfPlayArena::orchestratorsCall(who).abi_encode();
     SelfPlayArena::orchestratorsCall::abi_decode_returns(&s.chain.read(s.chain.address("arena"), data).await)
         .expect("bool")
 }
