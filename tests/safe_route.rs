@@ -351,9 +351,8 @@ async fn with_the_safe_as_timelock_proposer_the_safe_schedules_and_the_batch_exe
     assert_eq!(s.safe_nonce().await, nonce + 1);
 
     let reader = s.chain.reader();
-    let _: Json = alloy::providers::Provider::raw_request(&reader, "evm_increaseTime".into(), (DELAY + 1,))
-        .await
-        .expect("warp");
+    let _: Json =
+        alloy::providers::Provider::raw_request(&reader, "evm_increaseTime".into(), (DELAY + 1,)).await.expect("warp");
     s.chain.mine().await;
     let (code, stdout, stderr) = s.apply(&file, KEYS[0]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");

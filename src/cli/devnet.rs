@@ -95,7 +95,11 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
         println!("  {:<20} {module}  (a module of the SystemPause)", key.trim_start_matches("modules."));
     }
     if let Some(timelock) = wiring.timelock {
-        let proposer = if wiring.safe.is_some() { "the Safe proposes, account 0 executes" } else { "account 0 proposes and executes" };
+        let proposer = if wiring.safe.is_some() {
+            "the Safe proposes, account 0 executes"
+        } else {
+            "account 0 proposes and executes"
+        };
         println!("  timelock       {timelock}  (TimelockController: governs the SystemPause; {proposer})");
     }
     if let Some(safe) = wiring.safe {

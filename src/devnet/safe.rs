@@ -41,7 +41,9 @@ impl FromStr for SafeSetup {
         let threshold: u64 = threshold.trim().parse().map_err(|_| expected())?;
         let owners: usize = owners.trim().parse().map_err(|_| expected())?;
         if owners == 0 || owners > DEV_ACCOUNT_COUNT {
-            return Err(format!("a devnet Safe has 1 to {DEV_ACCOUNT_COUNT} owners (the development accounts); got {owners}"));
+            return Err(format!(
+                "a devnet Safe has 1 to {DEV_ACCOUNT_COUNT} owners (the development accounts); got {owners}"
+            ));
         }
         if threshold == 0 || threshold > owners as u64 {
             return Err(format!("the threshold must be 1 to {owners}; got {threshold}"));

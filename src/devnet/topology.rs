@@ -172,7 +172,12 @@ pub(super) async fn create(
 }
 
 /// Sends one wiring call and waits for it to succeed.
-pub(super) async fn call(provider: &impl Provider, to: Address, data: Vec<u8>, doing: &'static str) -> Result<(), DevnetError> {
+pub(super) async fn call(
+    provider: &impl Provider,
+    to: Address,
+    data: Vec<u8>,
+    doing: &'static str,
+) -> Result<(), DevnetError> {
     let failed = |reason: String| DevnetError::Deploy { contract: "the production wiring", reason };
     let tx = TransactionRequest::default().to(to).input(data.into());
     let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;

@@ -166,7 +166,11 @@ pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadRes
         } else if let Some(Ok(delay)) = &delay
             && let Ok(min_delay) = T::getMinDelayCall::abi_decode_returns(delay)
         {
-            AccountKind::Timelock(TimelockState { min_delay: min_delay.saturating_to(), operations: Vec::new(), proposers: Vec::new() })
+            AccountKind::Timelock(TimelockState {
+                min_delay: min_delay.saturating_to(),
+                operations: Vec::new(),
+                proposers: Vec::new(),
+            })
         } else if let Some(Ok(threshold)) = &threshold
             && let Ok(threshold) = ISafe::getThresholdCall::abi_decode_returns(threshold)
         {

@@ -118,7 +118,10 @@ fn safe_route(safe: Address, calls: &[(Address, Bytes)], observed: &Observed) ->
 /// When the timelock's proposers include a Safe: the Safe transaction that
 /// schedules `batch` (a single call to the timelock).
 fn proposer_safe(batch: &TimelockBatch, state: &TimelockState, observed: &Observed) -> Option<super::SafeBatch> {
-    let safe = state.proposers.iter().find(|p| matches!(observed.account(**p).map(|a| &a.kind), Some(AccountKind::Safe { .. })))?;
+    let safe = state
+        .proposers
+        .iter()
+        .find(|p| matches!(observed.account(**p).map(|a| &a.kind), Some(AccountKind::Safe { .. })))?;
     let data = timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);
     match safe_route(*safe, &[(batch.timelock, data.into())], observed)? {
         RouteKind::Safe(safe) => Some(safe),

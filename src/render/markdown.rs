@@ -82,8 +82,11 @@ fn mermaid(plan: &Plan) -> String {
         let label = match &route.via {
             RouteKind::Direct => format!("{}<br/>sends now", short(&route.authority.to_string())),
             RouteKind::Timelock(batch) => {
-                let timelock =
-                    format!("TimelockController {}<br/>batch after {} s", short(&batch.timelock.to_string()), batch.delay);
+                let timelock = format!(
+                    "TimelockController {}<br/>batch after {} s",
+                    short(&batch.timelock.to_string()),
+                    batch.delay
+                );
                 match &batch.proposer {
                     Some(safe) => format!(
                         "{timelock}\"] --> {sender}s[\"Safe {}<br/>{} of {} schedules",

@@ -42,7 +42,9 @@ fn decoded_calls(plan: &Plan, batch: &SafeBatch) -> Vec<String> {
     for route in &plan.routes {
         let (calls, prefix) = match &route.via {
             RouteKind::Safe(b) if b == batch => (&route.calls, ""),
-            RouteKind::Timelock(t) if t.proposer.as_ref() == Some(batch) => (&route.calls, "schedules on the timelock: "),
+            RouteKind::Timelock(t) if t.proposer.as_ref() == Some(batch) => {
+                (&route.calls, "schedules on the timelock: ")
+            }
             _ => continue,
         };
         return calls

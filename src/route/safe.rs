@@ -133,8 +133,9 @@ impl SignatureFile {
             }
             Err(e) => return Err(failed(format!("could not read: {e}"))),
         };
-        let file: SignatureFile = serde_json::from_str(&text)
-            .map_err(|e| failed(format!("not a govstate signature file: {e} (line {}, column {})", e.line(), e.column())))?;
+        let file: SignatureFile = serde_json::from_str(&text).map_err(|e| {
+            failed(format!("not a govstate signature file: {e} (line {}, column {})", e.line(), e.column()))
+        })?;
         if file.format_version != SIGNATURES_FORMAT_VERSION {
             return Err(failed(format!(
                 "format_version: expected {SIGNATURES_FORMAT_VERSION}, found {}",
@@ -167,7 +168,11 @@ pub fn safe_batches(plan: &Plan) -> Vec<&SafeBatch> {
 
 /// Adds `signer`'s signature of `batch` to `file`: refused when the signer
 /// is not an owner (as the plan observed them) or already signed.
-pub fn sign(file: &mut SignatureFile, batch: &SafeBatch, signer: &(impl SignerSync + alloy::signers::Signer)) -> Result<(), SafeError> {
+pub fn sign(
+    file: &mut SignatureFile,
+    batch: &SafeBatch,
+    signer: &(impl SignerSync + alloy::signers::Signer),
+) -> Result<(), SafeError> {
     let owner = signer.address();
     if !batch.owners.contains(&owner) {
         return Err(SafeError::NotOwner { signer: owner, safe: batch.safe, owners: batch.owners.clone() });
@@ -193,7 +198,8 @@ pub fn collect(
     threshold: u64,
     sender: Address,
 ) -> Result<Bytes, SafeError> {
-    let refuse = |reason: String| SafeError::BadSignature { safe: batch.safe, safe_tx_hash: batch.safe_tx_hash, reason };
+    let refuse =
+        |reason: String| SafeError::BadSignature { safe: batch.safe, safe_tx_hash: batch.safe_tx_hash, reason };
     let mut found: Vec<(Address, [u8; 65])> = Vec::new();
     for entry in file.signatures.iter().filter(|s| s.safe == batch.safe && s.safe_tx_hash == batch.safe_tx_hash) {
         let bytes: [u8; 65] = entry.signature.as_ref().try_into().map_err(|_| {
