@@ -333,22 +333,29 @@ async fn the_transaction_builder_file_has_the_canonical_checksum_and_its_calls_a
 #[tokio::test]
 async fn with_the_safe_as_timelock_proposer_the_safe_schedules_and_the_batch_executes_after_the_delay() {
     let s = setup("2-of-3", Topology::Production { timelock_delay: DELAY }).await;
-    let file = s.file("fee.yaml", &[("    fee: 0\n", "    fee: 4\n")]);
+    let file =
+        s.file("fee.yaml", &[("    fee: 0\n", "    fee: 4\n"), ("    teacher: 150 ether", "    teacher: 200 ether")]);
     let saved = s.path("plan.json");
     let (code, stdout, stderr) = s.run(&["plan", &file, "--no-cache", "--out", &saved]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("through TimelockController") && stdout.contains("scheduled by Safe"), "{stdout}");
+    let nonce = s.safe_nonce().await;
+    assert!(
+        stdout.contains(&format!("nonce {nonce})")) && stdout.contains(&format!("nonce {})", nonce + 1)),
+        "{stdout}"
+    );
     let (code, _, stderr) = s.apply(&saved, KEYS[0]);
     assert_eq!(code, Some(1), "owner 0 alone is 1 of 2: {stderr}");
     for key in [KEYS[0], KEYS[1]] {
         let (code, stdout, stderr) = s.sign(&saved, key);
         assert_eq!(code, Some(0), "{stdout}{stderr}");
+        assert_eq!(stdout.matches("SafeTx hash: 0x").count(), 2, "the arena's and the scheduling: {stdout}");
     }
-    let nonce = s.safe_nonce().await;
     let (code, stdout, stderr) = s.apply(&saved, KEYS[3]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("execTransaction(1 call)"), "the arena's: {stdout}");
     assert!(stdout.contains("execTransaction(scheduleBatch(1 call))"), "{stdout}");
-    assert_eq!(s.safe_nonce().await, nonce + 1);
+    assert_eq!(s.safe_nonce().await, nonce + 2, "two Safe transactions, consecutive nonces");
 
     let reader = s.chain.reader();
     let _: Json =
@@ -359,4 +366,22 @@ async fn with_the_safe_as_timelock_proposer_the_safe_schedules_and_the_batch_exe
     assert!(stdout.contains("executeBatch(1 call)"), "{stdout}");
     let (code, stdout, _) = s.run(&["plan", &file, "--no-cache", "--detailed-exitcode"]);
     assert_eq!(code, Some(0), "converged: {stdout}");
+}
+
+#[tokio::test]
+async fn a_plan_edited_after_planning_is_not_signed() {
+    let s = setup("2-of-3", Topology::Direct).await;
+    let plan = s.rotation_plan().await;
+    let mut json: Json = serde_json::from_str(&std::fs::read_to_string(&plan).expect("plan")).expect("JSON");
+    let rewards = SelfPlayArena::setRewardsCall {
+        teacherReward: alloy::primitives::U256::from(1),
+        studentReward: alloy::primitives::U256::from(1),
+        validatorReward: alloy::primitives::U256::from(1),
+    };
+    json["calls"][2]["calldata"] = serde_json::to_value(Bytes::from(rewards.abi_encode())).expect("hex");
+    std::fs::write(&plan, json.to_string()).expect("written");
+    let (code, stdout, stderr) = s.sign(&plan, KEYS[0]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("edited after it was made"), "{stderr}");
+    assert!(!std::path::Path::new(&s.path("plan.signatures.json")).exists(), "nothing was signed");
 }

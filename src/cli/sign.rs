@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use govstate::render::safe_transaction;
-use govstate::route::{SignatureFile, safe_batches, sign, signatures_path};
+use govstate::route::{SignatureFile, check_batch, safe_batches, sign, signatures_path};
 
 use super::apply::{SignerArgs, read_plan};
 
@@ -31,6 +31,7 @@ pub fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
     let path = signatures_path(&args.plan);
     let mut file = SignatureFile::load(&path)?;
     for batch in batches {
+        check_batch(&plan, batch).with_context(|| format!("{} was not signed", args.plan.display()))?;
         print!("{}", safe_transaction(&plan, batch));
         sign(&mut file, batch, &signer).with_context(|| format!("{} was not changed", path.display()))?;
         let have = file.signatures.iter().filter(|s| s.safe_tx_hash == batch.safe_tx_hash).count();

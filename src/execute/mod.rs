@@ -245,7 +245,7 @@ pub async fn preflight(
         let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
         return Err(ApplyError::StaleOperations { operations });
     }
-    safe::attach_signatures(&mut steps, &now, signer, &options.safe_signatures)?;
+    safe::attach_signatures(plan, &mut steps, &now, signer, &options.safe_signatures)?;
     let routes = preflight::check_authorised(provider, plan, &now, signer).await?;
     preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;

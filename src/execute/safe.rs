@@ -7,19 +7,24 @@ use alloy::primitives::Address;
 
 use super::ApplyError;
 use crate::observe::{AccountKind, Observed};
-use crate::plan::SafeBatch;
+use crate::plan::{Plan, SafeBatch};
 use crate::route::{self, SignatureFile, Steps};
 
 /// Checks every Safe transaction of `steps` and puts its signatures in;
 /// `sender` counts as a signature when it is an owner.
 pub fn attach_signatures(
+    plan: &Plan,
     steps: &mut Steps,
     now: &Observed,
     sender: Address,
     file: &SignatureFile,
 ) -> Result<(), ApplyError> {
+    let mut sent_before: Vec<Address> = Vec::new();
     for step in steps.safe.clone() {
-        let (owners, threshold) = unchanged(&step.batch, now)?;
+        let earlier = sent_before.iter().filter(|s| **s == step.batch.safe).count() as u64;
+        sent_before.push(step.batch.safe);
+        route::check_batch(plan, &step.batch)?;
+        let (owners, threshold) = unchanged(&step.batch, now, earlier)?;
         let signatures = route::collect(file, &step.batch, &owners, threshold, sender)?;
         steps.sign(&step, signatures);
     }
@@ -27,17 +32,19 @@ pub fn attach_signatures(
 }
 
 /// The Safe's owners and threshold now, refused as stale when they or its
-/// nonce differ from the plan's.
-fn unchanged(batch: &SafeBatch, now: &Observed) -> Result<(Vec<Address>, u64), ApplyError> {
+/// nonce differ from the plan's (`earlier`: the Safe's transactions this
+/// run sends before this one, each taking a nonce).
+fn unchanged(batch: &SafeBatch, now: &Observed, earlier: u64) -> Result<(Vec<Address>, u64), ApplyError> {
     let Some(AccountKind::Safe { threshold, owners, nonce }) = now.account(batch.safe).map(|a| &a.kind) else {
         let changes = vec![format!("Safe {}: no longer answers as a Safe", batch.safe)];
         return Err(ApplyError::Stale { changes });
     };
     let threshold: u64 = threshold.saturating_to();
     let mut changes = Vec::new();
-    if *nonce != batch.nonce {
+    let expected = nonce.saturating_add(earlier);
+    if expected != batch.nonce {
         changes.push(format!(
-            "Safe {}: nonce {} when the plan was made, {nonce} now (another Safe transaction ran): plan again and sign anew",
+            "Safe {}: nonce {} when the plan was made, {expected} now (another Safe transaction ran): plan again and sign anew",
             batch.safe, batch.nonce
         ));
     }

@@ -10,7 +10,7 @@ use alloy::primitives::{Address, B256, Bytes, Signature};
 use alloy::signers::SignerSync;
 use serde::{Deserialize, Serialize};
 
-use crate::contracts::safe;
+use crate::contracts::{safe, timelock};
 use crate::plan::{Plan, RouteKind, SafeBatch};
 
 /// The version of the signature file's layout.
@@ -75,6 +75,16 @@ pub enum SafeError {
     /// Signing failed.
     #[error("could not sign SafeTx {0}: {1}")]
     Sign(B256, String),
+    /// The plan's Safe transaction is not the one its calls make.
+    #[error(
+        "the Safe transaction {safe_tx_hash} in the plan does not make the plan's calls ({reason}): the plan was edited after it was made; plan again; nothing was signed or sent"
+    )]
+    Mismatch {
+        /// The hash the plan carries.
+        safe_tx_hash: B256,
+        /// What differs.
+        reason: String,
+    },
     /// A signature in the file does not hold.
     #[error("a signature for SafeTx {safe_tx_hash} of Safe {safe} is refused: {reason}; nothing was sent")]
     BadSignature {
@@ -164,6 +174,38 @@ pub fn safe_batches(plan: &Plan) -> Vec<&SafeBatch> {
             RouteKind::Direct => None,
         })
         .collect()
+}
+
+/// Refuses unless `batch` is exactly the Safe transaction the plan's calls
+/// make: what an owner is shown (the calls) is what the hash commits to.
+pub fn check_batch(plan: &Plan, batch: &SafeBatch) -> Result<(), SafeError> {
+    let mismatch = |reason: &str| SafeError::Mismatch { safe_tx_hash: batch.safe_tx_hash, reason: reason.to_string() };
+    let sent = |calls: &[usize]| -> Vec<(Address, Bytes)> {
+        calls.iter().filter_map(|i| plan.calls.get(*i)).map(|c| (c.sent().0, c.sent().1.clone())).collect()
+    };
+    let calls = plan.routes.iter().find_map(|route| match &route.via {
+        RouteKind::Safe(b) if b == batch => Some(Ok(sent(&route.calls))),
+        RouteKind::Timelock(t) if t.proposer.as_ref() == Some(batch) => {
+            let carried = sent(&route.calls);
+            let (targets, payloads): (Vec<Address>, Vec<Bytes>) = carried.into_iter().unzip();
+            if targets != t.targets || payloads != t.payloads {
+                return Some(Err(mismatch("the timelock batch is not the route's calls")));
+            }
+            if timelock::operation_id(&t.targets, &t.payloads, t.predecessor, t.salt) != t.operation {
+                return Some(Err(mismatch("the timelock operation id is not the batch's")));
+            }
+            let data = timelock::schedule_batch(&t.targets, &t.payloads, t.predecessor, t.salt, t.delay);
+            Some(Ok(vec![(t.timelock, data.into())]))
+        }
+        _ => None,
+    });
+    let calls = calls.ok_or_else(|| mismatch("no route carries it"))??;
+    let expected =
+        crate::plan::safe_batch(plan.chain_id, batch.safe, batch.threshold, batch.owners.clone(), batch.nonce, &calls);
+    if expected != *batch {
+        return Err(mismatch("its targets, data or hash differ from what the calls make"));
+    }
+    Ok(())
 }
 
 /// Adds `signer`'s signature of `batch` to `file`: refused when the signer
