@@ -150,6 +150,27 @@ async fn two_of_three_owners_sign_the_plan_and_one_apply_sends_it_as_one_safe_tr
     assert_eq!(plan_json["calls"].as_array().map_or(0, Vec::len), 3, "revoke, grant, setRewards");
     assert_eq!(plan_json["routes"][0]["via"]["type"], "safe");
     let nonce_before = s.safe_nonce().await;
+    let batch: govstate::plan::SafeBatch = {
+        let mut via = plan_json["routes"][0]["via"].clone();
+        via.as_object_mut().map(|o| o.remove("type"));
+        serde_json::from_value(via).expect("a Safe batch")
+    };
+    let ask = SafeL2::getTransactionHashCall {
+        to: batch.to,
+        value: alloy::primitives::U256::ZERO,
+        data: batch.data.clone(),
+        operation: batch.operation,
+        safeTxGas: alloy::primitives::U256::ZERO,
+        baseGas: alloy::primitives::U256::ZERO,
+        gasPrice: alloy::primitives::U256::ZERO,
+        gasToken: Address::ZERO,
+        refundReceiver: Address::ZERO,
+        _nonce: alloy::primitives::U256::from(nonce_before),
+    };
+    let answer = s.chain.read(s.safe(), ask.abi_encode()).await;
+    let on_chain = SafeL2::getTransactionHashCall::abi_decode_returns(&answer).expect("bytes32");
+    assert_eq!(batch.safe_tx_hash, on_chain, "the hash owners sign is the Safe's own");
+    assert_eq!(batch.operation, 1, "a delegatecall to MultiSendCallOnly");
 
     let (code, stdout, stderr) = s.sign(&plan, KEYS[0]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");

@@ -86,7 +86,12 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     println!("  RPC endpoint         {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
     println!("  chain id             {}", deployment.chain_id);
     let wiring = devnet.wiring();
-    let role = if wiring.modules.is_empty() { "owns the arena, governs the others" } else { "owns the arena" };
+    let role = match (wiring.modules.is_empty(), wiring.safe.is_some()) {
+        (true, false) => "owns the arena, governs the others",
+        (true, true) => "governs the SystemPause and StakeManager",
+        (false, false) => "owns the arena",
+        (false, true) => "deployed everything; executes timelock batches",
+    };
     println!("  owner                {}  (anvil account 0: {role})", devnet.owner());
     for deployed in &deployment.contracts {
         println!("  {:<20} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());

@@ -285,3 +285,75 @@ fn recover(bytes: &[u8; 65], hash: B256) -> Result<Address, String> {
     let signature = Signature::from_raw_array(bytes).map_err(|e| e.to_string())?;
     signature.recover_address_from_prehash(&hash).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devnet::dev_signer;
+
+    fn batch(owners: &[Address], threshold: u64) -> SafeBatch {
+        let calls = [(Address::repeat_byte(9), Bytes::from(vec![1, 2, 3, 4]))];
+        crate::plan::safe_batch(31337, Address::repeat_byte(5), threshold, owners.to_vec(), 7, &calls)
+    }
+
+    fn signed_by(batch: &SafeBatch, indices: &[usize]) -> SignatureFile {
+        let mut file = SignatureFile { format_version: SIGNATURES_FORMAT_VERSION, signatures: Vec::new() };
+        for index in indices {
+            sign(&mut file, batch, &dev_signer(*index).expect("dev account")).expect("an owner signs");
+        }
+        file
+    }
+
+    fn owners() -> Vec<Address> {
+        (0..3).map(|i| dev_signer(i).expect("dev account").address()).collect()
+    }
+
+    #[test]
+    fn signatures_are_packed_in_ascending_owner_order_whatever_the_file_order() {
+        let owners = owners();
+        let batch = batch(&owners, 2);
+        let file = signed_by(&batch, &[0, 1]);
+        let mut reversed = file.clone();
+        reversed.signatures.reverse();
+        let packed = collect(&file, &batch, &owners, 2, Address::ZERO).expect("enough");
+        assert_eq!(packed, collect(&reversed, &batch, &owners, 2, Address::ZERO).expect("enough"));
+        let first = recover(&packed[..65].try_into().expect("65 bytes"), batch.safe_tx_hash).expect("recovers");
+        let second = recover(&packed[65..].try_into().expect("65 bytes"), batch.safe_tx_hash).expect("recovers");
+        assert!(first < second, "{first} before {second}");
+    }
+
+    #[test]
+    fn an_owner_listed_twice_is_refused() {
+        let owners = owners();
+        let batch = batch(&owners, 2);
+        let mut file = signed_by(&batch, &[0]);
+        file.signatures.push(file.signatures[0].clone());
+        let error = collect(&file, &batch, &owners, 2, Address::ZERO).expect_err("refused");
+        assert!(error.to_string().contains("signed more than once"), "{error}");
+    }
+
+    #[test]
+    fn an_applying_owner_counts_once_and_only_when_it_has_not_signed() {
+        let owners = owners();
+        let batch = batch(&owners, 2);
+        let file = signed_by(&batch, &[0]);
+        let error = collect(&file, &batch, &owners, 2, owners[0]).expect_err("still 1 of 2");
+        assert!(error.to_string().contains("has 1"), "{error}");
+        let packed = collect(&file, &batch, &owners, 2, owners[2]).expect("2 of 2");
+        assert_eq!(packed.len(), 130);
+        assert!(packed.chunks(65).any(|s| s[64] == 1 && s[12..32] == *owners[2].as_slice()), "pre-validated");
+    }
+
+    #[test]
+    fn a_signature_of_another_transaction_is_refused_as_tampered() {
+        let owners = owners();
+        let mut other = batch(&owners, 1);
+        other.nonce += 1;
+        other.safe_tx_hash = crate::plan::safe_batch(31337, other.safe, 1, owners.clone(), 8, &[]).safe_tx_hash;
+        let mut file = signed_by(&other, &[0]);
+        let batch = batch(&owners, 1);
+        file.signatures[0].safe_tx_hash = batch.safe_tx_hash;
+        let error = collect(&file, &batch, &owners, 1, Address::ZERO).expect_err("refused");
+        assert!(error.to_string().contains("tampered"), "{error}");
+    }
+}
