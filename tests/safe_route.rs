@@ -131,6 +131,10 @@ fn checksum(address: &str) -> String {
     address.parse::<Address>().expect("address").to_checksum(None)
 }
 
+fn timelock(s: &Setup) -> Address {
+    s.chain.devnet.wiring().timelock.expect("a timelock")
+}
+
 fn owner(index: usize) -> Address {
     dev_signer(index).expect("dev account").address()
 }
@@ -360,6 +364,9 @@ async fn with_the_safe_as_timelock_proposer_the_safe_schedules_and_the_batch_exe
     let (code, stdout, stderr) = s.run(&["plan", &file, "--no-cache", "--out", &saved]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("through TimelockController") && stdout.contains("scheduled by Safe"), "{stdout}");
+    let chain =
+        format!("StakeManager ← SystemPause ← TimelockController {} ← Safe {} (2 of 3)", timelock(&s), s.safe());
+    assert!(stdout.contains(&chain), "the whole chain of authority: {stdout}");
     let nonce = s.safe_nonce().await;
     assert!(
         stdout.contains(&format!("nonce {nonce})")) && stdout.contains(&format!("nonce {})", nonce + 1)),
