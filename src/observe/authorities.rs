@@ -218,8 +218,7 @@ pub async fn read_operations(
         per_timelock.insert(*timelock, operations_from(events));
         candidates.extend(proposers_from(events).into_iter().map(|p| (*timelock, p)));
     }
-    confirm_states(provider, &mut per_timelock, pinned, options).await?;
-    let proposers = super::proposers::confirm(provider, &candidates, pinned, options).await?;
+    let proposers = confirm_states(provider, &mut per_timelock, &candidates, pinned, options).await?;
     for account in accounts.iter_mut() {
         if let AccountKind::Timelock(state) = &mut account.kind {
             state.operations = per_timelock.remove(&account.address).unwrap_or_default();
@@ -305,13 +304,16 @@ fn operations_from(events: &[Vec<Log>]) -> Vec<Operation> {
 
 /// `getOperationState` and `getTimestamp` of every operation, in one batch
 /// at the pinned block.
+/// The proposer candidates' `hasRole` ride along in the same batch; the
+/// confirmed (timelock, proposer) pairs are returned.
 async fn confirm_states(
     provider: &impl Provider,
     per_timelock: &mut BTreeMap<Address, Vec<Operation>>,
+    candidates: &[(Address, Address)],
     pinned: BlockRef,
     options: &ObserveOptions,
-) -> Result<(), ObserveError> {
-    let mut reads = Vec::new();
+) -> Result<Vec<(Address, Address)>, ObserveError> {
+    let mut reads = super::proposers::reads(candidates);
     for (timelock, operations) in per_timelock.iter() {
         for operation in operations {
             reads.push(Read { to: *timelock, data: T::getOperationStateCall { id: operation.id }.abi_encode() });
@@ -319,10 +321,11 @@ async fn confirm_states(
         }
     }
     if reads.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let at = alloy::eips::BlockId::from(pinned.hash);
     let mut answers = read::read_all(provider, &reads, at, false, options.max_batch).await?.into_iter();
+    let proposers = super::proposers::confirmed(candidates, &mut answers);
     for operations in per_timelock.values_mut() {
         for operation in operations.iter_mut() {
             let state = answers.next().and_then(Result::ok);
@@ -333,5 +336,5 @@ async fn confirm_states(
             operation.ready_at = timestamp.map_or(0, |t| t.saturating_to());
         }
     }
-    Ok(())
+    Ok(proposers)
 }

@@ -1,7 +1,8 @@
 //! Who may schedule on each TimelockController: the accounts its
 //! `RoleGranted` logs name for `PROPOSER_ROLE`, confirmed with `hasRole` at
-//! the pinned block, and what each one is (a Safe proposer makes scheduling
-//! a Safe transaction). One round trip each, only when there is a timelock.
+//! the pinned block (riding along with the operations' states), and what
+//! each one is (a Safe proposer makes scheduling a Safe transaction): one
+//! more round trip, only when a proposer is not already a known authority.
 
 use alloy::eips::BlockId;
 use alloy::primitives::Address;
@@ -13,30 +14,32 @@ use super::read::{self, Read};
 use super::{BlockRef, ObserveError, ObserveOptions};
 use crate::contracts::timelock::{TimelockController as T, role};
 
-/// The (timelock, proposer) pairs among `candidates` that hold the role at
-/// the pinned block.
-pub async fn confirm(
-    provider: &impl Provider,
-    candidates: &[(Address, Address)],
-    pinned: BlockRef,
-    options: &ObserveOptions,
-) -> Result<Vec<(Address, Address)>, ObserveError> {
-    if candidates.is_empty() {
-        return Ok(Vec::new());
-    }
+/// `hasRole(PROPOSER_ROLE, candidate)` on each candidate's timelock.
+pub fn reads(candidates: &[(Address, Address)]) -> Vec<Read> {
     let proposer = role("PROPOSER_ROLE");
-    let reads: Vec<Read> = candidates
+    candidates
         .iter()
         .map(|(timelock, account)| Read {
             to: *timelock,
             data: T::hasRoleCall { role: proposer, account: *account }.abi_encode(),
         })
-        .collect();
-    let answers = read::read_all(provider, &reads, BlockId::from(pinned.hash), false, options.max_batch).await?;
-    let holds = |a: &read::ReadResult| {
-        a.as_ref().ok().and_then(|d| T::hasRoleCall::abi_decode_returns(d).ok()).unwrap_or(false)
-    };
-    Ok(candidates.iter().zip(&answers).filter(|(_, a)| holds(a)).map(|(pair, _)| *pair).collect())
+        .collect()
+}
+
+/// The (timelock, proposer) pairs among `candidates` whose answer to
+/// [`reads`] (taken from `answers`, in order) says they hold the role.
+pub fn confirmed(
+    candidates: &[(Address, Address)],
+    answers: &mut impl Iterator<Item = read::ReadResult>,
+) -> Vec<(Address, Address)> {
+    let mut out = Vec::new();
+    for pair in candidates {
+        let holds = answers.next().and_then(Result::ok).and_then(|d| T::hasRoleCall::abi_decode_returns(&d).ok());
+        if holds == Some(true) {
+            out.push(*pair);
+        }
+    }
+    out
 }
 
 /// Recognises the timelocks' proposers not yet among `accounts` (a Safe
