@@ -413,3 +413,18 @@ async fn a_plan_edited_after_planning_is_not_signed() {
     assert!(stderr.contains("edited after it was made"), "{stderr}");
     assert!(!std::path::Path::new(&s.path("plan.signatures.json")).exists(), "nothing was signed");
 }
+
+#[tokio::test]
+async fn a_safe_transaction_whose_call_reverts_is_named_by_the_safes_error_code() {
+    let s = setup("2-of-3", Topology::Direct).await;
+    let zero = alloy::primitives::U256::ZERO;
+    let bad = SelfPlayArena::setRewardsCall { teacherReward: zero, studentReward: zero, validatorReward: zero };
+    let (to, operation, data) = safe::batch_transaction(&[(s.chain.address("arena"), bad.abi_encode().into())]);
+    let hash = safe::safe_tx_hash(31337, s.safe(), to, operation, &data, s.safe_nonce().await);
+    let signatures = [0, 1]
+        .map(|i| dev_signer(i).expect("dev account"))
+        .map(|signer| (signer.address(), signer.sign_hash_sync(&hash).expect("signed").as_bytes()));
+    let exec = safe::exec_transaction(to, operation, &data, safe::pack_signatures(signatures.to_vec()));
+    let revert = s.chain.revert_data(owner(3), s.safe(), exec).await.expect("the inner call reverts");
+    assert_eq!(govstate::execute::revert_name("safe", &revert), "Error(\"GS013\")");
+}

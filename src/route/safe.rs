@@ -281,9 +281,18 @@ pub fn collect(
     Ok(safe::pack_signatures(found))
 }
 
+/// The signer of a 65-byte signature as the Safe reads it: `v` 27/28 over
+/// the hash itself, `v` 31/32 over the `eth_sign`-prefixed hash (what
+/// `cast wallet sign 0xHASH` makes, with 4 added to `v`).
 fn recover(bytes: &[u8; 65], hash: B256) -> Result<Address, String> {
-    let signature = Signature::from_raw_array(bytes).map_err(|e| e.to_string())?;
-    signature.recover_address_from_prehash(&hash).map_err(|e| e.to_string())
+    let mut raw = *bytes;
+    let prefixed = raw[64] > 30;
+    if prefixed {
+        raw[64] -= 4;
+    }
+    let signature = Signature::from_raw_array(&raw).map_err(|e| e.to_string())?;
+    let signed = if prefixed { alloy::primitives::eip191_hash_message(hash) } else { hash };
+    signature.recover_address_from_prehash(&signed).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -320,6 +329,24 @@ mod tests {
         let first = recover(&packed[..65].try_into().expect("65 bytes"), batch.safe_tx_hash).expect("recovers");
         let second = recover(&packed[65..].try_into().expect("65 bytes"), batch.safe_tx_hash).expect("recovers");
         assert!(first < second, "{first} before {second}");
+    }
+
+    #[test]
+    fn an_eth_sign_signature_with_v_plus_four_counts_for_its_owner() {
+        let owners = owners();
+        let batch = batch(&owners, 1);
+        let signer = dev_signer(1).expect("dev account");
+        let mut bytes = signer.sign_message_sync(batch.safe_tx_hash.as_slice()).expect("signed").as_bytes();
+        bytes[64] += 4;
+        let entry = OwnerSignature {
+            safe: batch.safe,
+            safe_tx_hash: batch.safe_tx_hash,
+            owner: signer.address(),
+            signature: Bytes::from(bytes.to_vec()),
+        };
+        let file = SignatureFile { format_version: SIGNATURES_FORMAT_VERSION, signatures: vec![entry] };
+        let packed = collect(&file, &batch, &owners, 1, Address::ZERO).expect("counts");
+        assert_eq!(packed.as_ref(), bytes.as_slice(), "sent as given: the Safe checks v + 4 itself");
     }
 
     #[test]
