@@ -24,6 +24,7 @@ const KEYS: [&str; 4] = [
 const ROGUE: &str = "0x00000000000000000000000000000000000000aa";
 const FRIEND: &str = "0x00000000000000000000000000000000000000bb";
 const DELAY: u64 = 60;
+const PASSWORD: &str = "correct horse battery staple";
 
 struct Setup {
     chain: TestChain,
@@ -189,12 +190,23 @@ async fn two_of_three_owners_sign_the_plan_and_one_apply_sends_it_as_one_safe_tr
     assert_eq!(s.chain.nonce(owner(0)).await, sender_nonce, "nothing sent");
     assert_eq!(s.safe_nonce().await, nonce_before);
 
-    let (code, stdout, stderr) = s.sign(&plan, KEYS[1]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // Owner 1 signs from a keystore with a password file.
+    let key = alloy::primitives::hex::decode(KEYS[1]).expect("hex key");
+    let keys = s.dir.path().join("keys");
+    std::fs::create_dir_all(&keys).expect("dir");
+    let (_, name) =
+        alloy::signers::local::PrivateKeySigner::encrypt_keystore(&keys, &mut rand::thread_rng(), key, PASSWORD, None)
+            .expect("keystore written");
+    let password = s.path("password");
+    std::fs::write(&password, format!("{PASSWORD}\n")).expect("password file");
+    let keystore = keys.join(name).display().to_string();
+    let (code, signed, stderr) = s.run(&["sign", &plan, "--keystore", &keystore, "--password-file", &password]);
+    assert_eq!(code, Some(0), "{signed}{stderr}");
+    assert!(signed.contains("(2 of 2 signatures)"), "{signed}");
     let relayer = s.chain.nonce(owner(3)).await;
-    let (code, stdout, stderr) = s.apply(&plan, KEYS[3]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("execTransaction(3 calls)"), "{stdout}");
+    let (code, applied, stderr) = s.apply(&plan, KEYS[3]);
+    assert_eq!(code, Some(0), "{applied}{stderr}");
+    assert!(applied.contains("execTransaction(3 calls)"), "{applied}");
     assert_eq!(s.chain.nonce(owner(3)).await, relayer + 1, "one transaction, from a non-owner");
     assert_eq!(s.safe_nonce().await, nonce_before + 1, "the Safe nonce moved by exactly 1");
     assert!(is_orchestrator(&s, FRIEND).await && !is_orchestrator(&s, ROGUE).await);
@@ -208,6 +220,10 @@ async fn two_of_three_owners_sign_the_plan_and_one_apply_sends_it_as_one_safe_tr
         written.push_str(&receipt.to_string());
     }
     written.push_str(&stdout);
+    written.push_str(&signed);
+    written.push_str(&applied);
+    written.push_str(&stderr);
+    assert!(!written.contains(PASSWORD), "the keystore password leaked");
     for key in KEYS {
         let bare = key.trim_start_matches("0x");
         assert!(!written.to_lowercase().contains(bare), "a key leaked into the signatures, receipts or output");
