@@ -97,7 +97,7 @@ pub enum SafeError {
     },
     /// Fewer signatures than the threshold.
     #[error(
-        "Safe {safe} needs {threshold} signatures of SafeTx {safe_tx_hash}, has {have} ({}); {} missing; owners who may still sign: {}. Nothing was sent",
+        "Safe {safe} needs {threshold} signatures of SafeTx {safe_tx_hash}, has {have} ({}); {} missing; owners who may still sign: {} (save the plan with `plan --out PLAN`, each signs with `govstate sign PLAN`, then `apply PLAN`). Nothing was sent",
         list(signed),
         threshold.saturating_sub(*have),
         list(may_sign)
