@@ -89,3 +89,41 @@ async fn import_on_production_after_out_of_band_changes_validates_and_plans_empt
     let run = govstate(&["drift", path(&out)], &cache, &env).await;
     assert_eq!(run.code, Some(0), "{run:?}");
 }
+
+#[tokio::test]
+async fn drift_reports_a_scheduled_timelock_operation_as_a_change_on_its_way() {
+    let chain = production().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("production.yaml");
+    write_state(&chain, &file, None).await;
+    let cache = dir.path().join("cache");
+    let url = chain.devnet.url().to_string();
+    // Someone schedules a fee change and does not execute it (yet).
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded = govstate::contracts::system_pause::SystemPauseModules::executeGovernanceCallCall {
+        target: chain.address("stake_manager"),
+        data: fee.into(),
+    };
+    let schedule = govstate::contracts::timelock::TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(TIMELOCK_DELAY),
+    };
+    chain.send(0, timelock, schedule.abi_encode()).await;
+
+    let args = ["drift", path(&file), "--format", "json", "--rpc-url", url.as_str()];
+    let run = govstate(&args, &cache, &[]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let drift = report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default();
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!(drift[0]["kind"], "pending_operation");
+    let chain_side = drift[0]["chain"].as_str().unwrap_or_default();
+    assert!(chain_side.contains(&timelock.to_string()) && chain_side.contains("waiting"), "{chain_side}");
+    let text = govstate(&["drift", path(&file), "--rpc-url", url.as_str()], &cache, &[]).await;
+    assert!(text.stdout.contains("! timelock.pending_operation"), "{text:?}");
+}

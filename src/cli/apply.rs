@@ -54,14 +54,17 @@ pub struct ApplyArgs {
     chain: ChainArgs,
 }
 
-/// Signer options, as Foundry has them.
+/// Signer options, as Foundry has them: a flag given on the command line
+/// wins over any environment variable (`GOVSTATE_PRIVATE_KEY`,
+/// `ETH_KEYSTORE`), which are read only when no signer flag is given.
 #[derive(Args)]
 pub struct SignerArgs {
-    /// Private key (hex). Never printed, logged or written.
-    #[arg(long, env = "GOVSTATE_PRIVATE_KEY", hide_env_values = true, value_name = "KEY")]
+    /// Private key (hex). Never printed, logged or written. Default:
+    /// `GOVSTATE_PRIVATE_KEY`.
+    #[arg(long, value_name = "KEY")]
     private_key: Option<String>,
-    /// Keystore file.
-    #[arg(long, env = "ETH_KEYSTORE", value_name = "PATH", conflicts_with = "private_key")]
+    /// Keystore file. Default: `ETH_KEYSTORE`.
+    #[arg(long, value_name = "PATH", conflicts_with = "private_key")]
     keystore: Option<PathBuf>,
     /// File holding the keystore password (else `ETH_PASSWORD`).
     #[arg(long, value_name = "PATH")]
@@ -82,7 +85,19 @@ impl SignerArgs {
             }
             None => std::env::var("ETH_PASSWORD").ok(),
         };
-        Ok(SignerSource { private_key: self.private_key.clone(), keystore: self.keystore.clone(), password })
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let (private_key, keystore) = match (&self.private_key, &self.keystore) {
+            (None, None) => match (env("GOVSTATE_PRIVATE_KEY"), env("ETH_KEYSTORE")) {
+                (Some(_), Some(_)) => {
+                    bail!(
+                        "both GOVSTATE_PRIVATE_KEY and ETH_KEYSTORE are set: pass --private-key or --keystore to choose"
+                    )
+                }
+                (key, keystore) => (key, keystore.map(PathBuf::from)),
+            },
+            (key, keystore) => (key.clone(), keystore.clone()),
+        };
+        Ok(SignerSource { private_key, keystore, password })
     }
 }
 
@@ -204,8 +219,10 @@ fn confirmed(calls: usize) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!("refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls");
     }
-    print!("Apply these {calls} calls? [y/N] ");
-    std::io::stdout().flush()?;
+    // The prompt goes to stderr: stdout carries only the result, and may be
+    // redirected to a file.
+    eprint!("Apply these {calls} calls? [y/N] ");
+    std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))

@@ -35,24 +35,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     for deployed in &devnet.deployment().contracts {
         println!("  {:<14} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.name);
     }
-    let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
-    grant_orchestrator(&devnet, compromised).await?;
-    println!("  orchestrator {compromised} holds the role (and is about to be found compromised)");
-
-    let dir = tempfile_dir()?;
-    let file = dir.join("devnet.yaml");
-    let stats = RpcStats::default();
-    let reader = connect(devnet.url().clone(), &stats);
-    let options = ObserveOptions::without_cache();
-    let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
-    std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
-
-    heading("2. The desired change, reviewed in git");
-    for change in CHANGE {
-        println!("  {change}");
-    }
-    let overrides: Vec<String> = CHANGE.iter().map(|s| s.to_string()).collect();
-    let desired = load_file_with_overrides(&file, &overrides)?.desired();
+    let Story { dir, stats, reader, options, overrides, desired } =
+        story(&devnet, "devnet.yaml", "2. The desired change, reviewed in git", &CHANGE).await?;
     let source = "devnet.yaml with the change";
 
     heading("3. govstate plan");
@@ -117,24 +101,8 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     if let Some(timelock) = devnet.wiring().timelock {
         println!("  timelock       {timelock}  (governs the SystemPause, which governs StakeManager; delay {delay} s)");
     }
-    let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
-    grant_orchestrator(&devnet, compromised).await?;
-    println!("  orchestrator {compromised} holds the role (and is about to be found compromised)");
-
-    let dir = tempfile_dir()?;
-    let file = dir.join("production.yaml");
-    let stats = RpcStats::default();
-    let reader = connect(devnet.url().clone(), &stats);
-    let options = ObserveOptions::without_cache();
-    let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
-    std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
-
-    heading("2. The incident response, reviewed in git");
-    for change in PRODUCTION_CHANGE {
-        println!("  {change}");
-    }
-    let overrides: Vec<String> = PRODUCTION_CHANGE.iter().map(|s| s.to_string()).collect();
-    let desired = load_file_with_overrides(&file, &overrides)?.desired();
+    let Story { dir, stats, reader, options, overrides, desired } =
+        story(&devnet, "production.yaml", "2. The incident response, reviewed in git", &PRODUCTION_CHANGE).await?;
     let source = "production.yaml with the change";
 
     heading("3. govstate plan --simulate: two routes, proven on a fork");
@@ -183,6 +151,37 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     drop(devnet);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// What both stories start from: a compromised orchestrator on the chain,
+/// the chain written as a file, and the change to it.
+struct Story {
+    dir: std::path::PathBuf,
+    stats: RpcStats,
+    reader: alloy::providers::DynProvider,
+    options: ObserveOptions,
+    overrides: Vec<String>,
+    desired: govstate::spec::Desired,
+}
+
+async fn story(devnet: &Devnet, name: &str, title: &str, change: &[&str]) -> anyhow::Result<Story> {
+    let compromised = dev_signer(1).map(|s| s.address()).unwrap_or_default();
+    grant_orchestrator(devnet, compromised).await?;
+    println!("  orchestrator {compromised} holds the role (and is about to be found compromised)");
+    let dir = tempfile_dir()?;
+    let file = dir.join(name);
+    let stats = RpcStats::default();
+    let reader = connect(devnet.url().clone(), &stats);
+    let options = ObserveOptions::without_cache();
+    let observed = observe(&reader, &Scope::everything(devnet.deployment()), &options).await?;
+    std::fs::write(&file, desired_state_yaml(&observed, devnet.deployment(), ""))?;
+    heading(title);
+    for line in change {
+        println!("  {line}");
+    }
+    let overrides: Vec<String> = change.iter().map(|s| s.to_string()).collect();
+    let desired = load_file_with_overrides(&file, &overrides)?.desired();
+    Ok(Story { dir, stats, reader, options, overrides, desired })
 }
 
 fn heading(title: &str) {

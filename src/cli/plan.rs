@@ -38,7 +38,8 @@ pub struct PlanArgs {
     /// How to show the plan.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Also show a unified diff of the managed state, chain vs file, as YAML.
+    /// Also show a unified diff of the managed state, chain vs file, as YAML
+    /// (fenced in markdown; a `diff` member of the JSON document).
     #[arg(long)]
     diff: bool,
     /// Exit 0 when there are no changes, 2 when there are, 1 on error.
@@ -71,8 +72,12 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let observed = args.chain.observe(&provider, &desired.desired, &source).await?;
     let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
     let made = plan(&desired.desired, &observed, &options);
-    if args.diff || matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. })) {
-        print!("{}", state_diff(&desired.desired, &observed, &source));
+    let refused = matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. }));
+    let diff = (args.diff || refused).then(|| state_diff(&desired.desired, &observed, &source));
+    if let (Some(diff), true) = (&diff, made.is_err()) {
+        // Machine output stays parseable: the diff of a refused plan goes
+        // to stderr unless the output is text for a person.
+        if args.format == Format::Text { print!("{diff}") } else { eprint!("{diff}") }
     }
     let made = made.with_context(|| format!("no plan for {source}"))?;
     if args.format == Format::SafeTxBuilder {
@@ -90,7 +95,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         save(&made, out)?;
     }
-    print!("{}", render(&made, &source, args.format)?);
+    print!("{}", render(&made, &source, args.format, diff.as_deref())?);
     if args.format == Format::Text {
         for set in &args.overrides {
             println!("Override for this run only: {set}");
@@ -112,12 +117,22 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(if args.detailed_exitcode && !made.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }
 
-fn render(plan: &Plan, source: &str, format: Format) -> anyhow::Result<String> {
-    Ok(match format {
-        Format::Text => text(plan, source, Style::detect()),
-        Format::Markdown => markdown(plan, source),
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(plan)?),
-        Format::SafeTxBuilder => tx_builder_file(plan, source)?,
+/// The plan in `format`, with the state diff when asked: before the text,
+/// fenced in markdown, and as a `diff` member of the one JSON document.
+fn render(plan: &Plan, source: &str, format: Format, diff: Option<&str>) -> anyhow::Result<String> {
+    Ok(match (format, diff) {
+        (Format::Text, diff) => format!("{}{}", diff.unwrap_or_default(), text(plan, source, Style::detect())),
+        (Format::Markdown, None) => markdown(plan, source),
+        (Format::Markdown, Some(diff)) => format!("{}\n```diff\n{diff}```\n", markdown(plan, source)),
+        (Format::Json, None) => format!("{}\n", serde_json::to_string_pretty(plan)?),
+        (Format::Json, Some(diff)) => {
+            let mut document = serde_json::to_value(plan)?;
+            if let Some(object) = document.as_object_mut() {
+                object.insert("diff".to_string(), serde_json::Value::String(diff.to_string()));
+            }
+            format!("{}\n", serde_json::to_string_pretty(&document)?)
+        }
+        (Format::SafeTxBuilder, _) => tx_builder_file(plan, source)?,
     })
 }
 

@@ -159,7 +159,32 @@ async fn observe_file(
         .map_err(|_| CheckError::Timeout { file: source.to_string(), seconds: options.timeout })?
         .map_err(|source_error| CheckError::Observe { file: source.to_string(), source: source_error })?;
     report.block = Some(observed.block.number);
-    Ok(differences(&desired, &observed))
+    let mut drift = differences(&desired, &observed);
+    drift.extend(pending(&observed));
+    Ok(drift)
+}
+
+/// Each timelock operation pending on a managed contract, as a drift entry:
+/// the chain is about to change whatever the file says.
+fn pending(observed: &crate::observe::Observed) -> Vec<super::Drifted> {
+    observed
+        .pending_operations()
+        .into_iter()
+        .map(|(timelock, operation)| super::Drifted {
+            contract: "timelock".to_string(),
+            field: "pending_operation".to_string(),
+            kind: super::DriftKind::PendingOperation,
+            chain: Some(format!(
+                "{} on {timelock}: {}, ready at {} ({} call{})",
+                operation.id,
+                operation.state.name(),
+                operation.ready_at,
+                operation.calls.len(),
+                if operation.calls.len() == 1 { "" } else { "s" }
+            )),
+            file: None,
+        })
+        .collect()
 }
 
 /// The file's endpoint: its `rpc_url_env` variable when it names one, else

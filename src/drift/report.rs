@@ -98,6 +98,10 @@ pub enum DriftKind {
     HolderAdded,
     /// An address is in the file's set but does not hold the role on the chain.
     HolderMissing,
+    /// A timelock operation calling a managed contract is scheduled and not
+    /// executed: a change is on its way (`field` is `pending_operation`,
+    /// `chain` says which, its state and when it is ready).
+    PendingOperation,
 }
 
 /// One difference between the chain and the file.

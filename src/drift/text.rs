@@ -55,6 +55,7 @@ pub fn drift_line(drifted: &Drifted) -> String {
                 drifted.file.as_deref().unwrap_or(none)
             )
         }
+        DriftKind::PendingOperation => format!("! {key}: {}", drifted.chain.as_deref().unwrap_or(none)),
     }
 }
 

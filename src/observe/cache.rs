@@ -31,6 +31,10 @@ pub fn default_dir() -> Option<PathBuf> {
 pub struct Entry {
     /// The contract's deployment block, once known.
     pub deployed_block: Option<u64>,
+    /// The first block the scans covered: a later run starting earlier (a
+    /// corrected `deployed_block`) scans again from there.
+    #[serde(default)]
+    pub scanned_from: Option<u64>,
     /// Every block up to this one has been scanned.
     pub scanned_to: Option<u64>,
     /// The hash of block `scanned_to` when it was scanned: if the chain no
@@ -42,6 +46,16 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The entry for a scan starting at `start`: kept when its scans
+    /// started there or earlier, else thrown away (holders between `start`
+    /// and where they started were never looked for).
+    pub fn starting_at(self, start: u64) -> Self {
+        let mut entry = if self.scanned_from.is_some_and(|from| start < from) { Entry::default() } else { self };
+        entry.deployed_block = Some(start);
+        entry.scanned_from = Some(entry.scanned_from.map_or(start, |from| from.min(start)));
+        entry
+    }
+
     /// The first block still to scan, keeping the reorg margin.
     pub fn resume_from(&self, deployed_block: u64) -> u64 {
         self.scanned_to.map_or(deployed_block, |to| to.saturating_sub(REORG_MARGIN).max(deployed_block))
@@ -93,11 +107,22 @@ mod tests {
         assert_eq!(load(dir.path(), 1, contract, "orchestrators"), Entry::default());
         let entry = Entry {
             deployed_block: Some(3),
+            scanned_from: Some(3),
             scanned_to: Some(9),
             scanned_hash: Some(B256::repeat_byte(9)),
             candidates: [Address::repeat_byte(2)].into(),
         };
         store(dir.path(), 1, contract, "orchestrators", &entry);
         assert_eq!(load(dir.path(), 1, contract, "orchestrators"), entry);
+    }
+
+    #[test]
+    fn an_entry_scanned_from_a_later_block_is_thrown_away_when_the_start_moves_earlier() {
+        let scanned = Entry { scanned_from: Some(50), scanned_to: Some(90), ..Entry::default() }.starting_at(50);
+        assert_eq!(scanned.scanned_to, Some(90), "same start: kept");
+        let earlier = scanned.clone().starting_at(10);
+        assert_eq!((earlier.scanned_to, earlier.scanned_from), (None, Some(10)), "earlier start: scanned again");
+        let later = scanned.starting_at(70);
+        assert_eq!((later.scanned_to, later.scanned_from), (Some(90), Some(50)), "a later start is covered");
     }
 }

@@ -65,47 +65,80 @@ pub async fn scan(
     provider: &impl Provider,
     queries: &[LogQuery],
     chunk_size: u64,
+    max_batch: usize,
 ) -> Result<Vec<BTreeSet<Address>>, ObserveError> {
-    let logs = scan_logs(provider, queries, chunk_size).await?;
+    let logs = scan_logs(provider, queries, chunk_size, max_batch).await?;
     Ok(logs.iter().map(|logs| logs.iter().filter_map(holder).collect()).collect())
 }
 
-/// Every log of every query, in block order within each query.
+/// Every log of every query, in block order within each query; at most
+/// `max_batch` requests in one JSON-RPC batch, the batches sent at once. A
+/// batch the node refuses as a whole is halved and sent again, and so is a
+/// block range it refuses.
 pub async fn scan_logs(
     provider: &impl Provider,
     queries: &[LogQuery],
     chunk_size: u64,
+    max_batch: usize,
 ) -> Result<Vec<Vec<Log>>, ObserveError> {
     let mut found = vec![Vec::new(); queries.len()];
-    let mut pending = chunks(queries, chunk_size);
+    let group =
+        |chunks: Vec<Chunk>| -> Vec<Vec<Chunk>> { chunks.chunks(max_batch.max(1)).map(<[Chunk]>::to_vec).collect() };
+    let mut pending = group(chunks(queries, chunk_size));
     while !pending.is_empty() {
-        let mut batch = BatchRequest::new(provider.client());
-        let mut waiters = Vec::with_capacity(pending.len());
-        for chunk in &pending {
-            let query = &queries[chunk.query];
-            let filter = Filter::new()
-                .address(query.address)
-                .event_signature(query.topic)
-                .from_block(BlockNumberOrTag::Number(chunk.from))
-                .to_block(BlockNumberOrTag::Number(chunk.to));
-            let waiter =
-                batch.add_call::<_, Vec<Log>>("eth_getLogs", &(filter,)).map_err(rpc("preparing eth_getLogs"))?;
-            waiters.push((*chunk, waiter));
-        }
-        batch.send().await.map_err(rpc("listing events from logs"))?;
-        let mut refused = Vec::new();
-        for (chunk, waiter) in waiters {
-            match waiter.await {
-                Ok(logs) => found[chunk.query].extend(logs),
-                Err(error) => refused.push((chunk, error)),
+        let sent = pending.iter().map(|g| send_chunks(provider, queries, g));
+        let answers = futures::future::join_all(sent).await;
+        let (mut refused, mut halves) = (Vec::new(), Vec::new());
+        for (batch, answer) in pending.into_iter().zip(answers) {
+            match answer {
+                Ok(answers) => {
+                    for (chunk, result) in answers {
+                        match result {
+                            Ok(logs) => found[chunk.query].extend(logs),
+                            Err(error) => refused.push((chunk, error)),
+                        }
+                    }
+                }
+                Err(_) if batch.len() > 1 => {
+                    let (first, second) = batch.split_at(batch.len() / 2);
+                    halves.extend([first.to_vec(), second.to_vec()]);
+                }
+                Err(source) => return Err(rpc("listing events from logs")(source)),
             }
         }
-        pending = retry_smaller(refused)?;
+        pending = group(retry_smaller(refused)?);
+        pending.extend(halves);
     }
     for logs in &mut found {
         logs.sort_by_key(|log| (log.block_number, log.log_index));
     }
     Ok(found)
+}
+
+/// One batch of `eth_getLogs`, one per chunk: each chunk's answer or error,
+/// or the batch's own failure.
+async fn send_chunks(
+    provider: &impl Provider,
+    queries: &[LogQuery],
+    pending: &[Chunk],
+) -> Result<Vec<(Chunk, Result<Vec<Log>, TransportError>)>, TransportError> {
+    let mut batch = BatchRequest::new(provider.client());
+    let mut waiters = Vec::with_capacity(pending.len());
+    for chunk in pending {
+        let query = &queries[chunk.query];
+        let filter = Filter::new()
+            .address(query.address)
+            .event_signature(query.topic)
+            .from_block(BlockNumberOrTag::Number(chunk.from))
+            .to_block(BlockNumberOrTag::Number(chunk.to));
+        waiters.push((*chunk, batch.add_call::<_, Vec<Log>>("eth_getLogs", &(filter,))?));
+    }
+    batch.send().await?;
+    let mut answers = Vec::with_capacity(waiters.len());
+    for (chunk, waiter) in waiters {
+        answers.push((chunk, waiter.await));
+    }
+    Ok(answers)
 }
 
 /// Ranges the provider refused, halved; any other failure is an error.

@@ -104,6 +104,20 @@ pub enum ObserveError {
     /// The node returned no latest block.
     #[error("the RPC endpoint returned no latest block")]
     NoBlock,
+    /// The file's deployment block is after the contract was deployed: role
+    /// holders granted before it would be missed.
+    #[error(
+        "contracts.{contract}.deployed_block is {block}, but {address} already has code at block {}: role holders granted before {block} would be missed; give the block it was deployed in, or leave the key out to have it found",
+        block.saturating_sub(1)
+    )]
+    DeployedBlockTooLate {
+        /// The contract's section key.
+        contract: &'static str,
+        /// Its address.
+        address: Address,
+        /// The block the file gives.
+        block: u64,
+    },
     /// A managed contract address holds no code.
     #[error("there is no contract at {address} (block {block})")]
     NoCode {
@@ -147,7 +161,13 @@ pub async fn observe(
     let checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
     let probes = discover::probes(&scope.contracts);
     let authority_probes = discover::authority_probes(&scope.contracts);
-    let pinned = pin(provider, &checkpoints, &probes, &authority_probes).await?;
+    let starts = deployment_starts(scope);
+    let pinned = pin(provider, &checkpoints, &probes, &authority_probes, &starts).await?;
+    for ((contract, address, block), code) in starts.iter().zip(&pinned.code_before_start) {
+        if *code {
+            return Err(ObserveError::DeployedBlockTooLate { contract, address: *address, block: *block });
+        }
+    }
     if pinned.chain_id != scope.chain_id {
         return Err(ObserveError::WrongChain { expected: scope.chain_id, actual: pinned.chain_id });
     }
@@ -196,6 +216,14 @@ fn load_cache(scope: &Scope, options: &ObserveOptions) -> Vec<Vec<cache::Entry>>
     scope.contracts.iter().map(|c| c.role_sets.iter().map(|(set, _)| load(c.deployed.address, set)).collect()).collect()
 }
 
+/// Every contract whose role holders are listed from a deployment block the
+/// file gives (not 0): the contract must have no code the block before, or
+/// holders granted earlier would be missed.
+fn deployment_starts(scope: &Scope) -> Vec<(&'static str, Address, u64)> {
+    let given = |c: &ScopeContract| c.deployed.deployed_block.filter(|b| *b > 0 && !c.role_sets.is_empty());
+    scope.contracts.iter().filter_map(|c| given(c).map(|b| (c.deployed.kind.key, c.deployed.address, b))).collect()
+}
+
 /// How often the third round trip is made at most, should module addresses
 /// keep moving under it.
 const MAX_READS: usize = 3;
@@ -206,6 +234,9 @@ struct Pinned {
     probes: Vec<Vec<ReadResult>>,
     /// The answers to the authority probes, one per contract.
     authorities: Vec<ReadResult>,
+    /// For each deployment start checked, whether the contract already had
+    /// code the block before.
+    code_before_start: Vec<bool>,
     block: BlockRef,
     has_multicall: bool,
     /// The hash of each cache checkpoint block, `None` when the chain no
@@ -220,6 +251,7 @@ async fn pin(
     checkpoints: &BTreeSet<u64>,
     probes: &[(usize, &'static crate::contracts::Kind, Vec<Read>)],
     authority_probes: &[Read],
+    starts: &[(&'static str, Address, u64)],
 ) -> Result<Pinned, ObserveError> {
     let mut batch = BatchRequest::new(provider.client());
     let chain_id = batch.add_call::<_, U64>("eth_chainId", &()).map_err(rpc("preparing eth_chainId"))?;
@@ -245,6 +277,13 @@ async fn pin(
     let authority_waiters: Result<Vec<_>, _> =
         authority_probes.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
     let authority_waiters = authority_waiters.map_err(rpc("preparing the authority probes"))?;
+    let mut start_waiters = Vec::with_capacity(starts.len());
+    for (_, address, block) in starts {
+        let before = BlockNumberOrTag::Number(block.saturating_sub(1));
+        let waiter =
+            batch.add_call::<_, Bytes>("eth_getCode", &(*address, before)).map_err(rpc("preparing eth_getCode"))?;
+        start_waiters.push(waiter);
+    }
     batch.send().await.map_err(rpc("pinning the latest block"))?;
     let chain_id = chain_id.await.map_err(rpc("reading the chain id"))?.to::<u64>();
     let block = block.await.map_err(rpc("reading the latest block"))?.ok_or(ObserveError::NoBlock)?;
@@ -259,8 +298,12 @@ async fn pin(
         probes.push(read::answers(waiters).await.map_err(rpc("probing the contracts' kinds"))?);
     }
     let authorities = read::answers(authority_waiters).await.map_err(rpc("probing the authorities"))?;
+    let mut code_before_start = Vec::with_capacity(start_waiters.len());
+    for waiter in start_waiters {
+        code_before_start.push(!waiter.await.map_err(rpc("checking a deployment block"))?.is_empty());
+    }
     let block = BlockRef { number: block.header.number, hash: block.header.hash, timestamp: block.header.timestamp };
-    Ok(Pinned { chain_id, probes, authorities, block, has_multicall, checkpoints: hashes })
+    Ok(Pinned { chain_id, probes, authorities, code_before_start, block, has_multicall, checkpoints: hashes })
 }
 
 /// Round trip 2: the candidate holders of every role set in scope, from the
@@ -280,12 +323,12 @@ async fn list_role_sets(
                 Some(block) => block,
                 None => logs::deployment_block(provider, deployed.address, pinned.number).await?,
             };
-            entry.deployed_block = Some(start);
+            *entry = std::mem::take(entry).starting_at(start);
             let from = entry.resume_from(start);
             queries.push(LogQuery { address: deployed.address, topic: set.event_topic, from, to: pinned.number });
         }
     }
-    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks).await?.into_iter();
+    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks, options.max_batch).await?.into_iter();
     let mut candidates = Vec::with_capacity(entries.len());
     for (contract, per_contract) in scope.contracts.iter().zip(entries) {
         let mut sets = Vec::with_capacity(per_contract.len());

@@ -72,6 +72,22 @@ impl Observed {
         self.accounts.iter().find(|a| a.address == address)
     }
 
+    /// Timelock operations still pending (waiting or ready) on the
+    /// contracts' authorities that call one of the managed contracts.
+    pub fn pending_operations(&self) -> Vec<(Address, &super::Operation)> {
+        let managed: Vec<Address> = self.contracts.iter().map(|c| c.address).collect();
+        let mut out = Vec::new();
+        for account in &self.accounts {
+            let super::AccountKind::Timelock(state) = &account.kind else { continue };
+            for operation in state.operations.iter().filter(|o| o.is_pending()) {
+                if operation.calls.iter().any(|(target, _, _)| managed.contains(target)) {
+                    out.push((account.address, operation));
+                }
+            }
+        }
+        out
+    }
+
     /// Where every field of every contract lives.
     pub fn locations(&self) -> Vec<Location> {
         let mut out = Vec::new();

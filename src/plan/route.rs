@@ -89,25 +89,18 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
             route.via = RouteKind::Timelock(batch);
         }
     }
-    let managed: Vec<Address> = observed.contracts.iter().map(|c| c.address).collect();
-    for account in &observed.accounts {
-        let AccountKind::Timelock(state) = &account.kind else { continue };
-        let ours = routes.iter().find_map(|r| match &r.via {
-            RouteKind::Timelock(b) if b.timelock == account.address => Some(b.operation),
-            _ => None,
+    for (timelock, operation) in observed.pending_operations() {
+        let ours = routes
+            .iter()
+            .any(|r| matches!(&r.via, RouteKind::Timelock(b) if b.timelock == timelock && b.operation == operation.id));
+        operations.push(PendingOperation {
+            timelock,
+            id: operation.id,
+            state: operation.state,
+            ready_at: operation.ready_at,
+            calls: operation.calls.len(),
+            stale: !ours,
         });
-        for operation in state.operations.iter().filter(|o| o.is_pending()) {
-            if operation.calls.iter().any(|(target, _, _)| managed.contains(target)) {
-                operations.push(PendingOperation {
-                    timelock: account.address,
-                    id: operation.id,
-                    state: operation.state,
-                    ready_at: operation.ready_at,
-                    calls: operation.calls.len(),
-                    stale: Some(operation.id) != ours,
-                });
-            }
-        }
     }
     (routes, operations)
 }

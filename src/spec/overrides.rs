@@ -3,12 +3,14 @@
 
 use std::path::Path;
 
-use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
 
-use super::{DesiredState, Diagnostic, Spec, SpecError, load_file};
+use super::{Diagnostic, Spec, SpecError, load_file, load_str};
 
 /// Loads the file at `path` with each `key.path=value` override applied;
-/// the result passes the same checks as the file alone.
+/// the value goes through exactly the file's parser and rules (it is
+/// written into the file's text as it was typed), so `--set` accepts and
+/// refuses what the file would.
 pub fn load_file_with_overrides(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
     let spec = load_file(path)?;
     if overrides.is_empty() {
@@ -16,42 +18,49 @@ pub fn load_file_with_overrides(path: &Path, overrides: &[String]) -> Result<Spe
     }
     let file = format!("{} (with --set)", path.display());
     let invalid = |path: &str, message: String| SpecError::invalid(&file, vec![Diagnostic::new(path, message)]);
-    let mut tree = serde_json::to_value(spec.state()).map_err(|e| invalid("", e.to_string()))?;
-    for item in overrides {
+    let mut tree: Yaml = serde_yaml::from_str(&spec.to_yaml()).map_err(|e| invalid("", e.to_string()))?;
+    let mut typed = Vec::with_capacity(overrides.len());
+    for (n, item) in overrides.iter().enumerate() {
         let (key, value) = parse(item).map_err(|message| invalid(item, message))?;
-        set(&mut tree, &key, value).map_err(|message| invalid(&key, message))?;
+        let placeholder = format!("govstate-set-placeholder-{n}");
+        set(&mut tree, &key, Yaml::String(placeholder.clone())).map_err(|message| invalid(&key, message))?;
+        typed.push((placeholder, value));
     }
-    let state: DesiredState =
-        serde_json::from_value(tree).map_err(|e| invalid("--set", format!("the overridden file is not valid: {e}")))?;
-    Spec::from_state(state, &file)
+    let mut text = serde_yaml::to_string(&tree).map_err(|e| invalid("", e.to_string()))?;
+    for (placeholder, value) in typed {
+        text = text.replacen(&placeholder, &value, 1);
+    }
+    load_str(&text, &file)
 }
 
-/// `arena.paused=true` → (`arena.paused`, `true`); the value is read as YAML.
-fn parse(item: &str) -> Result<(String, Json), String> {
+/// `arena.paused=true` → (`arena.paused`, `true`): the value as typed, a
+/// YAML scalar or flow collection on one line.
+fn parse(item: &str) -> Result<(String, String), String> {
     let (key, value) = item.split_once('=').ok_or("expected KEY=VALUE, e.g. arena.paused=true")?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
         return Err(format!("{key:?} is not a key path like arena.paused"));
     }
-    let value: serde_yaml::Value =
-        serde_yaml::from_str(value.trim()).map_err(|e| format!("the value does not parse: {e}"))?;
-    let value = serde_json::to_value(value).map_err(|e| e.to_string())?;
-    Ok((key.to_string(), value))
+    let value = value.trim();
+    if value.contains('\n') || value.starts_with('#') {
+        return Err("expected a value on one line, e.g. true, 4, \"150 ether\" or [\"0x…\"]".to_string());
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 /// Sets `value` at a dotted key path, creating sections on the way.
-fn set(tree: &mut Json, key: &str, value: Json) -> Result<(), String> {
+fn set(tree: &mut Yaml, key: &str, value: Yaml) -> Result<(), String> {
     let mut node = tree;
     let parts: Vec<&str> = key.split('.').collect();
     for (i, part) in parts.iter().enumerate() {
-        let Json::Object(map) = node else {
+        let Yaml::Mapping(map) = node else {
             return Err(format!("{} is not a section", parts[..i].join(".")));
         };
         if i + 1 == parts.len() {
-            map.insert((*part).to_string(), value);
+            map.insert(Yaml::String((*part).to_string()), value);
             return Ok(());
         }
-        node = map.entry((*part).to_string()).or_insert_with(|| Json::Object(Default::default()));
+        node = map.entry(Yaml::String((*part).to_string())).or_insert_with(|| Yaml::Mapping(Default::default()));
     }
     Ok(())
 }
@@ -87,5 +96,22 @@ mod tests {
         assert!(with(&["arena.pausd=true"]).is_err());
         assert!(with(&["arena.paused"]).is_err());
         assert!(with(&["arena.target_success_rate_bps=0"]).is_err());
+    }
+
+    #[test]
+    fn an_empty_or_null_override_is_refused_as_the_file_refuses_it_not_unmanaged() {
+        for empty in ["arena.paused=", "arena.paused=~", "arena.paused=null"] {
+            let error = with(&[empty]).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("arena.paused"), "{empty}: {error}");
+        }
+    }
+
+    #[test]
+    fn an_override_takes_what_the_file_takes_big_amounts_and_unquoted_addresses() {
+        let spec = with(&["arena.rewards.teacher=200000000000000000000"]).expect("valid");
+        let teacher = spec.state().arena.as_ref().and_then(|a| a.rewards.as_ref()).and_then(|r| r.teacher);
+        assert_eq!(teacher.map(|t| t.get().to_string()), Some("200000000000000000000".to_string()));
+        let spec = with(&["arena.owner=0x00000000000000000000000000000000000000e1"]).expect("valid");
+        assert!(spec.state().arena.as_ref().and_then(|a| a.owner).is_some());
     }
 }

@@ -262,7 +262,8 @@ impl TestChain {
         let timelock = self.devnet.wiring().timelock.expect("a timelock");
         let pause = self.address("system_pause");
         let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
-        let salt = B256::repeat_byte(0x5a);
+        // A fresh salt each time: the same call may be made twice.
+        let salt = B256::from(U256::from(self.nonce(self.devnet.owner()).await));
         let schedule = TimelockController::scheduleCall {
             target: pause,
             value: U256::ZERO,

@@ -182,32 +182,5 @@ pub const TIMELOCK_DELAY: u64 = 60;
 /// TimelockController as a SystemPause `executeGovernanceCall`, time warped
 /// past the delay, then executed (account 0 proposes and executes).
 pub async fn through_timelock(chain: &TestChain, target: Address, data: Vec<u8>) {
-    use alloy::primitives::{B256, U256};
-    use alloy::providers::Provider;
-    use govstate::contracts::system_pause::SystemPauseModules;
-    use govstate::contracts::timelock::TimelockController;
-    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
-    let pause = chain.address("system_pause");
-    let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
-    let salt = B256::from(U256::from(chain.nonce(chain.devnet.owner()).await));
-    let schedule = TimelockController::scheduleCall {
-        target: pause,
-        value: U256::ZERO,
-        data: forwarded.clone().into(),
-        predecessor: B256::ZERO,
-        salt,
-        delay: U256::from(TIMELOCK_DELAY),
-    };
-    chain.send(0, timelock, schedule.abi_encode()).await;
-    let _: serde_json::Value =
-        chain.reader().raw_request("evm_increaseTime".into(), (TIMELOCK_DELAY + 1,)).await.expect("warp");
-    chain.mine().await;
-    let execute = TimelockController::executeCall {
-        target: pause,
-        value: U256::ZERO,
-        payload: forwarded.into(),
-        predecessor: B256::ZERO,
-        salt,
-    };
-    chain.send(0, timelock, execute.abi_encode()).await;
+    chain.through_timelock(target, data, TIMELOCK_DELAY).await;
 }

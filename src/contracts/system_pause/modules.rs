@@ -44,25 +44,19 @@ pub const MODULES: [(&str, &str); 8] = [
     ("modules.arbitrator_committee", "paused.arbitrator_committee"),
 ];
 
-static ADDRESS_KEYS: [&str; 8] = {
-    let mut keys = [""; 8];
-    let mut i = 0;
-    while i < 8 {
-        keys[i] = MODULES[i].0;
-        i += 1;
-    }
-    keys
-};
+static ADDRESS_KEYS: [&str; 8] = column(true);
+static PAUSED_KEYS: [&str; 8] = column(false);
 
-static PAUSED_KEYS: [&str; 8] = {
+/// One column of [`MODULES`]: the address keys, or the `paused` keys.
+const fn column(addresses: bool) -> [&'static str; 8] {
     let mut keys = [""; 8];
     let mut i = 0;
     while i < 8 {
-        keys[i] = MODULES[i].1;
+        keys[i] = if addresses { MODULES[i].0 } else { MODULES[i].1 };
         i += 1;
     }
     keys
-};
+}
 
 /// The modules kind's row in the contract table.
 pub const MODULES_KIND: Kind = Kind {
