@@ -101,6 +101,7 @@ fn main() {
             source: "bench".to_string(),
             overrides: Vec::new(),
             cancel_stale: false,
+            safe_signatures: Default::default(),
         };
         let start = Instant::now();
         let applied = apply(&sender, &plan, address, &options).await.expect("apply converges");

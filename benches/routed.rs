@@ -78,6 +78,7 @@ async fn govstate_run(calls: usize) -> Run {
         source: "bench".into(),
         overrides: vec![],
         cancel_stale: false,
+        safe_signatures: Default::default(),
     };
     let signer = owner_signer();
     let address = signer.address();

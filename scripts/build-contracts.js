@@ -3,6 +3,8 @@
 // TimelockController) with the pinned npm `solc`, writing one artifact per
 // contract to contracts/out/<Name>.json: { abi, bytecode, deployedBytecode }.
 // The artifacts are committed so the Rust crate builds without Node.
+// Safe v1.4.1 is not compiled here: its artifacts are copied as shipped by
+// the pinned npm package @safe-global/safe-contracts (the audited bytecode).
 //
 //   node scripts/build-contracts.js          write contracts/out/*.json
 //   node scripts/build-contracts.js --check  exit 1 when they are stale
@@ -27,6 +29,31 @@ const TARGETS = [
   ['Multicall3.sol', 'Multicall3'],
   ['@openzeppelin/contracts/governance/TimelockController.sol', 'TimelockController'],
 ];
+
+// Safe contracts taken as compiled by their package: [artifact path, name].
+const SAFE_ARTIFACTS = [
+  ['contracts/SafeL2.sol/SafeL2.json', 'SafeL2'],
+  ['contracts/proxies/SafeProxyFactory.sol/SafeProxyFactory.json', 'SafeProxyFactory'],
+  ['contracts/libraries/MultiSendCallOnly.sol/MultiSendCallOnly.json', 'MultiSendCallOnly'],
+];
+
+function safeArtifacts() {
+  const pkg = path.join(nodeModules, '@safe-global', 'safe-contracts');
+  const version = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).version;
+  const artifacts = {};
+  for (const [file, name] of SAFE_ARTIFACTS) {
+    const shipped = JSON.parse(fs.readFileSync(path.join(pkg, 'build', 'artifacts', file), 'utf8'));
+    const artifact = {
+      contractName: name,
+      compiler: `@safe-global/safe-contracts ${version} (shipped artifact)`,
+      abi: shipped.abi,
+      bytecode: { object: shipped.bytecode },
+      deployedBytecode: { object: shipped.deployedBytecode },
+    };
+    artifacts[`${name}.json`] = `${JSON.stringify(artifact, null, 2)}\n`;
+  }
+  return artifacts;
+}
 
 function readImport(importPath) {
   const candidates = [path.join(srcDir, importPath), path.join(nodeModules, importPath)];
@@ -78,7 +105,7 @@ function compile() {
 
 function main() {
   const check = process.argv.includes('--check');
-  const artifacts = compile();
+  const artifacts = { ...compile(), ...safeArtifacts() };
   const stale = [];
   for (const [file, text] of Object.entries(artifacts)) {
     const target = path.join(outDir, file);

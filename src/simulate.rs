@@ -134,15 +134,21 @@ pub async fn on_fork(url: &Url, plan: &Plan, options: &ObserveOptions) -> Result
 }
 
 /// Each route's final authority, the delay to skip first, and its calls:
-/// direct routes first, then timelock batches, as apply sends them.
+/// direct routes first, then Safe transactions (the Safe impersonated:
+/// signatures are what the fork cannot check), then timelock batches, as
+/// apply sends them.
 fn routes_in_order(plan: &Plan) -> Vec<(Address, Option<u64>, Vec<usize>)> {
     let direct =
         plan.routes.iter().filter(|r| r.via == RouteKind::Direct).map(|r| (r.authority, None, r.calls.clone()));
     let timelocks = plan.routes.iter().filter_map(|r| match &r.via {
         RouteKind::Timelock(batch) => Some((batch.timelock, Some(batch.delay + 1), r.calls.clone())),
-        RouteKind::Direct => None,
+        RouteKind::Direct | RouteKind::Safe(_) => None,
     });
-    direct.chain(timelocks).collect()
+    let safes = plan.routes.iter().filter_map(|r| match &r.via {
+        RouteKind::Safe(batch) => Some((batch.safe, None, r.calls.clone())),
+        _ => None,
+    });
+    direct.chain(safes).chain(timelocks).collect()
 }
 
 async fn fund_and_impersonate(provider: &impl Provider, account: Address) -> Result<(), SimulateError> {

@@ -79,7 +79,7 @@ impl std::fmt::Debug for SignerArgs {
 }
 
 impl SignerArgs {
-    fn source(&self) -> anyhow::Result<SignerSource> {
+    pub(super) fn source(&self) -> anyhow::Result<SignerSource> {
         let password = match &self.password_file {
             Some(path) => {
                 Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?)
@@ -154,6 +154,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         source: source.clone(),
         overrides: args.overrides.clone(),
         cancel_stale: args.cancel_stale,
+        safe_signatures: signatures_beside(&args.target)?,
     };
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
@@ -183,6 +184,15 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The owners' signatures kept beside a saved plan (`PLAN.signatures.json`),
+/// if any.
+fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::SignatureFile> {
+    if !is_saved_plan(target) {
+        return Ok(govstate::route::SignatureFile::default());
+    }
+    Ok(govstate::route::SignatureFile::load(&govstate::route::signatures_path(target))?)
+}
+
 /// A saved plan is JSON; a desired-state file is YAML.
 fn is_saved_plan(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
@@ -190,7 +200,7 @@ fn is_saved_plan(path: &Path) -> bool {
 
 /// Loads a saved plan and checks, before showing it, that its calls are
 /// what its own record plans: what is shown is what would be sent.
-fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+pub(super) fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let plan = govstate::plan::load_file(path)?;
     govstate::plan::rederive(&plan).with_context(|| format!("{}: refused; nothing was sent", path.display()))?;
     Ok(plan)

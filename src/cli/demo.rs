@@ -55,6 +55,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
         source: source.to_string(),
         overrides: overrides.clone(),
         cancel_stale: false,
+        safe_signatures: Default::default(),
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
     print!("{}", transactions(&applied.receipt));
@@ -122,6 +123,7 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
         source: source.to_string(),
         overrides: overrides.clone(),
         cancel_stale: false,
+        safe_signatures: Default::default(),
     };
     let applied = apply(&sender, &made, address, &apply_options).await?;
     print!("{}", transactions(&applied.receipt));

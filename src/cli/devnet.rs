@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use alloy::providers::ProviderBuilder;
 use anyhow::Context;
 use clap::ValueEnum;
-use govstate::devnet::{AnvilOptions, Devnet, Topology};
+use govstate::devnet::{AnvilOptions, Devnet, SafeSetup, Topology};
 use govstate::observe::{ObserveOptions, Scope};
 use govstate::observe::{desired_state_yaml, observe};
 
@@ -43,11 +43,17 @@ pub fn parse_delay(text: &str) -> Result<u64, String> {
     Ok(parsed.0)
 }
 
-pub async fn run(port: u16, state_path: &Path, multicall3: bool, topology: Topology) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    port: u16,
+    state_path: &Path,
+    multicall3: bool,
+    topology: Topology,
+    safe: Option<SafeSetup>,
+) -> anyhow::Result<ExitCode> {
     // Listen before anything is printed: a signal sent as soon as the banner
     // appears must find the handler in place.
     let stop = stop_signal()?;
-    let devnet = Devnet::start_wired(&AnvilOptions { port: Some(port), ..AnvilOptions::default() }, topology)
+    let devnet = Devnet::start_with_safe(&AnvilOptions { port: Some(port), ..AnvilOptions::default() }, topology, safe)
         .await
         .context("could not start the devnet")?;
     if multicall3 {
@@ -80,7 +86,12 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
     println!("  RPC endpoint         {}  (anvil pid {})", devnet.url(), devnet.anvil_pid());
     println!("  chain id             {}", deployment.chain_id);
     let wiring = devnet.wiring();
-    let role = if wiring.modules.is_empty() { "owns the arena, governs the others" } else { "owns the arena" };
+    let role = match (wiring.modules.is_empty(), wiring.safe.is_some()) {
+        (true, false) => "owns the arena, governs the others",
+        (true, true) => "governs the SystemPause and StakeManager",
+        (false, false) => "owns the arena",
+        (false, true) => "deployed everything; executes timelock batches",
+    };
     println!("  owner                {}  (anvil account 0: {role})", devnet.owner());
     for deployed in &deployment.contracts {
         println!("  {:<20} {}  ({})", deployed.kind.key, deployed.address, deployed.kind.display_name());
@@ -89,9 +100,15 @@ pub fn print_address_book(devnet: &Devnet, state_path: &Path) {
         println!("  {:<20} {module}  (a module of the SystemPause)", key.trim_start_matches("modules."));
     }
     if let Some(timelock) = wiring.timelock {
-        println!(
-            "  timelock       {timelock}  (TimelockController: governs the SystemPause; account 0 proposes and executes)"
-        );
+        let proposer = if wiring.safe.is_some() {
+            "the Safe proposes, account 0 executes"
+        } else {
+            "account 0 proposes and executes"
+        };
+        println!("  timelock       {timelock}  (TimelockController: governs the SystemPause; {proposer})");
+    }
+    if let Some(safe) = wiring.safe {
+        println!("  safe                 {safe}  (Safe v1.4.1, owners: development accounts; owns the arena)");
     }
     println!("  state file           {}", state_path.display());
 }

@@ -9,6 +9,7 @@ mod devnet;
 mod drift;
 mod import;
 mod plan;
+mod sign;
 mod validate;
 
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Show the plan, confirm, send it phase by phase, and verify.
     Apply(apply::ApplyArgs),
+    /// Sign a saved plan's Safe transactions as one owner, offline: the
+    /// signature goes to `PLAN.signatures.json` beside it.
+    Sign(sign::SignArgs),
     /// Check many deployment files against their chains, read-only: exit 0
     /// all in sync, 2 any drift, 1 any error.
     Drift(drift::DriftArgs),
@@ -62,6 +66,11 @@ enum Command {
         /// The TimelockController's minimum delay with `--topology production`.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = devnet::parse_delay)]
         timelock_delay: u64,
+        /// Deploy a real Safe v1.4.1 owned by the first development
+        /// accounts, e.g. `2-of-3` (accounts 0, 1 and 2, threshold 2): it owns
+        /// the arena, and is the timelock's proposer with `--topology production`.
+        #[arg(long, value_name = "T-of-N")]
+        safe: Option<govstate::devnet::SafeSetup>,
     },
     /// Print a shell completion script, e.g. `govstate completions bash > /etc/bash_completion.d/govstate`.
     Completions {
@@ -90,11 +99,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
+        Command::Sign(args) => sign::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
-        Command::Devnet { port, write_state, multicall3, topology, timelock_delay } => {
+        Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {
             let topology = topology.with_delay(timelock_delay);
-            devnet::run(port, &write_state, multicall3, topology).await
+            devnet::run(port, &write_state, multicall3, topology, safe).await
         }
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),

@@ -20,6 +20,10 @@ pub enum Format {
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
+    /// A Safe{Wallet} Transaction Builder batch file of the plan's Safe
+    /// transaction, with its checksum (with `--out`, written there instead
+    /// of saving the plan).
+    SafeTxBuilder,
 }
 
 /// Arguments of `govstate plan`.
@@ -27,7 +31,8 @@ pub enum Format {
 pub struct PlanArgs {
     /// The desired-state file.
     file: PathBuf,
-    /// Save the plan (JSON) for `govstate apply PLAN`.
+    /// Save the plan (JSON) for `govstate apply PLAN`; with `--format
+    /// safe-tx-builder`, the Transaction Builder file instead.
     #[arg(long, value_name = "PLAN")]
     out: Option<PathBuf>,
     /// How to show the plan.
@@ -75,6 +80,18 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         if args.format == Format::Text { print!("{diff}") } else { eprint!("{diff}") }
     }
     let made = made.with_context(|| format!("no plan for {source}"))?;
+    if args.format == Format::SafeTxBuilder {
+        let json = tx_builder_file(&made, &source)?;
+        match &args.out {
+            Some(out) => {
+                std::fs::write(out, json).with_context(|| format!("could not write {}", out.display()))?;
+                print!("{}", text(&made, &source, Style::detect()));
+                println!("Transaction Builder file: {}", out.display());
+            }
+            None => print!("{json}"),
+        }
+        return Ok(if args.detailed_exitcode && !made.is_empty() { ExitCode::from(2) } else { ExitCode::SUCCESS });
+    }
     if let Some(out) = &args.out {
         save(&made, out)?;
     }
@@ -116,7 +133,22 @@ fn render(plan: &Plan, source: &str, format: Format, diff: Option<&str>) -> anyh
             }
             format!("{}\n", serde_json::to_string_pretty(&document)?)
         }
+        (Format::SafeTxBuilder, _) => tx_builder_file(plan, source)?,
     })
+}
+
+/// The Transaction Builder file of the plan's one Safe transaction.
+fn tx_builder_file(plan: &Plan, source: &str) -> anyhow::Result<String> {
+    let batches = govstate::route::safe_batches(plan);
+    let batch = match batches.as_slice() {
+        [batch] => *batch,
+        [] => anyhow::bail!("the plan for {source} has no Safe transaction: no call of it goes through a Safe"),
+        _ => anyhow::bail!(
+            "the plan for {source} has {} Safe transactions; a Transaction Builder file holds one Safe's batch",
+            batches.len()
+        ),
+    };
+    Ok(format!("{}\n", serde_json::to_string_pretty(&govstate::render::safe_tx_builder(plan, batch))?))
 }
 
 fn save(plan: &Plan, path: &Path) -> anyhow::Result<()> {

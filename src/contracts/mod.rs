@@ -7,6 +7,7 @@
 //! is one new folder and one line in [`KINDS`].
 
 pub mod arena;
+pub mod safe;
 pub mod stake_manager;
 pub mod system_pause;
 pub mod timelock;

@@ -5,10 +5,12 @@
 
 mod accounts;
 mod anvil;
+mod safe;
 mod topology;
 
 pub use accounts::{DEV_ACCOUNT_COUNT, dev_signer};
 pub use anvil::{AnvilError, AnvilOptions, AnvilProcess};
+pub use safe::SafeSetup;
 pub use topology::{Topology, Wiring};
 
 use alloy::network::EthereumWallet;
@@ -66,12 +68,23 @@ impl Devnet {
 
     /// Starts anvil and deploys the managed contracts wired as `topology`.
     pub async fn start_wired(options: &AnvilOptions, topology: Topology) -> Result<Self, DevnetError> {
+        Self::start_with_safe(options, topology, None).await
+    }
+
+    /// Starts anvil and deploys the managed contracts wired as `topology`;
+    /// with `safe`, a real Safe v1.4.1 owned by the first development
+    /// accounts then owns the arena and is the timelock's proposer.
+    pub async fn start_with_safe(
+        options: &AnvilOptions,
+        topology: Topology,
+        safe: Option<SafeSetup>,
+    ) -> Result<Self, DevnetError> {
         let anvil = AnvilProcess::spawn(options)?;
         let url: Url =
             anvil.endpoint().parse().map_err(|_| DevnetError::Endpoint { endpoint: anvil.endpoint().to_string() })?;
         let owner = owner_signer();
         let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(url.clone());
-        let (deployment, wiring) = topology::deploy(&provider, topology, owner.address()).await?;
+        let (deployment, wiring) = topology::deploy(&provider, topology, owner.address(), safe).await?;
         Ok(Self { anvil, url, deployment, wiring })
     }
 

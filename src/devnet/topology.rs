@@ -42,13 +42,38 @@ pub struct Wiring {
     pub modules: Vec<Address>,
     /// The TimelockController governing the SystemPause, in production.
     pub timelock: Option<Address>,
+    /// The Safe that owns the arena (and proposes to the timelock), when
+    /// the devnet has one.
+    pub safe: Option<Address>,
 }
 
-/// Deploys `topology` from `owner` through `provider`, which signs as it.
+/// Deploys `topology` from `owner` through `provider`, which signs as it;
+/// with `safe`, a Safe then owns the arena and is the timelock's proposer.
 pub async fn deploy(
     provider: &impl Provider,
     topology: Topology,
     owner: Address,
+    safe: Option<super::SafeSetup>,
+) -> Result<(Deployment, Wiring), DevnetError> {
+    let safe = match safe {
+        Some(setup) => Some(super::safe::deploy(provider, setup).await?),
+        None => None,
+    };
+    let (deployment, mut wiring) = deploy_topology(provider, topology, owner, safe).await?;
+    if let Some(safe) = safe {
+        let arena = deployment.contracts.iter().find(|c| c.kind.key == arena::KIND.key).map(|c| c.address);
+        let handover = arena::SelfPlayArena::transferOwnershipCall { newOwner: safe }.abi_encode();
+        call(provider, arena.unwrap_or_default(), handover, "handing the arena to the Safe").await?;
+        wiring.safe = Some(safe);
+    }
+    Ok((deployment, wiring))
+}
+
+async fn deploy_topology(
+    provider: &impl Provider,
+    topology: Topology,
+    owner: Address,
+    safe: Option<Address>,
 ) -> Result<(Deployment, Wiring), DevnetError> {
     let chain_id = provider.get_chain_id().await?;
     if topology == Topology::Direct {
@@ -79,9 +104,9 @@ pub async fn deploy(
         call(provider, *module, handover, "handing a module to the SystemPause").await?;
     }
     call(provider, pause, SystemPauseModules::refreshPausersCall {}.abi_encode(), "refreshPausers").await?;
-    let mut wiring = Wiring { modules, timelock: None };
+    let mut wiring = Wiring { modules, timelock: None, safe: None };
     if let Topology::Production { timelock_delay } = topology {
-        let timelock = deploy_timelock(provider, timelock_delay, owner).await?;
+        let timelock = deploy_timelock(provider, timelock_delay, safe.unwrap_or(owner), owner).await?;
         let handover = SystemPauseModules::setGovernanceCall { newGovernance: timelock }.abi_encode();
         call(provider, pause, handover, "handing the SystemPause to the timelock").await?;
         wiring.timelock = Some(timelock);
@@ -106,11 +131,16 @@ fn system_pause_code(modules: &[Address], governance: Address) -> Vec<u8> {
     [SystemPauseModules::BYTECODE.as_ref(), &args.abi_encode()].concat()
 }
 
-async fn deploy_timelock(provider: &impl Provider, delay: u64, owner: Address) -> Result<Address, DevnetError> {
+async fn deploy_timelock(
+    provider: &impl Provider,
+    delay: u64,
+    proposer: Address,
+    executor: Address,
+) -> Result<Address, DevnetError> {
     let args = TimelockController::constructorCall {
         minDelay: U256::from(delay),
-        proposers: vec![owner],
-        executors: vec![owner],
+        proposers: vec![proposer],
+        executors: vec![executor],
         admin: Address::ZERO,
     };
     let code = [TimelockController::BYTECODE.as_ref(), &args.abi_encode()].concat();
@@ -126,7 +156,7 @@ async fn deploy_kind(provider: &impl Provider, kind: &'static Kind, owner: Addre
 }
 
 /// Deploys `code`; returns the new address and its block.
-async fn create(
+pub(super) async fn create(
     provider: &impl Provider,
     contract: &'static str,
     code: Vec<u8>,
@@ -142,7 +172,12 @@ async fn create(
 }
 
 /// Sends one wiring call and waits for it to succeed.
-async fn call(provider: &impl Provider, to: Address, data: Vec<u8>, doing: &'static str) -> Result<(), DevnetError> {
+pub(super) async fn call(
+    provider: &impl Provider,
+    to: Address,
+    data: Vec<u8>,
+    doing: &'static str,
+) -> Result<(), DevnetError> {
     let failed = |reason: String| DevnetError::Deploy { contract: "the production wiring", reason };
     let tx = TransactionRequest::default().to(to).input(data.into());
     let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;

@@ -22,6 +22,7 @@ pub mod lock;
 mod operations;
 mod preflight;
 mod receipt;
+mod safe;
 mod send;
 mod signer;
 mod stale;
@@ -60,6 +61,9 @@ pub struct ApplyOptions {
     /// Cancel pending timelock operations the file no longer asks for
     /// before scheduling the new batch (default `false`).
     pub cancel_stale: bool,
+    /// Owners' signatures of the plan's Safe transactions (default: none;
+    /// the signer still counts when it is an owner).
+    pub safe_signatures: crate::route::SignatureFile,
 }
 
 /// What an apply did.
@@ -108,6 +112,9 @@ pub enum ApplyError {
     /// Resolving who may send the calls failed.
     #[error(transparent)]
     Route(#[from] crate::route::RouteError),
+    /// A Safe transaction's signatures do not hold or are too few.
+    #[error(transparent)]
+    Safe(#[from] crate::route::SafeError),
     /// Stale timelock operations are pending where a new batch would go.
     #[error(
         "stale timelock operations are pending ({}): the file no longer asks for them, and scheduling beside them would leave both executable; pass --cancel-stale to cancel them first (CANCELLER_ROLE); nothing was sent",
@@ -250,11 +257,12 @@ pub async fn preflight(
     if !changes.is_empty() {
         return Err(ApplyError::Stale { changes });
     }
-    let steps = route::steps(plan, &now, options.cancel_stale);
+    let mut steps = route::steps(plan, &now, options.cancel_stale);
     if !steps.blocked_by.is_empty() {
         let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
         return Err(ApplyError::StaleOperations { operations });
     }
+    safe::attach_signatures(plan, &mut steps, &now, signer, &options.safe_signatures)?;
     let routes = preflight::check_authorised(provider, plan, &now, signer).await?;
     preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;

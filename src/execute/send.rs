@@ -30,6 +30,12 @@ fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionReq
 pub fn revert_name(contract: &str, data: &[u8]) -> String {
     let selector = data.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok());
     let named = selector.and_then(|s| error_name(kind(contract), s));
+    if named.is_none()
+        && let Ok(reason) = <alloy::sol_types::Revert as alloy::sol_types::SolError>::abi_decode(data)
+    {
+        // A string revert, as the Safe gives (`GS013`, `GS026`).
+        return format!("Error({:?})", reason.reason);
+    }
     match (named, selector) {
         (Some(name), _) => name.to_string(),
         (None, Some(_)) => format!("unknown error {}", Bytes::copy_from_slice(data)),

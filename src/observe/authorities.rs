@@ -3,9 +3,9 @@
 //! a Safe, or a contract govstate does not recognise.
 //!
 //! Recognising costs no round trip of its own: every authority is probed at
-//! the latest block in the first round trip, and its `getMinDelay()` and
-//! `getThreshold()` ride along with the third, at the pinned block (an
-//! account without code answers both with empty data). A TimelockController
+//! the latest block in the first round trip, and its `getMinDelay()`,
+//! `getThreshold()`, `getOwners()` and `nonce()` ride along with the third,
+//! at the pinned block (an account without code answers all with empty data). A TimelockController
 //! then costs two more: its `CallScheduled`, `CallSalt`, `CallExecuted` and
 //! `Cancelled` logs, and the state of each operation found there
 //! (`getOperationState`, `getTimestamp`) at the pinned block.
@@ -46,6 +46,12 @@ pub enum AccountKind {
     Safe {
         /// `getThreshold()`.
         threshold: U256,
+        /// `getOwners()`, in the Safe's order.
+        #[serde(default)]
+        owners: Vec<Address>,
+        /// `nonce()`: the nonce its next transaction must carry.
+        #[serde(default)]
+        nonce: u64,
     },
     /// A contract govstate does not recognise.
     Contract,
@@ -59,6 +65,10 @@ pub struct TimelockState {
     pub min_delay: u64,
     /// Every operation its logs show, with its state at the pinned block.
     pub operations: Vec<Operation>,
+    /// The accounts its `RoleGranted` logs show holding `PROPOSER_ROLE`,
+    /// confirmed with `hasRole` at the pinned block.
+    #[serde(default)]
+    pub proposers: Vec<Address>,
 }
 
 /// One timelock operation, from its logs.
@@ -124,10 +134,12 @@ impl OperationState {
 
 /// The calls that tell an authority apart, at the pinned block.
 pub fn identify_reads(accounts: &[Address]) -> Vec<Read> {
-    let mut reads = Vec::with_capacity(accounts.len() * 2);
+    let mut reads = Vec::with_capacity(accounts.len() * 4);
     for to in accounts {
         reads.push(Read { to: *to, data: T::getMinDelayCall {}.abi_encode() });
         reads.push(Read { to: *to, data: ISafe::getThresholdCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: ISafe::getOwnersCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: ISafe::nonceCall {}.abi_encode() });
     }
     reads
 }
@@ -136,26 +148,39 @@ alloy::sol! {
     /// The part of a Safe that tells one apart.
     interface ISafe {
         function getThreshold() external view returns (uint256);
+        function getOwners() external view returns (address[]);
+        function nonce() external view returns (uint256);
     }
 }
 
 /// What each account is, from the answers to [`identify_reads`]: empty
-/// answers to both mean no code; a timelock's operations come later.
+/// answers to all mean no code; a timelock's operations come later.
 pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadResult>) -> Vec<ObservedAccount> {
     let mut out = Vec::with_capacity(accounts.len());
     for address in accounts {
         let (delay, threshold) = (answers.next(), answers.next());
+        let (owners, nonce) = (answers.next(), answers.next());
         let empty = |a: &Option<ReadResult>| matches!(a, Some(Ok(data)) if data.is_empty());
-        let kind = if empty(&delay) && empty(&threshold) {
+        let kind = if empty(&delay) && empty(&threshold) && empty(&owners) {
             AccountKind::Eoa
         } else if let Some(Ok(delay)) = &delay
             && let Ok(min_delay) = T::getMinDelayCall::abi_decode_returns(delay)
         {
-            AccountKind::Timelock(TimelockState { min_delay: min_delay.saturating_to(), operations: Vec::new() })
+            AccountKind::Timelock(TimelockState {
+                min_delay: min_delay.saturating_to(),
+                operations: Vec::new(),
+                proposers: Vec::new(),
+            })
         } else if let Some(Ok(threshold)) = &threshold
             && let Ok(threshold) = ISafe::getThresholdCall::abi_decode_returns(threshold)
         {
-            AccountKind::Safe { threshold }
+            let owners = owners.and_then(Result::ok).and_then(|d| ISafe::getOwnersCall::abi_decode_returns(&d).ok());
+            let nonce = nonce.and_then(Result::ok).and_then(|d| ISafe::nonceCall::abi_decode_returns(&d).ok());
+            AccountKind::Safe {
+                threshold,
+                owners: owners.unwrap_or_default(),
+                nonce: nonce.map_or(0, |n| n.saturating_to()),
+            }
         } else {
             AccountKind::Contract
         };
@@ -188,21 +213,41 @@ pub async fn read_operations(
     }
     let found = logs::scan_logs(provider, &queries, options.log_chunk_blocks, options.max_batch).await?;
     let mut per_timelock: BTreeMap<Address, Vec<Operation>> = BTreeMap::new();
+    let mut candidates: Vec<(Address, Address)> = Vec::new();
     for (timelock, events) in timelocks.iter().zip(found.chunks(EVENTS.len())) {
         per_timelock.insert(*timelock, operations_from(events));
+        candidates.extend(proposers_from(events).into_iter().map(|p| (*timelock, p)));
     }
-    confirm_states(provider, &mut per_timelock, pinned, options).await?;
+    let proposers = confirm_states(provider, &mut per_timelock, &candidates, pinned, options).await?;
     for account in accounts.iter_mut() {
         if let AccountKind::Timelock(state) = &mut account.kind {
             state.operations = per_timelock.remove(&account.address).unwrap_or_default();
+            state.proposers = proposers.iter().filter(|(t, _)| *t == account.address).map(|(_, p)| *p).collect();
         }
     }
     Ok(())
 }
 
+/// The accounts `RoleGranted` logs show receiving `PROPOSER_ROLE`, once each.
+fn proposers_from(events: &[Vec<Log>]) -> Vec<Address> {
+    let role = crate::contracts::timelock::role("PROPOSER_ROLE");
+    let mut out = Vec::new();
+    for log in events.get(2).into_iter().flatten() {
+        if let Ok(event) = T::RoleGranted::decode_log_data(log.data())
+            && event.role == role
+            && !out.contains(&event.account)
+        {
+            out.push(event.account);
+        }
+    }
+    out
+}
+
 /// The events an operation is rebuilt from, in query order; whether it was
 /// executed or cancelled since is the chain's answer, not the logs'.
-const EVENTS: [B256; 2] = [T::CallScheduled::SIGNATURE_HASH, T::CallSalt::SIGNATURE_HASH];
+/// `RoleGranted` names the proposer candidates (confirmed with `hasRole`).
+const EVENTS: [B256; 3] =
+    [T::CallScheduled::SIGNATURE_HASH, T::CallSalt::SIGNATURE_HASH, T::RoleGranted::SIGNATURE_HASH];
 
 /// The timelock's deployment block: cached, else found by bisection.
 async fn deployment_block(
@@ -259,13 +304,16 @@ fn operations_from(events: &[Vec<Log>]) -> Vec<Operation> {
 
 /// `getOperationState` and `getTimestamp` of every operation, in one batch
 /// at the pinned block.
+/// The proposer candidates' `hasRole` ride along in the same batch; the
+/// confirmed (timelock, proposer) pairs are returned.
 async fn confirm_states(
     provider: &impl Provider,
     per_timelock: &mut BTreeMap<Address, Vec<Operation>>,
+    candidates: &[(Address, Address)],
     pinned: BlockRef,
     options: &ObserveOptions,
-) -> Result<(), ObserveError> {
-    let mut reads = Vec::new();
+) -> Result<Vec<(Address, Address)>, ObserveError> {
+    let mut reads = super::proposers::reads(candidates);
     for (timelock, operations) in per_timelock.iter() {
         for operation in operations {
             reads.push(Read { to: *timelock, data: T::getOperationStateCall { id: operation.id }.abi_encode() });
@@ -273,9 +321,10 @@ async fn confirm_states(
         }
     }
     if reads.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut answers = read::read_all(provider, &reads, pinned, false, options.max_batch).await?.into_iter();
+    let proposers = super::proposers::confirmed(candidates, &mut answers);
     for operations in per_timelock.values_mut() {
         for operation in operations.iter_mut() {
             let state = answers.next().and_then(Result::ok);
@@ -286,5 +335,5 @@ async fn confirm_states(
             operation.ready_at = timestamp.map_or(0, |t| t.saturating_to());
         }
     }
-    Ok(())
+    Ok(proposers)
 }

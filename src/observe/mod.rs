@@ -26,6 +26,7 @@ mod discover;
 mod export;
 mod logs;
 mod pin;
+mod proposers;
 mod read;
 mod scope;
 mod state;
@@ -228,6 +229,7 @@ async fn observe_once(
         }
     };
     authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
+    proposers::identify(provider, &mut accounts, pinned.block, options).await?;
     Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
 }
 

@@ -18,6 +18,7 @@ mod build;
 mod integrity;
 pub mod model;
 mod route;
+mod safe;
 mod same_state;
 mod saved;
 mod types;
@@ -26,10 +27,11 @@ mod value_serde;
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
 pub use integrity::{IntegrityError, rederive};
+pub use safe::safe_batch;
 pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
 pub use types::{
     Argument, Change, ChangeKind, DesiredField, DesiredRecord, FORMAT_VERSION, Forwarded, PendingOperation, Plan,
-    PlannedCall, PlannedContract, PlannedRoute, RouteKind, TimelockBatch,
+    PlannedCall, PlannedContract, PlannedRoute, RouteKind, SafeBatch, TimelockBatch,
 };
 
 use crate::contracts::ValueError;

@@ -68,9 +68,24 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
         }
     }
     let mut operations = Vec::new();
+    // Safe transactions take consecutive Safe nonces in the order apply
+    // sends them: Safe routes first, then the timelock batches they schedule.
+    let mut used = SafeNonces::default();
+    for route in &mut routes {
+        if let Some(AccountKind::Safe { .. }) = observed.account(route.authority).map(|a| &a.kind) {
+            let carried = route.calls.iter().filter_map(|i| calls.get(*i));
+            let sent: Vec<(Address, Bytes)> = carried.map(|c| (c.sent().0, c.sent().1.clone())).collect();
+            if let Some(safe) = safe_batch_of(route.authority, &sent, observed, &mut used) {
+                route.via = RouteKind::Safe(safe);
+            }
+        }
+    }
     for route in &mut routes {
         if let Some(AccountKind::Timelock(state)) = observed.account(route.authority).map(|a| &a.kind) {
-            let batch = batch(route.authority, state, route.calls.iter().filter_map(|i| calls.get(*i)));
+            let mut batch = batch(route.authority, state, route.calls.iter().filter_map(|i| calls.get(*i)));
+            if batch.state == OperationState::Unset {
+                batch.proposer = proposer_safe(&batch, state, observed, &mut used);
+            }
             route.via = RouteKind::Timelock(batch);
         }
     }
@@ -88,6 +103,51 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
         });
     }
     (routes, operations)
+}
+
+/// How many transactions of each Safe the plan has placed so far.
+type SafeNonces = Vec<(Address, u64)>;
+
+/// The Safe transaction making `calls` from `safe`, as observed, at the
+/// Safe's next nonce not yet used by this plan.
+fn safe_batch_of(
+    safe: Address,
+    calls: &[(Address, Bytes)],
+    observed: &Observed,
+    used: &mut SafeNonces,
+) -> Option<super::SafeBatch> {
+    let Some(AccountKind::Safe { threshold, owners, nonce }) = observed.account(safe).map(|a| &a.kind) else {
+        return None;
+    };
+    let offset = match used.iter_mut().find(|(s, _)| *s == safe) {
+        Some((_, count)) => {
+            *count += 1;
+            *count - 1
+        }
+        None => {
+            used.push((safe, 1));
+            0
+        }
+    };
+    let threshold = threshold.saturating_to();
+    let nonce = nonce.saturating_add(offset);
+    Some(super::safe_batch(observed.chain_id, safe, threshold, owners.clone(), nonce, calls))
+}
+
+/// When the timelock's proposers include a Safe: the Safe transaction that
+/// schedules `batch` (a single call to the timelock).
+fn proposer_safe(
+    batch: &TimelockBatch,
+    state: &TimelockState,
+    observed: &Observed,
+    used: &mut SafeNonces,
+) -> Option<super::SafeBatch> {
+    let safe = state
+        .proposers
+        .iter()
+        .find(|p| matches!(observed.account(**p).map(|a| &a.kind), Some(AccountKind::Safe { .. })))?;
+    let data = timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);
+    safe_batch_of(*safe, &[(batch.timelock, data.into())], observed, used)
 }
 
 /// The timelock batch carrying `calls`, with the first salt whose operation
@@ -117,5 +177,6 @@ fn batch<'a>(timelock: Address, state: &TimelockState, calls: impl Iterator<Item
         operation,
         state: scheduled.map_or(OperationState::Unset, |o| o.state),
         ready_at: scheduled.map(|o| o.ready_at),
+        proposer: None,
     }
 }

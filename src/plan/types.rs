@@ -72,6 +72,38 @@ pub enum RouteKind {
     /// The authority is a TimelockController: the calls are one batch,
     /// scheduled by a proposer and executed after the delay.
     Timelock(TimelockBatch),
+    /// The authority is a Safe: the calls are one Safe transaction (a
+    /// MultiSend of them, or the single call), signed by its owners and
+    /// sent by anyone.
+    Safe(SafeBatch),
+}
+
+/// One Safe transaction: what the owners sign and what `execTransaction`
+/// carries, with the Safe as observed when the plan was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeBatch {
+    /// The Safe.
+    pub safe: Address,
+    /// `getThreshold()` when the plan was made.
+    pub threshold: u64,
+    /// `getOwners()` when the plan was made.
+    pub owners: Vec<Address>,
+    /// `nonce()` when the plan was made: the nonce the transaction carries.
+    pub nonce: u64,
+    /// The calls' targets, in plan order.
+    pub targets: Vec<Address>,
+    /// The calls' data, in plan order (values are all zero).
+    pub payloads: Vec<Bytes>,
+    /// Where the Safe transaction goes: MultiSendCallOnly, or the single
+    /// call's target.
+    pub to: Address,
+    /// 1 (delegatecall) to MultiSendCallOnly, 0 for a single call.
+    pub operation: u8,
+    /// `multiSend(packed calls)`, or the single call's data.
+    pub data: Bytes,
+    /// The EIP-712 `SafeTx` hash the owners sign.
+    pub safe_tx_hash: B256,
 }
 
 /// One timelock batch: everything needed to schedule, find and execute it.
@@ -97,6 +129,10 @@ pub struct TimelockBatch {
     /// When it is ready (seconds since the epoch), once scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at: Option<u64>,
+    /// When the timelock's proposer is a Safe: the Safe transaction that
+    /// schedules the batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposer: Option<SafeBatch>,
 }
 
 /// A timelock operation pending on a contract's authority.

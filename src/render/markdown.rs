@@ -83,8 +83,27 @@ fn mermaid(plan: &Plan) -> String {
         let label = match &route.via {
             RouteKind::Direct => format!("{}<br/>sends now", short(&route.authority.to_string())),
             RouteKind::Timelock(batch) => {
-                format!("TimelockController {}<br/>batch after {} s", short(&batch.timelock.to_string()), batch.delay)
+                let timelock = format!(
+                    "TimelockController {}<br/>batch after {} s",
+                    short(&batch.timelock.to_string()),
+                    batch.delay
+                );
+                match &batch.proposer {
+                    Some(safe) => format!(
+                        "{timelock}\"] --> {sender}s[\"Safe {}<br/>{} of {} schedules",
+                        short(&safe.safe.to_string()),
+                        safe.threshold,
+                        safe.owners.len()
+                    ),
+                    None => timelock,
+                }
             }
+            RouteKind::Safe(safe) => format!(
+                "Safe {}<br/>{} of {}, one transaction",
+                short(&safe.safe.to_string()),
+                safe.threshold,
+                safe.owners.len()
+            ),
         };
         out.push_str(&format!("  {sender}[\"{label}\"]\n"));
         let mut seen: Vec<String> = Vec::new();

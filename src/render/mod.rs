@@ -5,11 +5,13 @@
 mod diff;
 mod markdown;
 mod receipt;
+mod safe_tx_builder;
 mod text;
 
 pub use diff::state_diff;
 pub use markdown::markdown;
 pub use receipt::{operations, transactions};
+pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
 pub use text::{Style, text};
 
 use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
@@ -107,6 +109,35 @@ fn when(ready_at: u64, now: u64) -> String {
     }
 }
 
+/// The distinct chains of contracts `calls` go through, e.g.
+/// `StakeManager ← SystemPause`.
+fn chains(plan: &Plan, calls: &[usize]) -> Vec<String> {
+    let name = |key: &str| plan.contract(key).map_or(key.to_string(), |c| c.name.clone());
+    let mut out: Vec<String> = Vec::new();
+    for call in calls.iter().filter_map(|i| plan.calls.get(*i)) {
+        let chain = match &call.via {
+            Some(via) => format!("{} ← {}", name(&call.contract), name(&via.contract)),
+            None => name(&call.contract),
+        };
+        if !out.contains(&chain) {
+            out.push(chain);
+        }
+    }
+    out
+}
+
+/// `Safe 0x… (2 of 3, nonce 4), SafeTx hash 0x…: owners sign with `govstate sign PLAN`, anyone applies`.
+fn safe_line(safe: &crate::plan::SafeBatch) -> String {
+    format!(
+        "Safe {} ({} of {}, nonce {}), SafeTx hash {}: owners sign it with `govstate sign PLAN`, then anyone applies",
+        safe.safe,
+        safe.threshold,
+        safe.owners.len(),
+        safe.nonce,
+        safe.safe_tx_hash
+    )
+}
+
 /// The routes, when any is not a plain direct one: who sends what, how,
 /// and when it will have run.
 fn route_lines(plan: &Plan) -> Vec<String> {
@@ -129,7 +160,8 @@ fn route_lines(plan: &Plan) -> Vec<String> {
                 ));
                 let status = match (batch.state, batch.ready_at) {
                     (OperationState::Unset, _) => format!(
-                        "not scheduled: apply schedules it (PROPOSER_ROLE), a later apply executes it {} after",
+                        "not scheduled: apply schedules it ({}), a later apply executes it {} after",
+                        if batch.proposer.is_some() { "as the Safe, once its owners signed" } else { "PROPOSER_ROLE" },
                         humantime::format_duration(std::time::Duration::from_secs(batch.delay))
                     ),
                     (state, Some(ready_at)) => {
@@ -143,6 +175,21 @@ fn route_lines(plan: &Plan) -> Vec<String> {
                     (state, None) => format!("scheduled as {} ({})", batch.operation, state.name()),
                 };
                 out.push(format!("   {status}"));
+                if let Some(safe) = &batch.proposer {
+                    out.push(format!("   scheduled by {}", safe_line(safe)));
+                    for chain in chains(plan, &route.calls) {
+                        out.push(format!(
+                            "   {chain} ← TimelockController {} ← Safe {} ({} of {})",
+                            batch.timelock,
+                            safe.safe,
+                            safe.threshold,
+                            safe.owners.len()
+                        ));
+                    }
+                }
+            }
+            RouteKind::Safe(safe) => {
+                out.push(format!("{}. through {}: {calls}, as one transaction", n + 1, safe_line(safe)));
             }
         }
     }

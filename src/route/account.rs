@@ -58,7 +58,7 @@ impl Account {
                 "apply schedules the batch from an account with the timelock's PROPOSER_ROLE, and executes it after the delay with EXECUTOR_ROLE"
             }
             Account::Safe { .. } => {
-                "govstate cannot propose to a Safe yet: propose the forwarded call (the `via` calldata in `plan --format json`) to the Safe's owners"
+                "owners sign the saved plan with `govstate sign PLAN` (or import `plan --format safe-tx-builder` into Safe{Wallet}); then anyone applies it"
             }
             Account::Contract(_) => "only that contract can make the call",
         }
@@ -74,7 +74,7 @@ impl Account {
         match observed.account(address).map(|a| &a.kind) {
             Some(AccountKind::Eoa) => Account::Eoa(address),
             Some(AccountKind::Timelock(state)) => Account::Timelock { address, min_delay: U256::from(state.min_delay) },
-            Some(AccountKind::Safe { threshold }) => Account::Safe { address, threshold: *threshold },
+            Some(AccountKind::Safe { threshold, .. }) => Account::Safe { address, threshold: *threshold },
             _ => Account::Contract(address),
         }
     }

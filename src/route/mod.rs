@@ -14,10 +14,15 @@
 //! role and the forwarder all come from each kind's row.
 
 mod account;
+mod safe;
 mod steps;
 
 pub use account::Account;
-pub use steps::{RoleNeed, Steps, Transaction, Waiting, steps};
+pub use safe::{
+    OwnerSignature, SIGNATURES_FORMAT_VERSION, SafeError, SignatureFile, check_batch, collect, safe_batches, sign,
+    signatures_path,
+};
+pub use steps::{RoleNeed, SafeStep, Steps, Transaction, Waiting, steps};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -7,9 +7,9 @@
 
 use alloy::primitives::{Address, B256, Bytes};
 
-use crate::contracts::{Phase, timelock};
+use crate::contracts::{Phase, safe, timelock};
 use crate::observe::{AccountKind, Observed, OperationState};
-use crate::plan::{Plan, RouteKind, TimelockBatch};
+use crate::plan::{Plan, RouteKind, SafeBatch, TimelockBatch};
 
 /// One transaction to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,31 @@ pub struct Steps {
     /// Stale operations left pending (no `cancel_stale`): scheduling beside
     /// them would leave two batches that both may execute.
     pub blocked_by: Vec<(Address, B256)>,
+    /// Safe transactions among the groups: (group, position in it, the
+    /// batch). Their data carries no signatures yet: see [`SafeStep`].
+    pub safe: Vec<SafeStep>,
+}
+
+/// A Safe transaction to send: `execTransaction` whose signatures are
+/// collected from the owners before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeStep {
+    /// The group it is in.
+    pub group: usize,
+    /// Its position in the group.
+    pub index: usize,
+    /// What the owners sign.
+    pub batch: SafeBatch,
+}
+
+impl Steps {
+    /// Puts `signatures` into the Safe transaction of `step`.
+    pub fn sign(&mut self, step: &SafeStep, signatures: alloy::primitives::Bytes) {
+        if let Some(tx) = self.groups.get_mut(step.group).and_then(|g| g.get_mut(step.index)) {
+            let b = &step.batch;
+            tx.data = safe::exec_transaction(b.to, b.operation, &b.data, signatures).into();
+        }
+    }
 }
 
 /// The steps for `plan` on the chain as observed in `now`; with
@@ -79,11 +104,34 @@ pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool) -> Steps {
     let mut steps = Steps::default();
     direct(plan, &mut steps);
     for route in &plan.routes {
+        if let RouteKind::Safe(batch) = &route.via {
+            safe_steps(plan, batch, &route.calls, &mut steps);
+        }
+    }
+    for route in &plan.routes {
         if let RouteKind::Timelock(batch) = &route.via {
             timelock_steps(plan, batch, &route.calls, now, cancel_stale, &mut steps);
         }
     }
     steps
+}
+
+/// A Safe route: one `execTransaction` making all its calls, sent by anyone.
+fn safe_steps(plan: &Plan, batch: &SafeBatch, calls: &[usize], steps: &mut Steps) {
+    let phase = calls.iter().filter_map(|i| plan.calls.get(*i)).map(|c| c.phase).max().unwrap_or(Phase::Configure);
+    let n = calls.len();
+    let tx = Transaction {
+        call: calls.first().map_or(1, |i| i + 1),
+        phase,
+        contract: "safe".to_string(),
+        function: format!("execTransaction({n} call{})", plural(n)),
+        to: batch.safe,
+        data: safe::exec_transaction(batch.to, batch.operation, &batch.data, Default::default()).into(),
+        operation: None,
+        makes: calls.to_vec(),
+    };
+    steps.safe.push(SafeStep { group: steps.groups.len(), index: 0, batch: batch.clone() });
+    steps.groups.push(vec![tx]);
 }
 
 /// Every direct route's calls, phase by phase across routes.
@@ -162,9 +210,19 @@ fn timelock_steps(
             let data =
                 timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);
             let function = format!("scheduleBatch({n} call{})", plural(n));
-            steps.groups.push(vec![action(function, data, batch.operation, vec![])]);
-            let why = format!("scheduling operation {}", batch.operation);
-            steps.needs.push(need(batch.timelock, "PROPOSER_ROLE", &why, calls));
+            let mut schedule = action(function, data, batch.operation, vec![]);
+            if let Some(proposer) = &batch.proposer {
+                // The Safe proposes: scheduling is the Safe's transaction.
+                schedule.to = proposer.safe;
+                schedule.function = format!("execTransaction({})", schedule.function);
+                schedule.data =
+                    safe::exec_transaction(proposer.to, proposer.operation, &proposer.data, Default::default()).into();
+                steps.safe.push(SafeStep { group: steps.groups.len(), index: 0, batch: proposer.clone() });
+            } else {
+                let why = format!("scheduling operation {}", batch.operation);
+                steps.needs.push(need(batch.timelock, "PROPOSER_ROLE", &why, calls));
+            }
+            steps.groups.push(vec![schedule]);
             steps.scheduling.push((batch.timelock, batch.operation, batch.delay));
         }
         Some((OperationState::Waiting, ready_at)) => {
