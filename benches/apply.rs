@@ -94,7 +94,7 @@ fn main() {
         let address = signer.address();
         let sender = connect_signing(devnet.url().clone(), &RpcStats::default(), signer);
         let options = ApplyOptions {
-            confirmations: 1,
+            sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
             simulate_first: true,
             receipts_dir: dir.join("receipts"),
             observe: ObserveOptions::without_cache(),

@@ -71,7 +71,7 @@ async fn govstate_run(calls: usize) -> Run {
     let made = the_plan(&devnet, dir.path()).await;
     assert_eq!(made.calls.len(), calls, "a {calls}-call change");
     let options = ApplyOptions {
-        confirmations: 1,
+        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
         simulate_first: true,
         receipts_dir: dir.path().join("receipts"),
         observe: ObserveOptions::without_cache(),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use govstate::execute::{ApplyOptions, SignerSource, apply};
+use govstate::execute::{ApplyOptions, Sending, SignerSource, apply};
 use govstate::plan::{Plan, PlanOptions, RouteKind, plan};
 use govstate::render::{Style, operations, text, transactions};
 use govstate::rpc::{RpcStats, connect_signing_with};
@@ -32,6 +32,14 @@ pub struct ApplyArgs {
     /// Confirmations to wait for after each phase.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
+    /// Max fee per gas (EIP-1559 `maxFeePerGas`), e.g. `30 gwei` or wei.
+    /// Default: the node's suggestion.
+    #[arg(long, value_name = "PRICE", value_parser = parse_price)]
+    gas_price: Option<u128>,
+    /// Max priority fee per gas (the tip), e.g. `2 gwei` or wei. Default:
+    /// the node's suggestion.
+    #[arg(long, value_name = "PRICE", value_parser = parse_price)]
+    priority_gas_price: Option<u128>,
     /// Run every call in order with `eth_simulateV1` at the current block
     /// before sending anything, and refuse if one would revert.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -144,10 +152,17 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             bail!("the plan would not converge on a fork of block {}; nothing was sent", plan.block.number);
         }
     }
+    let stop = stop_on_signal()?;
     let address = signer.address();
     let provider = connect_signing_with(url, &stats, signer, args.chain.patience());
     let options = ApplyOptions {
-        confirmations: args.confirmations,
+        sending: Sending {
+            confirmations: args.confirmations,
+            max_fee_per_gas: args.gas_price,
+            priority_fee_per_gas: args.priority_gas_price,
+            stop: Some(stop.clone()),
+            progress: Some(|line| eprintln!("{line}")),
+        },
         simulate_first: args.simulate_first,
         receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
         observe: args.chain.observe_options(),
@@ -159,12 +174,24 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
         Err(error) if error.after_sending() => {
+            let interrupted = matches!(error, govstate::ApplyError::Interrupted { .. });
+            if let Some(receipt) = latest_receipt(&options.receipts_dir) {
+                eprint!("{}", transactions(&receipt));
+            }
             eprintln!("The receipt of what was sent is in {}", options.receipts_dir.display());
+            if interrupted {
+                eprintln!("error: {error}");
+                eprintln!("Run the same apply again to resume: it plans only what is left and sends nothing twice.");
+                return Ok(ExitCode::from(130));
+            }
             return Err(error.into());
         }
         Err(error) => return Err(error.into()),
     };
     print!("{}", transactions(&applied.receipt));
+    for warning in &applied.receipt.warnings {
+        eprintln!("warning: {warning}");
+    }
     let sent = applied.receipt.transactions.len();
     let now = plan.block.timestamp;
     let pending = operations(&applied.receipt, now);
@@ -191,6 +218,41 @@ fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::Signature
         return Ok(govstate::route::SignatureFile::default());
     }
     Ok(govstate::route::SignatureFile::load(&govstate::route::signatures_path(target))?)
+}
+
+/// A fee as the file writes amounts: wei, or a number with a unit (`30 gwei`).
+fn parse_price(text: &str) -> Result<u128, String> {
+    let amount: govstate::spec::Amount = serde_yaml::from_str(text)
+        .map_err(|_| format!("{text:?} is not a price; expected e.g. 30 gwei or 30000000000"))?;
+    u128::try_from(amount.get()).map_err(|_| format!("{text:?} is too large a price"))
+}
+
+/// Turns true on the first Ctrl-C or SIGTERM, so apply stops sending and
+/// finishes its receipt instead of dying mid-phase.
+fn stop_on_signal() -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("could not listen for SIGTERM")?;
+    let (tell, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("Stopping: nothing more will be sent; waiting briefly for what was sent…");
+        let _ = tell.send(true);
+    });
+    Ok(stop)
+}
+
+/// The most recent receipt in `dir`, to show what an unfinished apply sent.
+fn latest_receipt(dir: &Path) -> Option<govstate::execute::Receipt> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let newest = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())?;
+    serde_json::from_slice(&std::fs::read(newest.path()).ok()?).ok()
 }
 
 /// A saved plan is JSON; a desired-state file is YAML.

@@ -48,7 +48,7 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     let address = signer.address();
     let sender = connect_signing(devnet.url().clone(), &stats, signer);
     let apply_options = ApplyOptions {
-        confirmations: 1,
+        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
         simulate_first: true,
         receipts_dir: dir.join("receipts"),
         observe: options.clone(),
@@ -116,7 +116,7 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     let address = signer.address();
     let sender = connect_signing(devnet.url().clone(), &stats, signer);
     let apply_options = ApplyOptions {
-        confirmations: 1,
+        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
         simulate_first: true,
         receipts_dir: dir.join("receipts"),
         observe: options.clone(),

@@ -28,7 +28,7 @@ mod signer;
 mod stale;
 
 pub use receipt::{OperationRecord, Receipt, ReceiptLog, TransactionRecord};
-pub use send::revert_name;
+pub use send::{Sending, revert_name};
 pub use signer::{SignerError, SignerSource};
 pub use stale::{differences, promised, promised_by, scope_of};
 
@@ -46,8 +46,9 @@ use crate::route::{self, Steps, Transaction, Waiting};
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct ApplyOptions {
-    /// Confirmations to wait for after each phase (default 1).
-    pub confirmations: u64,
+    /// Confirmations, fees and stopping (default: 1 confirmation, the
+    /// node's fees, no stop).
+    pub sending: Sending,
     /// Simulate every call in order before sending anything (default `true`).
     pub simulate_first: bool,
     /// Where receipts are written.
@@ -151,6 +152,21 @@ pub enum ApplyError {
         /// Nonce including pending transactions.
         pending: u64,
     },
+    /// The node holds transactions of the signer it cannot mine yet: signed
+    /// by an apply that stopped before all its sends arrived. Sending now
+    /// would fill the gap and let them run, whatever this plan says.
+    #[error(
+        "{signer} has transactions queued behind a gap (nonces {}; nonce {latest} is next): an earlier apply signed them and stopped before the transaction at nonce {latest} arrived. Sending now would let them run after this plan. Nothing was sent; see that apply's receipt, and either let it finish (replace nonce {latest}) or drop them from the node's pool",
+        queued.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    QueuedTransactions {
+        /// The signer.
+        signer: Address,
+        /// Its next nonce.
+        latest: u64,
+        /// The queued nonces.
+        queued: Vec<u64>,
+    },
     /// Simulating the calls in order showed one would revert.
     #[error("simulation: {contract}.{function} would revert {revert}; nothing was sent")]
     SimulationReverted {
@@ -196,6 +212,43 @@ pub enum ApplyError {
     /// Observing the chain failed.
     #[error(transparent)]
     Observe(#[from] ObserveError),
+    /// A send failed after others of its phase were sent: those were
+    /// waited for and recorded.
+    #[error(
+        "sending {function} failed: {source}; {} of the phase were sent before it, waited for and recorded in the receipt; nothing after it was sent",
+        if *sent == 1 { "1 transaction".to_string() } else { format!("{sent} transactions") }
+    )]
+    SendFailed {
+        /// The call whose send failed.
+        function: String,
+        /// How many of its phase were sent before it.
+        sent: usize,
+        /// The transport's error.
+        #[source]
+        source: TransportError,
+    },
+    /// A stop was asked for (Ctrl-C, SIGTERM): nothing more was sent, what
+    /// was sent was waited for briefly and recorded.
+    #[error("stopped on request: {unsent} transaction(s) of the phase were not sent; what was sent is in the receipt")]
+    Interrupted {
+        /// Transactions of the phase left unsent.
+        unsent: usize,
+    },
+    /// The node cannot simulate the calls in sequence, and one of them
+    /// reverts when estimated alone (it may depend on an earlier one).
+    #[error(
+        "the node cannot simulate the calls in sequence (eth_simulateV1: {reason}), and {contract}.{function} estimated alone reverts {revert}; nothing was sent. Pass --simulate-first false to send without simulation"
+    )]
+    SimulationUnavailable {
+        /// Why the node refused the simulation.
+        reason: String,
+        /// Section key of the contract.
+        contract: String,
+        /// Solidity signature.
+        function: String,
+        /// The revert, or the estimate's error.
+        revert: String,
+    },
     /// A JSON-RPC request failed.
     #[error("RPC request failed while {doing}: {source}")]
     Rpc {
@@ -228,7 +281,14 @@ impl ApplyError {
     /// True when transactions may have been sent before the error, so the
     /// receipt is worth reading.
     pub fn after_sending(&self) -> bool {
-        matches!(self, ApplyError::Reverted { .. } | ApplyError::NotConverged { .. } | ApplyError::Waiting { .. })
+        match self {
+            ApplyError::SendFailed { sent, .. } => *sent > 0,
+            ApplyError::Reverted { .. }
+            | ApplyError::NotConverged { .. }
+            | ApplyError::Waiting { .. }
+            | ApplyError::Interrupted { .. } => true,
+            _ => false,
+        }
     }
 
     fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ApplyError {
@@ -269,6 +329,9 @@ pub async fn preflight(
     Ok((nonce, now, steps))
 }
 
+/// The gas limit of each call sent without simulation (`--simulate-first false`).
+const UNSIMULATED_GAS: u64 = 300_000;
+
 /// Applies `plan` with a provider that signs as `signer`: every route's
 /// part that can be done now, then verification of what was done.
 pub async fn apply(
@@ -281,18 +344,20 @@ pub async fn apply(
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
     let (mut nonce, before, steps) = preflight(provider, plan, signer, options).await?;
     let outgoing: Vec<&Transaction> = steps.groups.iter().flatten().collect();
-    let gas = if options.simulate_first {
+    let simulated = if options.simulate_first {
         send::simulate(provider, &outgoing, signer).await?
     } else {
-        vec![300_000; outgoing.len()]
+        send::Simulated { gas: vec![UNSIMULATED_GAS; outgoing.len()], warning: None }
     };
     let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &before, options))
         .map_err(ApplyError::Receipt)?;
-    let mut gas = gas.into_iter();
+    log.receipt.warnings.extend(simulated.warning);
+    let mut gas = simulated.gas.into_iter();
     let mut result = Ok(());
     for group in &steps.groups {
-        let with_gas: Vec<(&Transaction, u64)> = group.iter().map(|t| (t, gas.next().unwrap_or(300_000))).collect();
-        result = send::send_phase(provider, &with_gas, signer, nonce, options.confirmations, &mut log).await;
+        let with_gas: Vec<(&Transaction, u64)> =
+            group.iter().map(|t| (t, gas.next().unwrap_or(UNSIMULATED_GAS))).collect();
+        result = send::send_phase(provider, &with_gas, signer, nonce, &options.sending, &mut log).await;
         if result.is_err() {
             break;
         }
@@ -345,6 +410,7 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
         transactions: Vec::new(),
         operations: Vec::new(),
         outcome: None,
+        warnings: Vec::new(),
     }
 }
 

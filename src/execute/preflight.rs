@@ -108,5 +108,32 @@ pub async fn next_nonce(provider: &impl Provider, signer: Address) -> Result<u64
     if pending > latest {
         return Err(ApplyError::PendingTransactions { signer, latest, pending });
     }
+    let queued = queued_nonces(provider, signer).await;
+    if !queued.is_empty() {
+        return Err(ApplyError::QueuedTransactions { signer, latest, queued });
+    }
     Ok(latest)
+}
+
+/// The nonces of the signer's transactions the node holds but cannot mine
+/// yet (a gap before them: an earlier send of an unfinished apply never
+/// arrived). Pending counts stop at the gap, so only the pool shows them.
+/// A node without `txpool_content` tells nothing, and nothing is assumed.
+async fn queued_nonces(provider: &impl Provider, signer: Address) -> Vec<u64> {
+    let content: Result<serde_json::Value, _> = provider.raw_request("txpool_content".into(), ()).await;
+    let Ok(content) = content else {
+        return Vec::new();
+    };
+    // Nodes differ on where a transaction behind a gap is listed (geth:
+    // `queued`; anvil, once the one before it was dropped: `pending`).
+    let mut nonces = Vec::new();
+    for section in ["pending", "queued"] {
+        let Some(by_sender) = content[section].as_object() else { continue };
+        let mine = by_sender.iter().find(|(sender, _)| sender.parse::<Address>().ok() == Some(signer));
+        if let Some(txs) = mine.and_then(|(_, txs)| txs.as_object()) {
+            nonces.extend(txs.keys().filter_map(|n| n.parse::<u64>().ok()));
+        }
+    }
+    nonces.sort_unstable();
+    nonces
 }

@@ -41,6 +41,9 @@ pub struct Receipt {
     pub operations: Vec<OperationRecord>,
     /// How it ended: `converged`, or what went wrong.
     pub outcome: Option<String>,
+    /// What the operator should know (simulation unavailable, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What happened to one transaction.

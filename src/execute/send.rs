@@ -13,12 +13,9 @@ use super::receipt::{ReceiptLog, TransactionRecord};
 use crate::contracts::{error_name, kind};
 use crate::route::Transaction;
 
-/// How long to wait for one receipt before giving up (the transaction may
-/// still be mined; the receipt file records its hash).
+/// How long to wait for one transaction before giving up (it may still be
+/// mined; the receipt file records its hash).
 const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// Gas allowed per call when the node cannot simulate the sequence.
-const FALLBACK_GAS: u64 = 300_000;
 
 fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionRequest {
     TransactionRequest::default().from(from).to(tx.to).input(tx.data.clone().into())
@@ -45,14 +42,15 @@ pub fn revert_name(contract: &str, data: &[u8]) -> String {
 
 /// Runs every transaction in order with `eth_simulateV1` at the latest
 /// block and returns the gas limit for each; refuses when one would revert.
-/// Nodes without `eth_simulateV1` get a fixed gas limit instead.
+/// A node that cannot simulate a sequence gets each call estimated alone,
+/// with a warning; if that fails too, nothing is sent.
 pub async fn simulate(
     provider: &impl Provider,
     transactions: &[&Transaction],
     from: alloy::primitives::Address,
-) -> Result<Vec<u64>, ApplyError> {
+) -> Result<Simulated, ApplyError> {
     if transactions.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Simulated { gas: Vec::new(), warning: None });
     }
     let calls = transactions.iter().map(|t| request(t, from)).collect();
     let payload = SimulatePayload {
@@ -63,8 +61,12 @@ pub async fn simulate(
     };
     let blocks = match provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await {
         Ok(blocks) => blocks,
-        Err(error) if error.as_error_resp().is_some_and(|e| e.code == -32601) => {
-            return Ok(vec![FALLBACK_GAS; transactions.len()]);
+        // The node cannot simulate a sequence (no eth_simulateV1, or it
+        // refuses the request): estimate call by call, which only holds for
+        // calls that do not depend on the ones before them.
+        Err(error) if error.as_error_resp().is_some() => {
+            let reason = error.as_error_resp().map(|e| format!("{} ({})", e.message, e.code)).unwrap_or_default();
+            return estimate_each(provider, transactions, from, &reason).await;
         }
         Err(error) => return Err(ApplyError::rpc("simulating the plan")(error)),
     };
@@ -81,25 +83,126 @@ pub async fn simulate(
         }
         gas.push((result.gas_used * 3 / 2).max(60_000));
     }
-    Ok(gas)
+    Ok(Simulated { gas, warning: None })
 }
 
+/// What simulating found: a gas limit per transaction, and a warning when
+/// the node could not simulate the sequence as a whole.
+#[derive(Debug)]
+pub struct Simulated {
+    /// The gas limit of each transaction, in order.
+    pub gas: Vec<u64>,
+    /// Set when the calls were estimated one by one instead.
+    pub warning: Option<String>,
+}
+
+/// `eth_estimateGas` for each transaction alone, when the sequence cannot
+/// be simulated. A call that reverts on its own may depend on an earlier
+/// one: then nothing is sent, and the operator may choose to send without
+/// simulation (`--simulate-first false`).
+async fn estimate_each(
+    provider: &impl Provider,
+    transactions: &[&Transaction],
+    from: alloy::primitives::Address,
+    reason: &str,
+) -> Result<Simulated, ApplyError> {
+    let mut gas = Vec::with_capacity(transactions.len());
+    for tx in transactions {
+        match provider.estimate_gas(request(tx, from)).await {
+            Ok(estimate) => gas.push((estimate * 3 / 2).max(60_000)),
+            Err(error) => {
+                let revert = match error.as_error_resp().and_then(|e| e.as_revert_data()) {
+                    Some(data) => revert_name(&tx.contract, &data),
+                    None => error.to_string(),
+                };
+                return Err(ApplyError::SimulationUnavailable {
+                    reason: reason.to_string(),
+                    contract: tx.contract.clone(),
+                    function: tx.function.clone(),
+                    revert,
+                });
+            }
+        }
+    }
+    let warning = format!(
+        "the node cannot simulate the calls in sequence (eth_simulateV1: {reason}); gas was estimated call by call instead"
+    );
+    Ok(Simulated { gas, warning: Some(warning) })
+}
+
+/// How to send: confirmations, fees, and when to stop.
+#[derive(Debug, Clone, Default)]
+pub struct Sending {
+    /// Confirmations to wait for.
+    pub confirmations: u64,
+    /// `maxFeePerGas` in wei, when set (else the node's suggestion).
+    pub max_fee_per_gas: Option<u128>,
+    /// `maxPriorityFeePerGas` in wei, when set.
+    pub priority_fee_per_gas: Option<u128>,
+    /// Turns true (from a signal handler) to stop sending: what was sent
+    /// is still waited for, briefly.
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Where progress lines go while waiting (what is pending, for how long,
+    /// at what fee); default: nowhere.
+    pub progress: Option<fn(&str)>,
+}
+
+impl Sending {
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
+
+    /// Ends [`GRACE`] after a stop is asked for; never without one.
+    async fn grace_after_stop(&self) {
+        let Some(mut stop) = self.stop.clone() else {
+            return std::future::pending().await;
+        };
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+        tokio::time::sleep(GRACE).await;
+    }
+}
+
+/// How long a stopped apply still waits for each transaction it sent.
+const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Sends one group of transactions back to back with consecutive nonces,
-/// recording each as it goes, then waits for every receipt.
+/// recording each as it goes, then waits for every receipt. Whatever goes
+/// wrong after the first send, what was sent is waited for and recorded
+/// before the error is returned, so the receipt says what is on chain.
 pub async fn send_phase(
     provider: &impl Provider,
     transactions: &[(&Transaction, u64)],
     from: alloy::primitives::Address,
     first_nonce: u64,
-    confirmations: u64,
+    sending: &Sending,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
     let mut pending = Vec::with_capacity(transactions.len());
+    let mut failure = None;
     for (offset, (tx, gas)) in transactions.iter().enumerate() {
+        if sending.stopped() {
+            failure = Some(ApplyError::Interrupted { unsent: transactions.len() - offset });
+            break;
+        }
         let nonce = first_nonce + offset as u64;
-        let request = request(tx, from).nonce(nonce).gas_limit(*gas);
-        let sent =
-            provider.send_transaction(request).await.map_err(ApplyError::rpc(format!("sending {}", tx.function)))?;
+        let mut request = request(tx, from).nonce(nonce).gas_limit(*gas);
+        if let Some(fee) = sending.max_fee_per_gas {
+            request = request.max_fee_per_gas(fee);
+        }
+        if let Some(tip) = sending.priority_fee_per_gas {
+            request = request.max_priority_fee_per_gas(tip);
+        }
+        let sent = match provider.send_transaction(request).await {
+            Ok(sent) => sent,
+            Err(source) => {
+                failure = Some(ApplyError::SendFailed { function: tx.function.clone(), sent: offset, source });
+                break;
+            }
+        };
         let hash = *sent.tx_hash();
         log.receipt.transactions.push(TransactionRecord {
             call: tx.call,
@@ -116,11 +219,37 @@ pub async fn send_phase(
             operation: tx.operation,
         });
         log.save().map_err(ApplyError::Receipt)?;
-        pending.push((tx, hash, sent.with_required_confirmations(confirmations).with_timeout(Some(RECEIPT_TIMEOUT))));
+        pending.push((tx, hash));
     }
-    let mut first_revert = None;
-    for (tx, hash, waiter) in pending {
-        let receipt = waiter.get_receipt().await.map_err(|e| ApplyError::Waiting { hash, reason: e.to_string() })?;
+    let waited = wait_all(provider, pending, sending, log).await;
+    match (failure, waited) {
+        (Some(failure), _) => Err(failure),
+        (None, result) => result,
+    }
+}
+
+/// Waits for every sent transaction and records its outcome; the first
+/// revert, or the first wait that failed, is the result. While waiting it
+/// says what is pending and for how long.
+async fn wait_all(
+    provider: &impl Provider,
+    pending: Vec<(&&Transaction, B256)>,
+    sending: &Sending,
+    log: &mut ReceiptLog,
+) -> Result<(), ApplyError> {
+    let mut first_error = None;
+    for (tx, hash) in pending {
+        let waited = tokio::select! {
+            mined = mined(provider, tx, hash, sending) => mined,
+            () = sending.grace_after_stop() => Err(ApplyError::Waiting { hash, reason: "stopped before it was mined".into() }),
+        };
+        let (hash, receipt) = match waited {
+            Ok(found) => found,
+            Err(error) => {
+                first_error.get_or_insert(error);
+                continue;
+            }
+        };
         let revert = if receipt.status() { None } else { Some(revert_reason(provider, &tx.contract, hash).await) };
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
             record.status = if revert.is_none() { "success" } else { "reverted" }.to_string();
@@ -130,8 +259,8 @@ pub async fn send_phase(
             record.revert = revert.clone();
         }
         log.save().map_err(ApplyError::Receipt)?;
-        if let (Some(revert), None) = (revert, &first_revert) {
-            first_revert = Some(ApplyError::Reverted {
+        if let Some(revert) = revert {
+            first_error.get_or_insert(ApplyError::Reverted {
                 contract: tx.contract.clone(),
                 function: tx.function.clone(),
                 hash,
@@ -139,7 +268,45 @@ pub async fn send_phase(
             });
         }
     }
-    first_revert.map_or(Ok(()), Err)
+    first_error.map_or(Ok(()), Err)
+}
+
+/// How often a pending transaction is looked for.
+const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// How often progress is told while waiting.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Polls until the transaction is mined with the wanted confirmations,
+/// telling what it waits for every [`PROGRESS_EVERY`]; returns its hash
+/// and receipt.
+async fn mined(
+    provider: &impl Provider,
+    tx: &Transaction,
+    hash: B256,
+    sending: &Sending,
+) -> Result<(B256, alloy::rpc::types::TransactionReceipt), ApplyError> {
+    let failed = |reason: String| ApplyError::Waiting { hash, reason };
+    let started = std::time::Instant::now();
+    let mut told = started;
+    loop {
+        let found = provider.get_transaction_receipt(hash).await.map_err(|e| failed(e.to_string()))?;
+        if let Some(receipt) = found {
+            let deep = receipt.block_number.unwrap_or_default() + sending.confirmations.max(1) - 1;
+            if provider.get_block_number().await.map_err(|e| failed(e.to_string()))? >= deep {
+                return Ok((hash, receipt));
+            }
+        }
+        let waiting = started.elapsed();
+        if waiting > RECEIPT_TIMEOUT {
+            return Err(failed("not mined within 10 minutes".into()));
+        }
+        if let (Some(progress), true) = (sending.progress, told.elapsed() >= PROGRESS_EVERY) {
+            progress(&format!("waiting for {} ({hash}) to be mined: {} s so far", tx.function, waiting.as_secs()));
+            told = std::time::Instant::now();
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Why a mined transaction reverted: its custom error, from the node's

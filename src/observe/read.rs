@@ -83,7 +83,8 @@ fn aggregate3(group: &[Read]) -> Read {
     Read { to: MULTICALL3, data: Multicall3::aggregate3Call { calls }.abi_encode() }
 }
 
-/// Sends the reads in batches of at most `max_batch`, all at once; a batch
+/// Sends the reads in batches of at most `max_batch` requests (the hash
+/// check included), all at once; a batch
 /// the node refuses as a whole (too many requests, too large a body) is
 /// halved and sent again.
 async fn batched(
@@ -93,7 +94,8 @@ async fn batched(
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
     let mut results: Vec<Option<ReadResult>> = vec![None; reads.len()];
-    let mut pending = ranges(reads, max_batch);
+    // Each batch also carries the pinned block's header (its hash check).
+    let mut pending = ranges(reads, max_batch.saturating_sub(1));
     while !pending.is_empty() {
         let sent = pending.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
         let answers = futures::future::join_all(sent).await;

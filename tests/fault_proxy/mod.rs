@@ -87,6 +87,14 @@ pub struct Faults {
     pub slow: Duration,
     /// Keep every request body (for replaying the same reads elsewhere).
     pub record: bool,
+    /// The sends at these positions (0-based, in order of arrival) are
+    /// answered with a JSON-RPC error and never reach anvil.
+    pub refuse_sends: Vec<u64>,
+    /// Requests for this method are answered with this JSON-RPC error code
+    /// (a node without `eth_simulateV1`, or one refusing it).
+    pub method_error: Option<(&'static str, i64)>,
+    /// Batches longer than this are refused as a whole (a provider's cap).
+    pub max_batch: Option<usize>,
 }
 
 impl Faults {
@@ -103,6 +111,9 @@ impl Faults {
             forged_hashes: 0,
             slow: Duration::from_millis(1500),
             record: false,
+            refuse_sends: Vec::new(),
+            method_error: None,
+            max_batch: None,
         }
     }
 
@@ -121,6 +132,14 @@ pub struct Seen {
     pub lost_sends: u64,
     /// Transactions forwarded (each raw send that reached anvil).
     pub sends_forwarded: u64,
+    /// Sends refused on purpose.
+    pub sends_refused: u64,
+    /// Batches refused for their length, and the longest batch seen.
+    pub batches_refused: u64,
+    /// The most requests seen in one batch.
+    pub longest_batch: usize,
+    /// Requests answered with the method error.
+    pub method_errors: u64,
     /// Forged block hashes.
     pub forged: u64,
     /// When each request arrived, in order.
@@ -155,6 +174,7 @@ impl FaultProxy {
             client: reqwest::Client::new(),
             requests: AtomicU64::new(0),
             sends: AtomicU64::new(0),
+            scripted_sends: AtomicU64::new(0),
             forged: AtomicU64::new(0),
             seen: seen.clone(),
         });
@@ -184,6 +204,7 @@ struct Shared {
     client: reqwest::Client,
     requests: AtomicU64,
     sends: AtomicU64,
+    scripted_sends: AtomicU64,
     forged: AtomicU64,
     seen: Arc<Mutex<Seen>>,
 }
@@ -216,6 +237,38 @@ impl Shared {
     }
 }
 
+/// The scripted answers, which replace forwarding: a refused send, a
+/// method the node does not serve, a batch over the cap.
+fn scripted(shared: &Shared, body: &[u8]) -> Option<String> {
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let error = |id: &serde_json::Value, code: i64, message: &str| serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+    if let (Some(cap), Some(batch)) = (shared.faults.max_batch, request.as_array()) {
+        let longest = batch.len();
+        shared.record(|s| s.longest_batch = s.longest_batch.max(longest));
+        if longest > cap {
+            shared.record(|s| s.batches_refused += 1);
+            return Some(error(&serde_json::Value::Null, -32600, "batch too large").to_string());
+        }
+    }
+    let single = request.as_object()?;
+    let method = single.get("method")?.as_str()?;
+    let id = single.get("id").cloned().unwrap_or(serde_json::Value::Null);
+    if let Some((refused, code)) = shared.faults.method_error
+        && method == refused
+    {
+        shared.record(|s| s.method_errors += 1);
+        return Some(error(&id, code, "refused by the node").to_string());
+    }
+    if method == "eth_sendRawTransaction" && !shared.faults.refuse_sends.is_empty() {
+        let k = shared.scripted_sends.fetch_add(1, Ordering::SeqCst);
+        if shared.faults.refuse_sends.contains(&k) {
+            shared.record(|s| s.sends_refused += 1);
+            return Some(error(&id, -32000, "transaction refused by the node").to_string());
+        }
+    }
+    None
+}
+
 fn is_send(body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(body);
     text.contains("eth_sendRawTransaction")
@@ -231,6 +284,9 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             s.bodies.push(body.clone());
         }
     });
+    if let Some(answer) = scripted(&shared, &body) {
+        return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", answer.as_bytes()).await;
+    }
     let fault = shared.draw(n, &body);
     let send = is_send(&body);
     if let Some(fault) = fault {
