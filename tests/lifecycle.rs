@@ -235,3 +235,56 @@ async fn fee_flags_set_the_transactions_fees() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("is not a price"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_base_fee_spike_a_stuck_transaction_is_replaced_at_a_higher_fee_and_made_once() {
+    let s = setup().await;
+    let before = s.chain.nonce(s.owner()).await;
+    s.chain.automine(false).await;
+    let receipts = s.receipts();
+    let url = s.url();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["apply", &s.file, "--yes", "--no-cache", "--private-key", OWNER_KEY, "--rpc-url", &url])
+        .args(["--receipts-dir", &receipts, "--set", "arena.paused=true"])
+        .args(["--gas-price", "2 gwei", "--priority-gas-price", "1 gwei", "--bump-after", "1s"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate starts");
+    assert!(common::eventually(60, || async { s.chain.pending_count().await >= 1 }).await, "sent");
+    // The base fee spikes far above the 2 gwei offered: the block leaves the
+    // transaction out (anvil also drops it from its pool).
+    let spike = U256::from(100_000_000_000u64);
+    let _: serde_json::Value =
+        s.chain.reader().raw_request("anvil_setNextBlockBaseFeePerGas".into(), (spike,)).await.expect("spike");
+    s.chain.mine().await;
+    assert_eq!(s.chain.nonce(s.owner()).await, before, "stuck");
+    // govstate sends it again at a fee the chain takes, same nonce; mine
+    // once a replacement above the spike is waiting.
+    let above = common::eventually(60, || async {
+        let pool: serde_json::Value =
+            s.chain.reader().raw_request("txpool_content".into(), ()).await.unwrap_or_default();
+        let fees = pool["pending"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .flat_map(|t| t.as_object().into_iter().flat_map(|t| t.values()));
+        let fee = |t: &serde_json::Value| {
+            t["maxFeePerGas"].as_str().and_then(|f| u128::from_str_radix(f.trim_start_matches("0x"), 16).ok())
+        };
+        fees.filter_map(fee).any(|f| f >= 100_000_000_000)
+    })
+    .await;
+    assert!(above, "a replacement paying the spiked base fee is in the pool");
+    s.chain.mine().await;
+    let output = child.wait_with_output().expect("govstate exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("replaced pause()") && stderr.contains("same nonce"), "{stderr}");
+    assert_eq!(s.chain.nonce(s.owner()).await, before + 1, "the call was made once");
+    let receipt = &common::receipts(std::path::Path::new(&receipts))[0];
+    let sent = &receipt["transactions"][0];
+    assert_eq!(sent["status"], "success", "{sent}");
+    assert!(sent["replaced"].as_array().is_some_and(|r| !r.is_empty()), "earlier versions are kept: {sent}");
+    s.chain.automine(true).await;
+}

@@ -40,6 +40,10 @@ pub struct ApplyArgs {
     /// the node's suggestion.
     #[arg(long, value_name = "PRICE", value_parser = parse_price)]
     priority_gas_price: Option<u128>,
+    /// Replace a transaction still unmined after this long (`2m`) with the
+    /// same call at the same nonce and a higher fee. Default: wait.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    bump_after: Option<std::time::Duration>,
     /// Run every call in order with `eth_simulateV1` at the current block
     /// before sending anything, and refuse if one would revert.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -162,6 +166,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             priority_fee_per_gas: args.priority_gas_price,
             stop: Some(stop.clone()),
             progress: Some(|line| eprintln!("{line}")),
+            bump_after: args.bump_after,
         },
         simulate_first: args.simulate_first,
         receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),

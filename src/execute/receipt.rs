@@ -74,6 +74,10 @@ pub struct TransactionRecord {
     /// The timelock operation it schedules, executes or cancels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<B256>,
+    /// Earlier versions at the same nonce, replaced with a higher fee
+    /// (`--bump-after`); `hash` is the latest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<B256>,
 }
 
 /// What an apply did with one timelock operation.

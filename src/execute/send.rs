@@ -145,6 +145,9 @@ pub struct Sending {
     /// Where progress lines go while waiting (what is pending, for how long,
     /// at what fee); default: nowhere.
     pub progress: Option<fn(&str)>,
+    /// Replace a transaction still unmined after this long with the same
+    /// call at the same nonce and a higher fee (default: never).
+    pub bump_after: Option<std::time::Duration>,
 }
 
 impl Sending {
@@ -217,11 +220,12 @@ pub async fn send_phase(
             effective_gas_price: None,
             revert: None,
             operation: tx.operation,
+            replaced: Vec::new(),
         });
         log.save().map_err(ApplyError::Receipt)?;
-        pending.push((tx, hash));
+        pending.push((tx, hash, nonce, *gas));
     }
-    let waited = wait_all(provider, pending, sending, log).await;
+    let waited = wait_all(provider, pending, sending, from, log).await;
     match (failure, waited) {
         (Some(failure), _) => Err(failure),
         (None, result) => result,
@@ -233,14 +237,15 @@ pub async fn send_phase(
 /// says what is pending and for how long.
 async fn wait_all(
     provider: &impl Provider,
-    pending: Vec<(&&Transaction, B256)>,
+    pending: Vec<(&&Transaction, B256, u64, u64)>,
     sending: &Sending,
+    from: alloy::primitives::Address,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
     let mut first_error = None;
-    for (tx, hash) in pending {
+    for (tx, hash, nonce, gas) in pending {
         let waited = tokio::select! {
-            mined = mined(provider, tx, hash, sending) => mined,
+            mined = mined(provider, Sent { tx, hash, nonce, gas, from }, sending, log) => mined,
             () = sending.grace_after_stop() => Err(ApplyError::Waiting { hash, reason: "stopped before it was mined".into() }),
         };
         let (hash, receipt) = match waited {
@@ -277,36 +282,105 @@ const POLL: std::time::Duration = std::time::Duration::from_millis(250);
 /// How often progress is told while waiting.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// One sent transaction, with what it takes to send it again.
+struct Sent<'a> {
+    tx: &'a Transaction,
+    hash: B256,
+    nonce: u64,
+    gas: u64,
+    from: alloy::primitives::Address,
+}
+
 /// Polls until the transaction is mined with the wanted confirmations,
-/// telling what it waits for every [`PROGRESS_EVERY`]; returns its hash
-/// and receipt.
+/// telling what it waits for every [`PROGRESS_EVERY`] and, with
+/// `bump_after`, replacing it at the same nonce with a higher fee (whichever
+/// version is mined, the call is made once); returns the mined hash and
+/// receipt.
 async fn mined(
     provider: &impl Provider,
-    tx: &Transaction,
-    hash: B256,
+    sent: Sent<'_>,
     sending: &Sending,
+    log: &mut ReceiptLog,
 ) -> Result<(B256, alloy::rpc::types::TransactionReceipt), ApplyError> {
-    let failed = |reason: String| ApplyError::Waiting { hash, reason };
     let started = std::time::Instant::now();
-    let mut told = started;
+    let (mut told, mut sent_at) = (started, started);
+    let mut hashes = vec![sent.hash];
     loop {
-        let found = provider.get_transaction_receipt(hash).await.map_err(|e| failed(e.to_string()))?;
-        if let Some(receipt) = found {
-            let deep = receipt.block_number.unwrap_or_default() + sending.confirmations.max(1) - 1;
-            if provider.get_block_number().await.map_err(|e| failed(e.to_string()))? >= deep {
-                return Ok((hash, receipt));
+        for hash in hashes.iter().rev() {
+            let failed =
+                |e: alloy::transports::TransportError| ApplyError::Waiting { hash: *hash, reason: e.to_string() };
+            if let Some(receipt) = provider.get_transaction_receipt(*hash).await.map_err(failed)? {
+                let deep = receipt.block_number.unwrap_or_default() + sending.confirmations.max(1) - 1;
+                if provider.get_block_number().await.map_err(failed)? >= deep {
+                    return Ok((*hash, receipt));
+                }
             }
         }
+        let latest = hashes[hashes.len() - 1];
         let waiting = started.elapsed();
         if waiting > RECEIPT_TIMEOUT {
-            return Err(failed("not mined within 10 minutes".into()));
+            return Err(ApplyError::Waiting { hash: latest, reason: "not mined within 10 minutes".into() });
         }
         if let (Some(progress), true) = (sending.progress, told.elapsed() >= PROGRESS_EVERY) {
-            progress(&format!("waiting for {} ({hash}) to be mined: {} s so far", tx.function, waiting.as_secs()));
+            let function = &sent.tx.function;
+            progress(&format!(
+                "waiting for {function} ({latest}, nonce {}): {} s so far",
+                sent.nonce,
+                waiting.as_secs()
+            ));
             told = std::time::Instant::now();
+        }
+        if let Some(after) = sending.bump_after
+            && sent_at.elapsed() >= after
+            && !sending.stopped()
+        {
+            let replacement = replace(provider, &sent, latest).await?;
+            if let Some(progress) = sending.progress {
+                let function = &sent.tx.function;
+                progress(&format!(
+                    "replaced {function} ({latest}) with {replacement}: same nonce {}, higher fee",
+                    sent.nonce
+                ));
+            }
+            if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == latest) {
+                record.replaced.push(latest);
+                record.hash = replacement;
+            }
+            log.save().map_err(ApplyError::Receipt)?;
+            hashes.push(replacement);
+            sent_at = std::time::Instant::now();
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// The same call at the same nonce with fees at least 12.5 % above the
+/// version `current` (what nodes ask of a replacement) and at least what the
+/// node suggests now. A version the node dropped is sent again only while
+/// its nonce is unused.
+async fn replace(provider: &impl Provider, sent: &Sent<'_>, current: B256) -> Result<B256, ApplyError> {
+    use alloy::consensus::Transaction as _;
+    let failed = |e: alloy::transports::TransportError| ApplyError::Waiting { hash: current, reason: e.to_string() };
+    let old = provider.get_transaction_by_hash(current).await.map_err(failed)?;
+    if old.is_none() && provider.get_transaction_count(sent.from).await.map_err(failed)? > sent.nonce {
+        return Err(ApplyError::Waiting {
+            hash: current,
+            reason: format!("nonce {} was used by another transaction", sent.nonce),
+        });
+    }
+    let suggested = provider.estimate_eip1559_fees().await.map_err(failed)?;
+    let bumped = |fee: u128| fee + fee / 8 + 1;
+    let (old_fee, old_tip) =
+        old.map_or((0, 0), |o| (o.inner.max_fee_per_gas(), o.inner.max_priority_fee_per_gas().unwrap_or(0)));
+    let tip = bumped(old_tip).max(suggested.max_priority_fee_per_gas);
+    let max_fee = bumped(old_fee).max(suggested.max_fee_per_gas).max(tip);
+    let request = request(sent.tx, sent.from)
+        .nonce(sent.nonce)
+        .gas_limit(sent.gas)
+        .max_fee_per_gas(max_fee)
+        .max_priority_fee_per_gas(tip);
+    let pending = provider.send_transaction(request).await.map_err(failed)?;
+    Ok(*pending.tx_hash())
 }
 
 /// Why a mined transaction reverted: its custom error, from the node's
