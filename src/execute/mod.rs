@@ -167,6 +167,20 @@ pub enum ApplyError {
         /// The queued nonces.
         queued: Vec<u64>,
     },
+    /// An earlier apply by the same signer stopped with transactions it sent
+    /// that the node still holds unmined: sending now could leave both
+    /// runs' calls on chain.
+    #[error(
+        "an earlier apply (receipt {}) sent transactions the node still holds unmined (nonces {}); nothing was sent. Wait for them to be mined (or dropped), then run apply again: it plans only what is left",
+        receipt.display(),
+        nonces.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    UnfinishedApply {
+        /// The earlier apply's receipt.
+        receipt: PathBuf,
+        /// The nonces it sent, never saw mined, and the node still holds.
+        nonces: Vec<u64>,
+    },
     /// Simulating the calls in order showed one would revert.
     #[error("simulation: {contract}.{function} would revert {revert}; nothing was sent")]
     SimulationReverted {
@@ -326,6 +340,23 @@ pub async fn preflight(
     let routes = preflight::check_authorised(provider, plan, &now, signer).await?;
     preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;
+    if let Some((receipt, sent)) = receipt::unfinished(&options.receipts_dir, signer, nonce) {
+        // Only what the node still holds can run after this apply; what it
+        // lost cannot (its nonce goes to this apply's transaction).
+        let mut nonces = Vec::new();
+        for (nonce, hash) in sent {
+            let held = provider
+                .get_transaction_by_hash(hash)
+                .await
+                .map_err(ApplyError::rpc("looking up a sent transaction"))?;
+            if held.is_some_and(|t| t.block_number.is_none()) {
+                nonces.push(nonce);
+            }
+        }
+        if !nonces.is_empty() {
+            return Err(ApplyError::UnfinishedApply { receipt, nonces });
+        }
+    }
     Ok((nonce, now, steps))
 }
 

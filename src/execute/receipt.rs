@@ -108,6 +108,32 @@ pub fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
+/// The receipt in `dir` of an apply by `signer` that sent transactions it
+/// never saw mined, at nonces from `next` on (a lower one is mined or
+/// replaced by now), with those nonces: a crash or kill mid-phase leaves
+/// them signed and perhaps still in a node's pool.
+pub fn unfinished(dir: &Path, signer: Address, next: u64) -> Option<(PathBuf, Vec<(u64, B256)>)> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(receipt) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Receipt>(&b).ok()) else {
+            continue;
+        };
+        if receipt.signer != signer || receipt.finished_at.is_some() {
+            continue;
+        }
+        let open = receipt.transactions.iter().filter(|t| t.status == "sent" && t.nonce >= next);
+        let sent: Vec<(u64, B256)> = open.map(|t| (t.nonce, t.hash)).collect();
+        if !sent.is_empty() {
+            return Some((path, sent));
+        }
+    }
+    None
+}
+
 impl ReceiptLog {
     /// Starts a receipt in `dir`, named after the start time and the block.
     pub fn create(dir: &Path, receipt: Receipt) -> std::io::Result<Self> {
@@ -130,5 +156,75 @@ impl ReceiptLog {
         let temporary = self.path.with_extension("json.tmp");
         std::fs::write(&temporary, json)?;
         std::fs::rename(&temporary, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(nonce: u64, status: &str) -> TransactionRecord {
+        TransactionRecord {
+            call: 1,
+            phase: Phase::Configure,
+            contract: "arena".into(),
+            function: "pause()".into(),
+            hash: B256::repeat_byte(nonce as u8),
+            nonce,
+            status: status.into(),
+            block: None,
+            gas_used: None,
+            effective_gas_price: None,
+            revert: None,
+            operation: None,
+            replaced: Vec::new(),
+        }
+    }
+
+    fn receipt(signer: Address, finished: bool, transactions: Vec<TransactionRecord>) -> Receipt {
+        let plan = Plan {
+            format_version: crate::plan::FORMAT_VERSION,
+            chain_id: 31337,
+            block: crate::observe::BlockRef { number: 1, hash: B256::ZERO, timestamp: 0 },
+            contracts: Vec::new(),
+            changes: Vec::new(),
+            calls: Vec::new(),
+            routes: Vec::new(),
+            operations: Vec::new(),
+            accounts: Vec::new(),
+            desired: Vec::new(),
+            allow_ownership_transfer: false,
+            digest: B256::ZERO,
+        };
+        Receipt {
+            format_version: RECEIPT_FORMAT_VERSION,
+            source: "x.yaml".into(),
+            started_at: now(),
+            finished_at: finished.then(now),
+            signer,
+            overrides: Vec::new(),
+            plan,
+            before: Vec::new(),
+            after: None,
+            transactions,
+            operations: Vec::new(),
+            outcome: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_apply_that_died_with_unmined_sends_is_found_and_a_finished_or_mined_one_is_not() {
+        let dir = tempfile::tempdir().expect("dir");
+        let signer = Address::repeat_byte(7);
+        let died = receipt(signer, false, vec![record(4, "success"), record(5, "sent"), record(6, "sent")]);
+        ReceiptLog::create(dir.path(), died).expect("written");
+        let found = unfinished(dir.path(), signer, 5).map(|(_, sent)| sent.iter().map(|(n, _)| *n).collect::<Vec<_>>());
+        assert_eq!(found, Some(vec![5, 6]));
+        assert!(unfinished(dir.path(), signer, 7).is_none(), "nonces below the next one are mined or replaced");
+        assert!(unfinished(dir.path(), Address::repeat_byte(8), 5).is_none(), "another signer's");
+        let other = tempfile::tempdir().expect("dir");
+        ReceiptLog::create(other.path(), receipt(signer, true, vec![record(5, "sent")])).expect("written");
+        assert!(unfinished(other.path(), signer, 5).is_none(), "a finished apply recorded its end");
     }
 }
