@@ -337,7 +337,7 @@ pub async fn preflight(
         return Err(ApplyError::StaleOperations { operations });
     }
     safe::attach_signatures(plan, &mut steps, &now, signer, &options.safe_signatures)?;
-    let routes = preflight::check_authorised(provider, plan, &now, signer).await?;
+    let routes = preflight::check_authorised(plan, &now, signer)?;
     preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;
     if let Some((receipt, sent)) = receipt::unfinished(&options.receipts_dir, signer, nonce) {

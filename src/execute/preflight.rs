@@ -18,13 +18,8 @@ use crate::route::{self, Route, Steps};
 /// directly (a timelock's calls are its own; [`check_roles`] covers them),
 /// listing for each call it may not send the chain of authority and what
 /// can be done.
-pub async fn check_authorised(
-    provider: &impl Provider,
-    plan: &Plan,
-    now: &Observed,
-    signer: Address,
-) -> Result<Vec<Route>, ApplyError> {
-    let routes = route::resolve(provider, plan, now, signer).await?;
+pub fn check_authorised(plan: &Plan, now: &Observed, signer: Address) -> Result<Vec<Route>, ApplyError> {
+    let routes = route::resolve(plan, now, signer)?;
     let direct: Vec<usize> =
         plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
     let refused: Vec<String> = routes

@@ -1,8 +1,8 @@
 //! Routes: who may send each planned call, and how it reaches its contract.
 //!
 //! A call's authority is the account its contract requires (owner or
-//! governance, or another role holder where the contract allows it), read at
-//! the chain's current state. A call forwarded by another contract (the
+//! governance, or another role holder where the contract allows it), as
+//! observed just before sending. A call forwarded by another contract (the
 //! modules-kind SystemPause governing StakeManager) is sent to the forwarder,
 //! whose own authority then counts. When that account is not the signer, the
 //! route says what it is — an EOA, a TimelockController with its delay, a
@@ -24,14 +24,9 @@ pub use safe::{
 };
 pub use steps::{RoleNeed, SafeStep, Steps, Transaction, Waiting, steps};
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use alloy::primitives::{Address, Bytes};
-use alloy::providers::Provider;
-use alloy::rpc::client::BatchRequest;
-use alloy::rpc::types::TransactionRequest;
-use alloy::transports::TransportError;
+use alloy::primitives::Address;
 
 use crate::contracts::{Kind, Value, kind_of};
 use crate::observe::Observed;
@@ -41,33 +36,9 @@ use crate::plan::{Plan, PlannedCall};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RouteError {
-    /// A JSON-RPC request failed.
-    #[error("RPC request failed while {doing}: {source}")]
-    Rpc {
-        /// What govstate was reading.
-        doing: String,
-        /// The transport's error.
-        #[source]
-        source: TransportError,
-    },
-    /// The plan names a contract kind govstate does not know.
-    #[error("the plan names an unknown contract {0:?}")]
-    UnknownContract(String),
-    /// An authority getter answered with data that does not decode.
-    #[error("{contract}: {getter} returned data that does not decode: {reason}")]
-    Decode {
-        /// Section key of the contract.
-        contract: String,
-        /// The getter.
-        getter: &'static str,
-        /// Why.
-        reason: String,
-    },
-}
-
-fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> RouteError {
-    let doing = doing.into();
-    move |source| RouteError::Rpc { doing, source }
+    /// The plan names a contract that was not observed.
+    #[error("the plan names {0:?}, which was not observed")]
+    NotObserved(String),
 }
 
 /// How one planned call reaches its contract and who may send it.
@@ -105,28 +76,19 @@ impl fmt::Display for Route {
     }
 }
 
-/// Resolves the route of every call of `plan` against the chain now: the
-/// authorities read in one batch, what each one is from `now` (observed
-/// just before).
-pub async fn resolve(
-    provider: &impl Provider,
-    plan: &Plan,
-    now: &Observed,
-    signer: Address,
-) -> Result<Vec<Route>, RouteError> {
-    let authorities = authorities(provider, plan).await?;
-    let mut partial = Vec::with_capacity(plan.calls.len());
+/// Resolves the route of every call of `plan` against the chain as
+/// observed in `now`: who each transaction's contract answers to, and what
+/// that account is.
+pub fn resolve(plan: &Plan, now: &Observed, signer: Address) -> Result<Vec<Route>, RouteError> {
+    let mut routes = Vec::with_capacity(plan.calls.len());
     for (index, call) in plan.calls.iter().enumerate() {
-        let authority = authorities.get(call.sent_to_contract()).copied().unwrap_or_default();
-        partial.push((index, hops(plan, call), allowed(plan, call, authority)));
+        let key = call.sent_to_contract();
+        let contract = now.contracts.iter().find(|c| c.kind.key == key);
+        let authority = contract.map(|c| c.authority).ok_or_else(|| RouteError::NotObserved(key.to_string()))?;
+        let allowed = allowed(plan, call, authority);
+        let first = allowed.first().copied().unwrap_or(authority);
+        routes.push(Route { call: index, hops: hops(plan, call), authority: Account::of(first, signer, now), allowed });
     }
-    let routes = partial
-        .into_iter()
-        .map(|(call, hops, allowed)| {
-            let authority = Account::of(allowed.first().copied().unwrap_or_default(), signer, now);
-            Route { call, hops, allowed, authority }
-        })
-        .collect();
     Ok(routes)
 }
 
@@ -143,31 +105,6 @@ fn hops(plan: &Plan, call: &PlannedCall) -> Vec<(String, Address)> {
         hops.push((name(&via.contract), via.target));
     }
     hops
-}
-
-/// Each contract transactions go to, and its authority, read in one batch.
-async fn authorities(provider: &impl Provider, plan: &Plan) -> Result<BTreeMap<String, Address>, RouteError> {
-    let called: BTreeMap<&str, Address> = plan.calls.iter().map(|c| (c.sent_to_contract(), c.sent().0)).collect();
-    let mut batch = BatchRequest::new(provider.client());
-    let mut waiters = Vec::with_capacity(called.len());
-    for (contract, target) in called {
-        let kind = kind_in(plan, contract).ok_or_else(|| RouteError::UnknownContract(contract.to_string()))?;
-        let tx = TransactionRequest::default().to(target).input(Bytes::from((kind.authority.calldata)()).into());
-        let waiter = batch.add_call::<_, Bytes>("eth_call", &(tx,)).map_err(rpc("preparing an owner read"))?;
-        waiters.push((contract, kind, waiter));
-    }
-    batch.send().await.map_err(rpc("reading who may call"))?;
-    let mut found = BTreeMap::new();
-    for (contract, kind, waiter) in waiters {
-        let data = waiter.await.map_err(rpc(format!("reading {}", kind.authority.getter)))?;
-        let authority = (kind.authority.decode)(&data).map_err(|e| RouteError::Decode {
-            contract: contract.to_string(),
-            getter: kind.authority.getter,
-            reason: e.to_string(),
-        })?;
-        found.insert(contract.to_string(), authority);
-    }
-    Ok(found)
 }
 
 /// The accounts allowed to send `call`: the authority of the contract it
