@@ -44,20 +44,8 @@ pub async fn run() -> anyhow::Result<ExitCode> {
     print!("{}", text(&made, source, style));
 
     heading("4. govstate apply");
-    let signer = owner_signer();
-    let address = signer.address();
-    let sender = connect_signing(devnet.url().clone(), &stats, signer);
-    let apply_options = ApplyOptions {
-        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
-        simulate_first: true,
-        receipts_dir: dir.join("receipts"),
-        observe: options.clone(),
-        source: source.to_string(),
-        overrides: overrides.clone(),
-        cancel_stale: false,
-        safe_signatures: Default::default(),
-    };
-    let applied = apply(&sender, &made, address, &apply_options).await?;
+    let owner = Owner::new(&devnet, &stats, apply_options(&dir, &options, source, &overrides));
+    let applied = owner.apply(&made).await?;
     print!("{}", transactions(&applied.receipt));
     println!("  verified: observing again finds the promised state; receipt written");
 
@@ -112,20 +100,8 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     println!("{simulation}");
 
     heading("4. govstate apply: the arena now, the timelock batch scheduled");
-    let signer = owner_signer();
-    let address = signer.address();
-    let sender = connect_signing(devnet.url().clone(), &stats, signer);
-    let apply_options = ApplyOptions {
-        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
-        simulate_first: true,
-        receipts_dir: dir.join("receipts"),
-        observe: options.clone(),
-        source: source.to_string(),
-        overrides: overrides.clone(),
-        cancel_stale: false,
-        safe_signatures: Default::default(),
-    };
-    let applied = apply(&sender, &made, address, &apply_options).await?;
+    let owner = Owner::new(&devnet, &stats, apply_options(&dir, &options, source, &overrides));
+    let applied = owner.apply(&made).await?;
     print!("{}", transactions(&applied.receipt));
     print!("{}", govstate::render::operations(&applied.receipt, made.block.timestamp));
 
@@ -139,7 +115,7 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
 
     heading("7. govstate apply: the batch is executed and verified");
     let ready = plan_now(&reader, &desired, &options).await?;
-    let applied = apply(&sender, &ready, address, &apply_options).await?;
+    let applied = owner.apply(&ready).await?;
     print!("{}", transactions(&applied.receipt));
     println!("  verified: observing again finds the promised state; receipt written");
 
@@ -151,6 +127,39 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     drop(devnet);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the demo applies: as `govstate apply --yes` does, receipts in `dir`.
+fn apply_options(dir: &std::path::Path, observe: &ObserveOptions, source: &str, overrides: &[String]) -> ApplyOptions {
+    ApplyOptions {
+        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
+        simulate_first: true,
+        receipts_dir: dir.join("receipts"),
+        observe: observe.clone(),
+        source: source.to_string(),
+        overrides: overrides.to_vec(),
+        cancel_stale: false,
+        safe_signatures: Default::default(),
+    }
+}
+
+/// The devnet's owner, signing.
+struct Owner {
+    address: Address,
+    sender: alloy::providers::DynProvider,
+    options: ApplyOptions,
+}
+
+impl Owner {
+    fn new(devnet: &Devnet, stats: &RpcStats, options: ApplyOptions) -> Self {
+        let signer = owner_signer();
+        let address = signer.address();
+        Self { address, sender: connect_signing(devnet.url().clone(), stats, signer), options }
+    }
+
+    async fn apply(&self, plan: &Plan) -> anyhow::Result<govstate::execute::Applied> {
+        Ok(apply(&self.sender, plan, self.address, &self.options).await?)
+    }
 }
 
 /// What both stories start from: a compromised orchestrator on the chain,
