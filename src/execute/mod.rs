@@ -209,12 +209,6 @@ pub enum ApplyError {
         /// What still differs, one line each.
         remaining: Vec<String>,
     },
-    /// The plan names a contract kind govstate does not know.
-    #[error("the plan names an unknown contract {0:?}")]
-    UnknownContract(String),
-    /// A getter's data did not decode.
-    #[error("could not decode a getter's return data: {0}")]
-    Decode(String),
     /// Waiting for a receipt failed.
     #[error("waiting for transaction {hash} failed: {reason}")]
     Waiting {

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use super::logs::{self, LogQuery};
 use super::read::{self, Read, ReadResult};
 use super::{BlockRef, ObserveError, ObserveOptions, cache};
+use crate::contracts::safe::SafeL2 as Safe;
 use crate::contracts::timelock::TimelockController as T;
 
 /// One authority account and what it is.
@@ -137,20 +138,11 @@ pub fn identify_reads(accounts: &[Address]) -> Vec<Read> {
     let mut reads = Vec::with_capacity(accounts.len() * 4);
     for to in accounts {
         reads.push(Read { to: *to, data: T::getMinDelayCall {}.abi_encode() });
-        reads.push(Read { to: *to, data: ISafe::getThresholdCall {}.abi_encode() });
-        reads.push(Read { to: *to, data: ISafe::getOwnersCall {}.abi_encode() });
-        reads.push(Read { to: *to, data: ISafe::nonceCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: Safe::getThresholdCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: Safe::getOwnersCall {}.abi_encode() });
+        reads.push(Read { to: *to, data: Safe::nonceCall {}.abi_encode() });
     }
     reads
-}
-
-alloy::sol! {
-    /// The part of a Safe that tells one apart.
-    interface ISafe {
-        function getThreshold() external view returns (uint256);
-        function getOwners() external view returns (address[]);
-        function nonce() external view returns (uint256);
-    }
 }
 
 /// What each account is, from the answers to [`identify_reads`]: empty
@@ -172,10 +164,10 @@ pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadRes
                 proposers: Vec::new(),
             })
         } else if let Some(Ok(threshold)) = &threshold
-            && let Ok(threshold) = ISafe::getThresholdCall::abi_decode_returns(threshold)
+            && let Ok(threshold) = Safe::getThresholdCall::abi_decode_returns(threshold)
         {
-            let owners = owners.and_then(Result::ok).and_then(|d| ISafe::getOwnersCall::abi_decode_returns(&d).ok());
-            let nonce = nonce.and_then(Result::ok).and_then(|d| ISafe::nonceCall::abi_decode_returns(&d).ok());
+            let owners = owners.and_then(Result::ok).and_then(|d| Safe::getOwnersCall::abi_decode_returns(&d).ok());
+            let nonce = nonce.and_then(Result::ok).and_then(|d| Safe::nonceCall::abi_decode_returns(&d).ok());
             AccountKind::Safe {
                 threshold,
                 owners: owners.unwrap_or_default(),
