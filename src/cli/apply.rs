@@ -139,7 +139,8 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     for set in &args.overrides {
         println!("Override for this run only: {set}");
     }
-    if plan.calls.is_empty() {
+    let cancelling = args.cancel_stale && plan.operations.iter().any(|o| o.is_stale());
+    if plan.calls.is_empty() && !cancelling {
         return Ok(ExitCode::SUCCESS);
     }
     if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len())? {
@@ -148,11 +149,15 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let routed = plan.routes.iter().any(|r| r.via != RouteKind::Direct);
     if args.simulate_fork.unwrap_or(routed) {
-        let simulation = govstate::simulate::on_fork(&url, &plan, &args.chain.observe_options())
-            .await
-            .context("could not simulate the plan on a fork")?;
+        let from = Some(signer.address());
+        let simulation =
+            govstate::simulate::on_fork(&url, &plan, &args.chain.observe_options(), from, args.cancel_stale)
+                .await
+                .context("could not simulate the plan on a fork")?;
         println!("{simulation}");
-        if !simulation.converged() {
+        // A refusal is apply's own: applying for real refuses the same way,
+        // and still sends the pauses it may.
+        if simulation.reverted.is_some() || !simulation.remaining.is_empty() {
             bail!("the plan would not converge on a fork of block {}; nothing was sent", plan.block.number);
         }
     }

@@ -96,7 +96,7 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     heading("3. govstate plan --simulate: two routes, proven on a fork");
     let made = plan_now(&reader, &desired, &options).await?;
     print!("{}", text(&made, source, style));
-    let simulation = govstate::simulate::on_fork(devnet.url(), &made, &options).await?;
+    let simulation = govstate::simulate::on_fork(devnet.url(), &made, &options, None, false).await?;
     println!("{simulation}");
 
     heading("4. govstate apply: the arena now, the timelock batch scheduled");

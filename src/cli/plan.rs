@@ -57,6 +57,16 @@ pub struct PlanArgs {
     /// the real chain and needs no key. Exit 1 when it would not converge.
     #[arg(long)]
     simulate: bool,
+    /// With `--simulate`: the account apply would sign with, whose
+    /// authority and timelock roles are checked on the fork as apply checks
+    /// them. Default: the account the plan's direct calls need, else a
+    /// proposer of its timelock.
+    #[arg(long, value_name = "ADDRESS", requires = "simulate")]
+    from: Option<alloy::primitives::Address>,
+    /// With `--simulate`: cancel stale timelock operations first, as
+    /// `apply --cancel-stale` would.
+    #[arg(long, requires = "simulate")]
+    cancel_stale: bool,
     /// Print the JSON-RPC requests and round trips used, on stderr.
     #[arg(long)]
     stats: bool,
@@ -105,11 +115,13 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if args.stats {
         eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
     }
-    if args.simulate && !made.calls.is_empty() {
+    let cancelling = args.cancel_stale && made.operations.iter().any(|o| o.is_stale());
+    if args.simulate && (!made.calls.is_empty() || cancelling) {
         let url = args.chain.url(desired.rpc_url_env.as_deref())?;
-        let simulation = govstate::simulate::on_fork(&url, &made, &args.chain.observe_options())
-            .await
-            .context("could not simulate the plan on a fork")?;
+        let simulation =
+            govstate::simulate::on_fork(&url, &made, &args.chain.observe_options(), args.from, args.cancel_stale)
+                .await
+                .context("could not simulate the plan on a fork")?;
         eprintln!("{simulation}");
         if !simulation.converged() {
             return Ok(ExitCode::from(1));

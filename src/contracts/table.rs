@@ -57,15 +57,31 @@ impl Kind {
     }
 
     /// The setter that made a planned call: same function and, among
-    /// setters sharing one (a per-module pause and unpause), same call data.
-    pub fn setter_of(&self, function: &str, args: &[Value], calldata: &[u8]) -> Option<&'static Setter> {
+    /// setters sharing one (a per-module pause and unpause), same call data
+    /// and the same leading arguments read from fields (`names`: the
+    /// call's argument names, which name the module a module's `pause()` is
+    /// for).
+    pub fn setter_of(
+        &self,
+        function: &str,
+        names: &[&str],
+        args: &[Value],
+        calldata: &[u8],
+    ) -> Option<&'static Setter> {
         let mut same = self.setters.iter().filter(|s| s.function == function);
         let first = same.next()?;
         let Some(second) = same.next() else {
             return Some(first);
         };
         let encodes = |s: &&Setter| (s.encode)(args).is_ok_and(|data| data == calldata);
-        [first, second].into_iter().chain(same).find(encodes)
+        let reads = |s: &&Setter| s.reads.iter().zip(names).all(|(r, n)| r == n) && names.len() >= s.reads.len();
+        [first, second].into_iter().chain(same).filter(encodes).find(reads)
+    }
+
+    /// The unit of a field or derived key (a derived key: its first field's).
+    pub fn unit_of(&self, key: &str) -> Option<Unit> {
+        let first = self.derived(key).and_then(|d| d.from.first().copied()).unwrap_or(key);
+        self.field(first).map(|f| f.unit)
     }
 
     /// The derived value with key `key`.
@@ -120,6 +136,8 @@ pub struct Forwarder {
     pub targets: &'static [&'static str],
     /// ABI-encoded forwarding call of `data` to `target`.
     pub encode: fn(Address, &[u8]) -> Vec<u8>,
+    /// The target and data a forwarding call carries, when `data` is one.
+    pub decode: fn(&[u8]) -> Option<(Address, Vec<u8>)>,
 }
 
 /// The account allowed to call a contract's setters, read by a getter.
@@ -369,6 +387,11 @@ pub struct Setter {
     /// What the contract requires of the arguments together, for people
     /// (`the three splits sum to 1..=10000`), when it checks more than each.
     pub requires: Option<&'static str>,
+    /// The address field naming the contract the call is sent to, when it
+    /// is not this one: a module's own `pause()`, which its `pauser()` (the
+    /// holder of `also_allowed`, and only it) sends straight to the module,
+    /// with no forwarding and no timelock.
+    pub at: Option<&'static str>,
 }
 
 /// A setter was handed a value of the wrong shape (a bug in govstate, never
@@ -478,6 +501,7 @@ pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static st
         also_allowed,
         reads: &[],
         requires: None,
+        at: None,
     }
 }
 
@@ -497,5 +521,6 @@ pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static 
         also_allowed,
         reads: &[],
         requires: None,
+        at: None,
     }
 }

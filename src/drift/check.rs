@@ -160,16 +160,22 @@ async fn observe_file(
         .map_err(|source_error| CheckError::Observe { file: source.to_string(), source: source_error })?;
     report.block = Some(observed.block.number);
     let mut drift = differences(&desired, &observed);
-    drift.extend(pending(&observed));
+    drift.extend(pending(&desired, &observed));
     Ok(drift)
 }
 
-/// Each timelock operation pending on a managed contract, as a drift entry:
-/// the chain is about to change whatever the file says.
-fn pending(observed: &crate::observe::Observed) -> Vec<super::Drifted> {
+/// Each timelock operation pending on a managed contract that touches what
+/// the file manages, as a drift entry: the chain is about to change. One out
+/// of the file's scope is not this file's drift.
+fn pending(desired: &crate::spec::Desired, observed: &crate::observe::Observed) -> Vec<super::Drifted> {
+    let records: Vec<_> = desired.contracts.iter().map(crate::plan::DesiredRecord::of).collect();
+    let in_scope = |operation: &crate::observe::Operation| {
+        crate::plan::judge(operation, &records, observed, &[]).scope != crate::plan::OperationScope::OutOfScope
+    };
     observed
         .pending_operations()
         .into_iter()
+        .filter(|(_, operation)| in_scope(operation))
         .map(|(timelock, operation)| super::Drifted {
             contract: "timelock".to_string(),
             field: "pending_operation".to_string(),

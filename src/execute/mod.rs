@@ -30,7 +30,7 @@ mod stale;
 pub use receipt::{OperationRecord, Receipt, ReceiptLog, TransactionRecord};
 pub use send::{Sending, revert_name};
 pub use signer::{SignerError, SignerSource};
-pub use stale::{differences, promised, promised_by, scope_of};
+pub use stale::{differences, made_already, promised, promised_by, scope_of};
 
 use std::path::PathBuf;
 
@@ -39,7 +39,7 @@ use alloy::providers::Provider;
 use alloy::transports::TransportError;
 
 use crate::observe::{ObserveError, ObserveOptions, Observed, observe};
-use crate::plan::{Plan, PlannedContract};
+use crate::plan::{Plan, PlannedContract, RouteKind};
 use crate::route::{self, Steps, Transaction, Waiting};
 
 /// How to apply.
@@ -92,7 +92,10 @@ pub enum ApplyError {
         actual: u64,
     },
     /// The chain changed since the plan was made.
-    #[error("the chain changed since the plan was made; nothing was sent:\n  {}", changes.join("\n  "))]
+    #[error(
+        "the chain changed since the plan was made (beyond what the plan itself did); nothing was sent:\n  {}\nPlan again from the file (`govstate plan FILE --out PLAN`), review the new plan, and apply that",
+        changes.join("\n  ")
+    )]
     Stale {
         /// What changed, one line each.
         changes: Vec<String>,
@@ -280,6 +283,30 @@ pub enum ApplyError {
         /// The digest of its content.
         computed: B256,
     },
+    /// The plan was refused, but a pause is never held back: the pauses the
+    /// signer may send were sent and verified, and nothing else.
+    #[error(
+        "sent the plan's {sent} pause transaction(s) at once and verified them: a pause is never held back by another route's refusal. The rest of the plan was not sent: {refused}"
+    )]
+    PausesOnly {
+        /// Transactions sent (the pauses).
+        sent: usize,
+        /// Why the rest was refused.
+        refused: Box<ApplyError>,
+    },
+    /// After scheduling, the timelock does not hold the operation (a reorg
+    /// dropped the `scheduleBatch`, or it never ran).
+    #[error(
+        "operation {id} is not scheduled on TimelockController {timelock} after its scheduleBatch was mined (state {state}): a reorganisation may have dropped it; run apply again to schedule it"
+    )]
+    NotScheduled {
+        /// The TimelockController.
+        timelock: Address,
+        /// The operation.
+        id: B256,
+        /// Its state as read back.
+        state: String,
+    },
     /// Another apply holds the deployment's lock; nothing was sent.
     #[error(transparent)]
     Locked(#[from] lock::LockError),
@@ -294,6 +321,8 @@ impl ApplyError {
             ApplyError::Reverted { .. }
             | ApplyError::NotConverged { .. }
             | ApplyError::Waiting { .. }
+            | ApplyError::PausesOnly { .. }
+            | ApplyError::NotScheduled { .. }
             | ApplyError::Interrupted { .. } => true,
             _ => false,
         }
@@ -305,34 +334,57 @@ impl ApplyError {
     }
 }
 
-/// Checks that `plan` may be applied now by `signer`: same chain, same
-/// state, authorised (the signer sends every direct call and holds the
-/// timelock roles its steps need), nothing pending. Returns the next nonce,
-/// the state observed and the steps to take. Sends nothing.
+/// What preflight found: everything [`apply`] needs to send.
+#[derive(Debug)]
+pub struct Cleared {
+    /// The signer's next nonce.
+    pub nonce: u64,
+    /// The chain as observed just now.
+    pub now: Observed,
+    /// What to send now.
+    pub steps: Steps,
+    /// The plan's calls already on chain (an earlier run of the plan made
+    /// them), by position: not sent again.
+    pub made_before: Vec<usize>,
+    /// Set when the plan as a whole was refused but its pauses may go: the
+    /// steps then hold only those, and this is the refusal of the rest.
+    pub held_back: Option<Box<ApplyError>>,
+}
+
+/// Checks that `plan` may be applied now by `signer`: same chain, the
+/// state the plan was made for (or that state advanced by the plan's own
+/// calls), authorised (the signer sends every direct call and holds the
+/// timelock roles its steps need), nothing pending. Sends nothing.
+///
+/// A refusal of some route never holds back a pause the signer may send:
+/// then the steps are those pauses alone, and the refusal comes with them.
 pub async fn preflight(
     provider: &impl Provider,
     plan: &Plan,
     signer: Address,
     options: &ApplyOptions,
-) -> Result<(u64, Observed, Steps), ApplyError> {
+) -> Result<Cleared, ApplyError> {
     integrity::check(plan)?;
     let actual = provider.get_chain_id().await.map_err(ApplyError::rpc("reading the chain id"))?;
     if actual != plan.chain_id {
         return Err(ApplyError::WrongChain { expected: plan.chain_id, actual });
     }
     let now = observe(provider, &scope_of(plan), &options.observe).await?;
-    let changes = differences(&plan.contracts, &now);
+    let made_before = made_already(plan, &now);
+    let changes = differences(&promised_by(plan, &made_before), &now);
     if !changes.is_empty() {
         return Err(ApplyError::Stale { changes });
     }
-    let mut steps = route::steps(plan, &now, options.cancel_stale);
-    if !steps.blocked_by.is_empty() {
-        let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
-        return Err(ApplyError::StaleOperations { operations });
+    let mut steps = route::steps(plan, &now, options.cancel_stale, &made_before);
+    let mut held_back = None;
+    if let Err(refused) = authorise(provider, plan, &now, signer, &mut steps, options).await {
+        let pauses = pauses_the_signer_may_send(plan, &now, signer, &steps)?;
+        if pauses.is_empty() {
+            return Err(refused);
+        }
+        steps = Steps { groups: vec![pauses], ..Steps::default() };
+        held_back = Some(Box::new(refused));
     }
-    safe::attach_signatures(plan, &mut steps, &now, signer, &options.safe_signatures)?;
-    let routes = preflight::check_authorised(plan, &now, signer)?;
-    preflight::check_roles(provider, plan, &routes, &steps, signer).await?;
     let nonce = preflight::next_nonce(provider, signer).await?;
     if let Some((receipt, sent)) = receipt::unfinished(&options.receipts_dir, signer, nonce) {
         // Only what the node still holds can run after this apply; what it
@@ -351,7 +403,43 @@ pub async fn preflight(
             return Err(ApplyError::UnfinishedApply { receipt, nonces });
         }
     }
-    Ok((nonce, now, steps))
+    Ok(Cleared { nonce, now, steps, made_before, held_back })
+}
+
+/// Every check of who may send what: stale operations in the way of a
+/// new batch, the Safe's signatures, the direct calls' authority, the
+/// timelock roles.
+async fn authorise(
+    provider: &impl Provider,
+    plan: &Plan,
+    now: &Observed,
+    signer: Address,
+    steps: &mut Steps,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
+    if !steps.blocked_by.is_empty() {
+        let operations = steps.blocked_by.iter().map(|(timelock, id)| format!("{id} on {timelock}")).collect();
+        return Err(ApplyError::StaleOperations { operations });
+    }
+    preflight::check_timelock_delays(plan, now)?;
+    safe::attach_signatures(plan, steps, now, signer, &options.safe_signatures)?;
+    let routes = preflight::check_authorised(plan, now, signer)?;
+    preflight::check_roles(provider, plan, &routes, steps, signer).await
+}
+
+/// The direct pause-phase transactions of `steps` the signer may send.
+fn pauses_the_signer_may_send(
+    plan: &Plan,
+    now: &Observed,
+    signer: Address,
+    steps: &Steps,
+) -> Result<Vec<Transaction>, ApplyError> {
+    let routes = route::resolve(plan, now, signer)?;
+    let direct: Vec<usize> =
+        plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
+    let allowed = |i: usize| direct.contains(&i) && routes.get(i).is_some_and(|r| r.allows(signer));
+    let pauses = steps.groups.iter().flatten().filter(|t| t.phase == crate::contracts::Phase::Pause);
+    Ok(pauses.filter(|t| t.operation.is_none() && t.makes.iter().all(|i| allowed(*i))).cloned().collect())
 }
 
 /// The gas limit of each call sent without simulation (`--simulate-first false`).
@@ -367,7 +455,8 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
-    let (mut nonce, before, steps) = preflight(provider, plan, signer, options).await?;
+    let Cleared { mut nonce, now: before, steps, made_before, held_back } =
+        preflight(provider, plan, signer, options).await?;
     let outgoing: Vec<&Transaction> = steps.groups.iter().flatten().collect();
     let simulated = if options.simulate_first {
         send::simulate(provider, &outgoing, signer).await?
@@ -388,13 +477,18 @@ pub async fn apply(
         }
         nonce += group.len() as u64;
     }
-    let made: Vec<usize> = steps.groups.iter().flatten().flat_map(|t| t.makes.iter().copied()).collect();
+    let mut made = made_before;
+    made.extend(steps.groups.iter().flatten().flat_map(|t| t.makes.iter().copied()));
     if result.is_ok() {
         result = operations::record(provider, plan, &steps, &mut log).await;
     }
     let result = match result {
         Ok(()) => verify(provider, plan, &made, options, &mut log).await,
         Err(error) => Err(error),
+    };
+    let result = match (result, held_back) {
+        (Ok(()), Some(refused)) => Err(ApplyError::PausesOnly { sent: log.receipt.transactions.len(), refused }),
+        (result, _) => result,
     };
     log.receipt.finished_at = Some(receipt::now());
     log.receipt.outcome = Some(match &result {

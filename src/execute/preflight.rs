@@ -79,6 +79,26 @@ pub async fn check_roles(
     Ok(())
 }
 
+/// Refuses a batch still to schedule whose timelock's minimum delay rose
+/// since the plan was made: scheduling it with the recorded delay would
+/// revert `TimelockInsufficientDelay`.
+pub fn check_timelock_delays(plan: &Plan, now: &Observed) -> Result<(), ApplyError> {
+    let mut changes = Vec::new();
+    for route in &plan.routes {
+        let RouteKind::Timelock(batch) = &route.via else { continue };
+        let Some(crate::observe::AccountKind::Timelock(state)) = now.account(batch.timelock).map(|a| &a.kind) else {
+            continue;
+        };
+        if batch.state == crate::observe::OperationState::Unset && state.min_delay > batch.delay {
+            changes.push(format!(
+                "TimelockController {}: min delay {} s when the plan was made, {} s now; its batch would be refused (TimelockInsufficientDelay)",
+                batch.timelock, batch.delay, state.min_delay
+            ));
+        }
+    }
+    if changes.is_empty() { Ok(()) } else { Err(ApplyError::Stale { changes }) }
+}
+
 /// `call 2, stake_manager.setFeePct: StakeManager 0x… ← SystemPause 0x… ← …`
 /// and, indented below, what the operator can do.
 fn refusal(plan: &Plan, route: &Route) -> String {

@@ -89,6 +89,38 @@ pub fn differences(expected: &[PlannedContract], now: &Observed) -> Vec<String> 
     out
 }
 
+/// The plan's calls (by position) whose every change is already on chain in
+/// `now`: made by an earlier run of the same plan (its direct calls before
+/// its timelock batch ran), or by someone else to the same effect. Applying
+/// the plan again sends them no more.
+pub fn made_already(plan: &Plan, now: &Observed) -> Vec<usize> {
+    let on_chain = |change: &crate::plan::Change| {
+        let Some(seen) = now.contracts.iter().find(|c| c.kind.key == change.contract) else {
+            return false;
+        };
+        let holds = |a: &Option<Value>| match a {
+            Some(Value::Address(a)) => seen.role_set(&change.field).is_some_and(|s| s.contains(a)),
+            _ => false,
+        };
+        match change.kind {
+            ChangeKind::Set => seen.field(&change.field) == change.after,
+            ChangeKind::Add => holds(&change.after),
+            ChangeKind::Remove => !holds(&change.before),
+        }
+    };
+    let made = |call: &crate::plan::PlannedCall| !call.changes.is_empty() && call.changes.iter().all(on_chain);
+    plan.calls.iter().enumerate().filter(|(_, c)| made(c)).map(|(i, _)| i).collect()
+}
+
+/// True when `field` is the contract's authority itself (`owner`,
+/// `governance`): setting it moves who the contract answers to.
+fn transfers_control(contract: &PlannedContract, field: &str) -> bool {
+    let Some(kind) = kind_of(&contract.contract, contract.variant.as_deref()) else {
+        return false;
+    };
+    kind.field(field).is_some_and(|f| f.getter == kind.authority.getter)
+}
+
 /// The state `plan` promises once applied: what it observed, with every
 /// change made.
 pub fn promised(plan: &Plan) -> Vec<PlannedContract> {
@@ -107,7 +139,23 @@ pub fn promised_by(plan: &Plan, made: &[usize]) -> Vec<PlannedContract> {
         };
         match (change.kind, change.before, change.after) {
             (ChangeKind::Set, _, Some(after)) => {
-                contract.fields.insert(change.field.clone(), after);
+                // A derived key (the modules' `pauser`) stands for its fields.
+                let kind = kind_of(&contract.contract, contract.variant.as_deref());
+                match kind.and_then(|k| k.derived(&change.field)) {
+                    Some(derived) => {
+                        for field in derived.from {
+                            contract.fields.insert(field.to_string(), after);
+                        }
+                    }
+                    None => {
+                        contract.fields.insert(change.field.clone(), after);
+                    }
+                }
+                if transfers_control(contract, &change.field)
+                    && let Value::Address(new) = after
+                {
+                    contract.authority = Some(new);
+                }
             }
             (ChangeKind::Add, _, Some(Value::Address(a))) => {
                 let holders = contract.role_sets.entry(change.field.clone()).or_default();

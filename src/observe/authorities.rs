@@ -18,6 +18,7 @@ use alloy::rpc::types::Log;
 use alloy::sol_types::{SolCall, SolEvent};
 use serde::{Deserialize, Serialize};
 
+use super::discover::{self, Target};
 use super::logs::{self, LogQuery};
 use super::read::{self, Read, ReadResult};
 use super::{BlockRef, ObserveError, ObserveOptions, cache};
@@ -133,7 +134,10 @@ impl OperationState {
     }
 }
 
-/// The calls that tell an authority apart, at the pinned block.
+/// The calls that tell an authority apart, at the pinned block: the
+/// timelock's and the Safe's getters, and the probes of every managed kind
+/// that forwards governance calls (a SystemPause governing StakeManager is
+/// on the route whether or not the file has a section for it).
 pub fn identify_reads(accounts: &[Address]) -> Vec<Read> {
     let mut reads = Vec::with_capacity(accounts.len() * 4);
     for to in accounts {
@@ -141,17 +145,32 @@ pub fn identify_reads(accounts: &[Address]) -> Vec<Read> {
         reads.push(Read { to: *to, data: Safe::getThresholdCall {}.abi_encode() });
         reads.push(Read { to: *to, data: Safe::getOwnersCall {}.abi_encode() });
         reads.push(Read { to: *to, data: Safe::nonceCall {}.abi_encode() });
+        for (_, probe) in discover::forwarder_probes(*to) {
+            reads.extend(probe);
+        }
     }
     reads
 }
 
 /// What each account is, from the answers to [`identify_reads`]: empty
-/// answers to all mean no code; a timelock's operations come later.
-pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadResult>) -> Vec<ObservedAccount> {
+/// answers to all mean no code; a timelock's operations come later. Also
+/// returns the accounts recognised as a managed kind that forwards calls,
+/// to be read as contracts on the route.
+pub fn identify(
+    accounts: &[Address],
+    answers: &mut impl Iterator<Item = ReadResult>,
+) -> (Vec<ObservedAccount>, Vec<(Address, Target)>) {
     let mut out = Vec::with_capacity(accounts.len());
+    let mut forwarders = Vec::new();
     for address in accounts {
         let (delay, threshold) = (answers.next(), answers.next());
         let (owners, nonce) = (answers.next(), answers.next());
+        for (kind, probe) in discover::forwarder_probes(*address) {
+            let answered: Vec<ReadResult> = probe.iter().map(|_| answers.next().unwrap_or(Ok(Bytes::new()))).collect();
+            if let Some(target) = discover::recognise_as(kind, &answered) {
+                forwarders.push((*address, target));
+            }
+        }
         let empty = |a: &Option<ReadResult>| matches!(a, Some(Ok(data)) if data.is_empty());
         let kind = if empty(&delay) && empty(&threshold) && empty(&owners) {
             AccountKind::Eoa
@@ -178,7 +197,7 @@ pub fn identify(accounts: &[Address], answers: &mut impl Iterator<Item = ReadRes
         };
         out.push(ObservedAccount { address: *address, kind });
     }
-    out
+    (out, forwarders)
 }
 
 /// Fills in every timelock's operations: its logs up to the pinned block,

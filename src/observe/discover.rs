@@ -12,7 +12,7 @@ use alloy::primitives::Address;
 
 use super::ScopeContract;
 use super::read::{Read, ReadResult};
-use crate::contracts::{Kind, Value, candidates};
+use crate::contracts::{ALL_KINDS, Kind, Value, candidates};
 
 /// What one contract turned out to be.
 #[derive(Debug, Clone)]
@@ -116,6 +116,19 @@ fn recognised(kind: &'static Kind, answers: &[ReadResult]) -> Option<BTreeMap<&'
         };
     }
     Some(at)
+}
+
+/// For an authority account: each managed kind that forwards governance
+/// calls, with the reads that would recognise the account as one.
+pub fn forwarder_probes(to: Address) -> Vec<(&'static Kind, Vec<Read>)> {
+    let forwarding = ALL_KINDS.iter().copied().filter(|k| k.forwarder.is_some() && k.recognise.is_some());
+    forwarding.map(|kind| (kind, address_fields(kind).map(|f| Read { to, data: (f.calldata)() }).collect())).collect()
+}
+
+/// The target `kind` makes of an account, when the probe's answers
+/// recognise it as one.
+pub fn recognise_as(kind: &'static Kind, answers: &[ReadResult]) -> Option<Target> {
+    recognised(kind, answers).map(|at| Target { kind, at })
 }
 
 /// Takes the address fields as read at the pinned block; true when one

@@ -48,7 +48,7 @@ use alloy::rpc::client::BatchRequest;
 use alloy::rpc::types::Block;
 use alloy::transports::TransportError;
 
-use crate::contracts::{Field, RoleSet};
+use crate::contracts::{Deployed, Field, RoleSet};
 use discover::Target;
 use logs::LogQuery;
 use read::Read;
@@ -205,14 +205,17 @@ async fn observe_once(
     }
     let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
     let mut accounts = discover::authorities(&pinned.authorities);
-    let candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
+    let mut candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
     let at = pinned.block;
+    // Contracts on a route that the file has no section for (the
+    // SystemPause governing StakeManager) join the reads once recognised.
+    let mut scope = scope.clone();
     let mut attempts = 0;
     let (contracts, mut accounts) = loop {
         let reads =
             Reads { targets: &targets, candidates: &candidates, accounts: &accounts, at, multicall: use_multicall };
-        let (contracts, identified) = read_contracts(provider, scope, &reads, options.max_batch).await?;
+        let (contracts, identified, forwarders) = read_contracts(provider, &scope, &reads, options.max_batch).await?;
         attempts += 1;
         let mut moved = false;
         for (target, contract) in targets.iter_mut().zip(&contracts) {
@@ -224,6 +227,26 @@ async fn observe_once(
                 moved = true;
             }
         }
+        // Holders of roles a setter also accepts (a module's pauser, read
+        // at the module): recognised too, so a lever they hold is known to
+        // be one an account can pull.
+        for holder in role_holders(&contracts) {
+            if !accounts.contains(&holder) {
+                accounts.push(holder);
+                moved = true;
+            }
+        }
+        for (address, target) in forwarders {
+            let known =
+                scope.contracts.iter().any(|c| c.deployed.address == address || c.deployed.kind.key == target.kind.key);
+            if !known {
+                let deployed = Deployed { kind: target.kind, address, deployed_block: None };
+                scope.contracts.push(ScopeContract { deployed, role_sets: Vec::new() });
+                targets.push(target);
+                candidates.push(Vec::new());
+                moved = true;
+            }
+        }
         if !moved || attempts == MAX_READS {
             break (contracts, identified);
         }
@@ -231,6 +254,24 @@ async fn observe_once(
     authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
     proposers::identify(provider, &mut accounts, pinned.block, options).await?;
     Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
+}
+
+/// The accounts holding a role some setter also accepts, as read, that are
+/// not themselves contracts being read.
+fn role_holders(contracts: &[ObservedContract]) -> Vec<Address> {
+    let mut out = Vec::new();
+    for contract in contracts {
+        for key in contract.kind.setters.iter().filter_map(|s| s.also_allowed) {
+            if let Some(crate::contracts::Value::Address(holder)) = contract.field(key)
+                && !holder.is_zero()
+                && !contracts.iter().any(|c| c.address == holder)
+                && !out.contains(&holder)
+            {
+                out.push(holder);
+            }
+        }
+    }
+    out
 }
 
 /// The cached entry of every role set in scope (empty without a cache).
@@ -252,7 +293,9 @@ fn deployment_starts(scope: &Scope) -> Vec<(&'static str, Address, u64)> {
 
 /// How often the third round trip is made at most, should module addresses
 /// keep moving under it.
-const MAX_READS: usize = 3;
+/// (A route through a contract the file has no section for costs up to
+/// two more: reading it, then recognising its own authority.)
+const MAX_READS: usize = 4;
 
 struct Pinned {
     chain_id: u64,
@@ -389,7 +432,7 @@ async fn read_contracts(
     scope: &Scope,
     plan: &Reads<'_>,
     max_batch: usize,
-) -> Result<(Vec<ObservedContract>, Vec<ObservedAccount>), ObserveError> {
+) -> Result<ReadOutcome, ObserveError> {
     let mut reads = Vec::new();
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
         let own = contract.deployed.address;
@@ -408,9 +451,13 @@ async fn read_contracts(
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
         observed.push(collect(contract, target.kind, sets, &mut results)?);
     }
-    let accounts = authorities::identify(plan.accounts, &mut results);
-    Ok((observed, accounts))
+    let (accounts, forwarders) = authorities::identify(plan.accounts, &mut results);
+    Ok((observed, accounts, forwarders))
 }
+
+/// What round trip 3 found: the contracts, the authority accounts, and the
+/// authorities recognised as managed kinds that forward calls.
+type ReadOutcome = (Vec<ObservedContract>, Vec<ObservedAccount>, Vec<(Address, Target)>);
 
 fn collect(
     contract: &ScopeContract,

@@ -62,6 +62,6 @@ pub async fn identify(
     }
     let reads = authorities::identify_reads(&new);
     let answers = read::read_all(provider, &reads, pinned, false, options.max_batch).await?;
-    accounts.extend(authorities::identify(&new, &mut answers.into_iter()));
+    accounts.extend(authorities::identify(&new, &mut answers.into_iter()).0);
     Ok(())
 }

@@ -26,7 +26,15 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
             .find(|c| c.kind.key == kind.key)
             .ok_or_else(|| PlanError::NotObserved { contract: kind.key.to_string() })?;
         contracts.push(PlannedContract::observed(seen, original.deployed.deployed_block));
-        candidates.extend(contract_calls(wanted, seen)?);
+        candidates.extend(contract_calls(wanted, seen, observed)?);
+    }
+    // Contracts on a route the file has no section for (the SystemPause
+    // governing StakeManager): recorded, so the route is derived again from
+    // the plan, and checked unchanged before applying.
+    for seen in &observed.contracts {
+        if !contracts.iter().any(|c: &PlannedContract| c.contract == seen.kind.key) {
+            contracts.push(PlannedContract::observed(seen, None));
+        }
     }
     for call in &mut candidates {
         states.mirror(call, observed);
@@ -37,7 +45,8 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
     for call in &mut calls {
         call.via = route::forwarded(call, observed);
     }
-    let (routes, operations) = route::routes(&calls, observed);
+    let records: Vec<DesiredRecord> = desired.contracts.iter().map(DesiredRecord::of).collect();
+    let (routes, operations) = route::routes(&calls, observed, &records);
     let plan = Plan {
         format_version: FORMAT_VERSION,
         chain_id: observed.chain_id,
@@ -48,7 +57,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
         routes,
         operations,
         accounts: observed.accounts.clone(),
-        desired: desired.contracts.iter().map(DesiredRecord::of).collect(),
+        desired: records,
         allow_ownership_transfer: options.allow_ownership_transfer,
         digest: Default::default(),
     };
@@ -56,16 +65,28 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
 }
 
 /// Every call one contract needs, unordered: setters first, role sets after.
-fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<Vec<PlannedCall>, PlanError> {
+fn contract_calls(
+    wanted: &DesiredContract,
+    seen: &ObservedContract,
+    observed: &Observed,
+) -> Result<Vec<PlannedCall>, PlanError> {
     let kind = seen.kind;
     let now = ContractState { kind, values: seen.fields.clone() };
     let mut target = now.clone();
     for (key, value) in &wanted.fields {
+        if kind.field(key).is_none() && kind.derived(key).is_none() {
+            return Err(PlanError::NoSuchField {
+                contract: kind.key.to_string(),
+                key: key.to_string(),
+                kind: kind.display_name(),
+                address: seen.address,
+            });
+        }
         target.set(key, *value);
     }
     let mut calls = Vec::new();
     let mut switched = BTreeSet::new();
-    for setter in kind.setters {
+    for setter in levers_soonest_first(kind.setters, seen, observed) {
         if !is_needed(setter, &now, &target, &switched) {
             continue;
         }
@@ -83,6 +104,22 @@ fn contract_calls(wanted: &DesiredContract, seen: &ObservedContract) -> Result<V
         }
     }
     Ok(calls)
+}
+
+/// The setters in table order, except that among switches (`pause()`,
+/// `pauseAll()`) the one taking effect soonest comes first: a module's own
+/// `pause()` by an emergency pauser before a `pauseAll()` that waits for a
+/// timelock. A switch sent straight to another contract that nobody who
+/// sends transactions may send is left out.
+fn levers_soonest_first<'a>(setters: &'a [Setter], seen: &ObservedContract, observed: &Observed) -> Vec<&'a Setter> {
+    let delay = |s: &Setter| route::delay_of(s, seen, observed);
+    let mut levers: Vec<(u64, &Setter)> = setters
+        .iter()
+        .filter(|s| s.at.is_none() || delay(s).is_some())
+        .map(|s| (if s.produces.is_some() { delay(s).unwrap_or(u64::MAX) } else { 0 }, s))
+        .collect();
+    levers.sort_by_key(|(delay, _)| *delay);
+    levers.into_iter().map(|(_, s)| s).collect()
 }
 
 /// A setter group is needed when one of its fields differs. A switch
@@ -137,10 +174,16 @@ fn setter_call(
         function: setter.function.to_string(),
         source,
     })?;
+    // A call sent straight to another contract (a module's own pause())
+    // goes to the address its field holds.
+    let target = match setter.at.and_then(|key| now.get(key)) {
+        Some(Value::Address(address)) => address,
+        _ => wanted.deployed.address,
+    };
     Ok(PlannedCall {
         phase: setter.phase,
         contract: contract.to_string(),
-        target: wanted.deployed.address,
+        target,
         function: setter.function.to_string(),
         args,
         calldata: calldata.into(),

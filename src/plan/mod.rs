@@ -17,6 +17,7 @@
 mod build;
 mod integrity;
 pub mod model;
+mod pending;
 mod route;
 mod safe;
 mod same_state;
@@ -27,6 +28,7 @@ mod value_serde;
 pub use crate::spec::{Desired, DesiredContract};
 pub use build::plan;
 pub use integrity::{IntegrityError, rederive};
+pub use pending::{Effect, Judged, OperationScope, judge};
 pub use safe::safe_batch;
 pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
 pub use types::{
@@ -110,6 +112,19 @@ pub enum PlanError {
         requires: String,
         /// The fields the file leaves alone, with their on-chain values.
         carried: Vec<String>,
+    },
+    /// The file writes a key the contract found on chain does not have
+    /// (`system_pause.pauser` on the switch kind).
+    #[error("{contract}.{key}: the {kind} found at {address} has no such setting; leave the key out")]
+    NoSuchField {
+        /// Section key of the contract.
+        contract: String,
+        /// The key written.
+        key: String,
+        /// What the contract was found to be.
+        kind: String,
+        /// Its address.
+        address: alloy::primitives::Address,
     },
     /// A setter could not encode its arguments (a govstate bug).
     #[error("{contract}.{function}: could not encode the arguments: {source}")]

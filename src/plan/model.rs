@@ -43,7 +43,7 @@ impl Model {
         };
         let kind = contract.state.kind;
         let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
-        let Some(setter) = kind.setter_of(&call.function, &args, &call.calldata) else {
+        let Some(setter) = call.setter_in(kind) else {
             return Ok(());
         };
         (setter.check)(&contract.state, &args)

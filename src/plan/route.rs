@@ -8,9 +8,9 @@
 
 use alloy::primitives::{Address, B256, Bytes};
 
-use super::{Forwarded, PendingOperation, PlannedCall, PlannedRoute, RouteKind, TimelockBatch};
-use crate::contracts::{Value, timelock};
-use crate::observe::{AccountKind, Observed, OperationState, TimelockState};
+use super::{DesiredRecord, Forwarded, PendingOperation, PlannedCall, PlannedRoute, RouteKind, TimelockBatch};
+use crate::contracts::{Setter, Value, timelock};
+use crate::observe::{AccountKind, Observed, ObservedContract, OperationState, TimelockState};
 
 /// The forwarding call that carries `call`, when its contract's authority
 /// forwards calls to it (and no account may send it directly instead).
@@ -47,18 +47,64 @@ fn authority(call: &PlannedCall, observed: &Observed) -> Address {
 /// needs no forwarding and no delay.
 fn other_sender(call: &PlannedCall, observed: &Observed) -> Option<Address> {
     let contract = observed.contracts.iter().find(|c| c.kind.key == call.contract)?;
-    let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
-    let setter = contract.kind.setter_of(&call.function, &args, &call.calldata)?;
+    let setter = call.setter_in(contract.kind)?;
     let Some(Value::Address(holder)) = contract.field(setter.also_allowed?) else {
         return None;
     };
     let eoa = |address: Address| matches!(observed.account(address).map(|a| &a.kind), Some(AccountKind::Eoa));
+    if setter.at.is_some() {
+        // Sent straight to another contract (a module's own pause()):
+        // only the holder may, whatever the authority is.
+        return sends_itself(holder, observed).then_some(holder);
+    }
     (eoa(holder) && !eoa(contract.authority)).then_some(holder)
+}
+
+/// True when `account` sends its own transactions: an account without
+/// code, or a Safe (whose owners sign).
+fn sends_itself(account: Address, observed: &Observed) -> bool {
+    matches!(observed.account(account).map(|a| &a.kind), Some(AccountKind::Eoa | AccountKind::Safe { .. }))
+}
+
+/// How soon a call of `setter` on `contract` takes effect once apply runs,
+/// in seconds: 0 when an account sends it itself (the holder of a role the
+/// setter also accepts, or an account authority), a TimelockController's
+/// minimum delay on the way, `None` when nobody who sends transactions may
+/// send it. The planner takes the soonest lever for a pause.
+pub fn delay_of(setter: &Setter, contract: &ObservedContract, observed: &Observed) -> Option<u64> {
+    if let Some(field) = setter.also_allowed
+        && let Some(Value::Address(holder)) = contract.field(field)
+        && sends_itself(holder, observed)
+    {
+        return Some(0);
+    }
+    if setter.at.is_some() {
+        return None;
+    }
+    authority_delay(contract.authority, observed, 0)
+}
+
+fn authority_delay(authority: Address, observed: &Observed, depth: u8) -> Option<u64> {
+    match observed.account(authority).map(|a| &a.kind) {
+        Some(AccountKind::Eoa | AccountKind::Safe { .. }) => Some(0),
+        Some(AccountKind::Timelock(state)) => Some(state.min_delay),
+        _ => {
+            let forwarder = observed.contracts.iter().find(|c| c.address == authority && c.kind.forwarder.is_some())?;
+            if depth > 4 {
+                return None;
+            }
+            authority_delay(forwarder.authority, observed, depth + 1)
+        }
+    }
 }
 
 /// Groups the ordered calls by the account that must send them, in order
 /// of their first call, and lists the pending timelock operations.
-pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>, Vec<PendingOperation>) {
+pub fn routes(
+    calls: &[PlannedCall],
+    observed: &Observed,
+    desired: &[DesiredRecord],
+) -> (Vec<PlannedRoute>, Vec<PendingOperation>) {
     let mut routes: Vec<PlannedRoute> = Vec::new();
     for (index, call) in calls.iter().enumerate() {
         let authority = authority(call, observed);
@@ -89,17 +135,24 @@ pub fn routes(calls: &[PlannedCall], observed: &Observed) -> (Vec<PlannedRoute>,
             route.via = RouteKind::Timelock(batch);
         }
     }
+    let ours: Vec<B256> = routes
+        .iter()
+        .filter_map(|r| match &r.via {
+            RouteKind::Timelock(b) => Some(b.operation),
+            _ => None,
+        })
+        .collect();
     for (timelock, operation) in observed.pending_operations() {
-        let ours = routes
-            .iter()
-            .any(|r| matches!(&r.via, RouteKind::Timelock(b) if b.timelock == timelock && b.operation == operation.id));
+        let judged = super::judge(operation, desired, observed, &ours);
         operations.push(PendingOperation {
             timelock,
             id: operation.id,
             state: operation.state,
             ready_at: operation.ready_at,
             calls: operation.calls.len(),
-            stale: !ours,
+            scope: judged.scope,
+            effects: judged.effects,
+            undecoded: judged.undecoded,
         });
     }
     (routes, operations)

@@ -92,8 +92,16 @@ impl States {
     /// states (pausing the SystemPause's modules pauses StakeManager).
     pub fn mirror(&self, call: &mut PlannedCall, observed: &Observed) {
         let mut extra = Vec::new();
-        for change in call.changes.iter().filter(|c| c.kind == ChangeKind::Set) {
-            let Some(located) = self.locate(&change.contract, &change.field) else { continue };
+        let parts = |change: &Change| -> Vec<String> {
+            let kind = observed.contracts.iter().find(|c| c.kind.key == change.contract).map(|c| c.kind);
+            match kind.and_then(|k| k.derived(&change.field)) {
+                Some(derived) => derived.from.iter().map(|f| f.to_string()).collect(),
+                None => vec![change.field.clone()],
+            }
+        };
+        let set = call.changes.iter().filter(|c| c.kind == ChangeKind::Set);
+        for (change, field) in set.flat_map(|c| parts(c).into_iter().map(move |f| (c, f))) {
+            let Some(located) = self.locate(&change.contract, &field) else { continue };
             for alias in self.aliases(located) {
                 let before =
                     observed.contracts.iter().find(|c| c.kind.key == alias.contract).and_then(|c| c.field(alias.field));

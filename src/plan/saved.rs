@@ -146,7 +146,11 @@ mod tests {
 
     #[test]
     fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
-        let text = format!(r#"{{"format_version": 3, "contracts": {}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        let text = format!(
+            r#"{{"format_version": {FORMAT_VERSION}, "contracts": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         let error = load(text.as_bytes(), "deep.json").err().map(|e| e.to_string()).unwrap_or_default();
         assert!(error.contains("deep.json: not a plan saved by"), "{error}");
         assert!(error.contains("line 1 column"), "{error}");
@@ -163,6 +167,8 @@ mod tests {
     fn another_format_version_is_refused_by_name() {
         let error = load(br#"{"format_version": 2, "chain_id": 1}"#, "old.json").err().map(|e| e.to_string());
         let error = error.unwrap_or_default();
-        assert!(error.contains("old.json: the plan has format_version 2, but this govstate reads format_version 3"));
+        let expected =
+            format!("old.json: the plan has format_version 2, but this govstate reads format_version {FORMAT_VERSION}");
+        assert!(error.contains(&expected), "{error}");
     }
 }

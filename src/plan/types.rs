@@ -10,7 +10,7 @@ use crate::contracts::{Phase, Value};
 use crate::observe::{BlockRef, ObservedAccount, ObservedContract, OperationState};
 
 /// The version of the plan's JSON layout; bumped on incompatible changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// A minimal, ordered set of calls that takes the chain to the desired state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,9 +149,21 @@ pub struct PendingOperation {
     pub ready_at: u64,
     /// How many calls it makes.
     pub calls: usize,
-    /// True when it is not the batch this plan needs: what the file asks
-    /// has changed since it was scheduled.
-    pub stale: bool,
+    /// How it stands to what the file manages.
+    pub scope: super::OperationScope,
+    /// What its calls set, decoded through the contract table.
+    pub effects: Vec<super::Effect>,
+    /// Targets of its calls the table could not decode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undecoded: Vec<Address>,
+}
+
+impl PendingOperation {
+    /// True when `--cancel-stale` cancels it and no batch is scheduled
+    /// beside it.
+    pub fn is_stale(&self) -> bool {
+        self.scope == super::OperationScope::Stale
+    }
 }
 
 /// What the file asked of one contract, as recorded in a saved plan.
@@ -312,6 +324,13 @@ impl PlannedCall {
         }
     }
 
+    /// The setter of `kind` that made this call.
+    pub fn setter_in(&self, kind: &crate::contracts::Kind) -> Option<&'static crate::contracts::Setter> {
+        let names: Vec<&str> = self.args.iter().map(|a| a.name.as_str()).collect();
+        let args: Vec<Value> = self.args.iter().map(|a| a.value).collect();
+        kind.setter_of(&self.function, &names, &args, &self.calldata)
+    }
+
     /// Section key of the contract the transaction goes to.
     pub fn sent_to_contract(&self) -> &str {
         self.via.as_ref().map_or(&self.contract, |v| &v.contract)
@@ -321,7 +340,9 @@ impl PlannedCall {
 impl Plan {
     /// True when the chain already matches the file and nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty() && self.changes.is_empty() && self.operations.is_empty()
+        use super::OperationScope::{Ours, Stale, Unknown};
+        let pending = self.operations.iter().any(|o| matches!(o.scope, Ours | Stale | Unknown));
+        self.calls.is_empty() && self.changes.is_empty() && !pending
     }
 
     /// The contract the plan observed under section key `key`.

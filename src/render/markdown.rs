@@ -11,6 +11,9 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### govstate plan: `{source}`\n");
     let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
+    if let Some(wait) = super::pause_wait(plan) {
+        let _ = writeln!(out, "> **{wait}**\n");
+    }
     for contract in plan.contracts.iter().filter(|c| c.variant.is_some()) {
         let _ = writeln!(out, "`{}` is a {} at `{}`.\n", contract.contract, contract_title(contract), contract.address);
     }

@@ -16,7 +16,7 @@ pub use text::{Style, text};
 
 use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
 use crate::observe::OperationState;
-use crate::plan::{Change, ChangeKind, Plan, PlannedCall, PlannedContract, RouteKind};
+use crate::plan::{Change, ChangeKind, OperationScope, Plan, PlannedCall, PlannedContract, RouteKind};
 
 /// How the value of `contract.field` is meant (role-set members are addresses).
 fn unit_of(contract: &str, field: &str) -> Unit {
@@ -30,7 +30,7 @@ fn show(contract: &str, field: &str, value: Option<Value>) -> String {
 
 /// The one-line summary scripts and people read last.
 pub fn summary(plan: &Plan, source: &str) -> String {
-    let stale = plan.operations.iter().filter(|o| o.stale).count();
+    let stale = plan.operations.iter().filter(|o| o.is_stale()).count();
     match plan.calls.len() {
         0 if stale > 0 => format!(
             "No changes, but {stale} stale timelock operation{} pending.",
@@ -43,6 +43,55 @@ pub fn summary(plan: &Plan, source: &str) -> String {
             format!("Plan: {n} calls in {phases} phase{}.", if phases == 1 { "" } else { "s" })
         }
     }
+}
+
+/// When a pause of the plan can only wait for a timelock: what takes effect
+/// when, by whom, and what would make it immediate. People read it first.
+pub fn pause_wait(plan: &Plan) -> Option<String> {
+    let mut waiting = Vec::new();
+    let mut delay = 0;
+    for route in &plan.routes {
+        let RouteKind::Timelock(batch) = &route.via else { continue };
+        let pauses: Vec<String> = route
+            .calls
+            .iter()
+            .filter_map(|i| plan.calls.get(*i))
+            .filter(|c| c.phase == crate::contracts::Phase::Pause)
+            .map(|c| format!("{}.{}", c.contract, c.function))
+            .collect();
+        if !pauses.is_empty() {
+            delay = delay.max(batch.delay);
+            let when = match batch.ready_at {
+                Some(ready_at) => when(ready_at, plan.block.timestamp),
+                None => format!(
+                    "once scheduled, {} later at the earliest",
+                    humantime::format_duration(std::time::Duration::from_secs(batch.delay))
+                ),
+            };
+            waiting.push(format!("{} through TimelockController {} ({when})", pauses.join(", "), batch.timelock));
+        }
+    }
+    if waiting.is_empty() {
+        return None;
+    }
+    let now: Vec<String> = plan
+        .routes
+        .iter()
+        .filter(|r| r.via == RouteKind::Direct)
+        .flat_map(|r| r.calls.iter().filter_map(|i| plan.calls.get(*i)))
+        .filter(|c| c.phase == crate::contracts::Phase::Pause)
+        .map(|c| format!("{}.{}", c.contract, c.function))
+        .collect();
+    let now = if now.is_empty() {
+        "Nothing is paused at once.".to_string()
+    } else {
+        format!("Paused at once: {}.", now.join(", "))
+    };
+    let delay = humantime::format_duration(std::time::Duration::from_secs(delay));
+    Some(format!(
+        "The system pause waits for the timelock: {} takes effect only when the batch is executed, at least {delay} after it is scheduled. {now} To pause at once, name an emergency account as system_pause.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
+        waiting.join("; ")
+    ))
 }
 
 /// `~ field: old → new`, `+ set: 0x…` or `- set: 0x…`, without colour.
@@ -199,23 +248,56 @@ fn route_lines(plan: &Plan) -> Vec<String> {
     out
 }
 
-/// Pending operations that are not the plan's own batch.
+/// Pending operations that are not the plan's own batch, each decoded and
+/// judged by the file's scope.
 fn stale_lines(plan: &Plan) -> Vec<String> {
     plan.operations
         .iter()
-        .filter(|o| o.stale)
+        .filter(|o| o.scope != OperationScope::Ours)
         .map(|o| {
+            let verdict = match o.scope {
+                OperationScope::Stale => {
+                    "is stale: it sets fields the file manages to other values, or is an earlier batch this plan replaces; `apply --cancel-stale` cancels it".to_string()
+                }
+                OperationScope::Converges => "converges toward the file; left alone".to_string(),
+                OperationScope::OutOfScope => "is out of the file's scope; left alone".to_string(),
+                OperationScope::Unknown => format!(
+                    "calls {} in a way govstate cannot decode; judge it yourself (govstate never cancels it)",
+                    o.undecoded.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                ),
+                OperationScope::Ours => String::new(),
+            };
             format!(
-                "operation {} on TimelockController {} ({} call{}, {}, {}) is stale: the file no longer asks for it; `apply --cancel-stale` cancels it",
+                "operation {} on TimelockController {} ({} call{}, {}, {}{}) {verdict}",
                 o.id,
                 o.timelock,
                 o.calls,
                 if o.calls == 1 { "" } else { "s" },
                 o.state.name(),
-                when(o.ready_at, plan.block.timestamp)
+                when(o.ready_at, plan.block.timestamp),
+                effects(&o.effects),
             )
         })
         .collect()
+}
+
+/// `: sets stake_manager.fees_pct.fee to 4%, + arena.orchestrators 0x…`.
+fn effects(effects: &[crate::plan::Effect]) -> String {
+    if effects.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = effects
+        .iter()
+        .map(|e| {
+            let value = show(&e.contract, &e.field, Some(e.value));
+            match e.kind {
+                ChangeKind::Set => format!("set {}.{} to {value}", e.contract, e.field),
+                ChangeKind::Add => format!("grant {}.{} to {value}", e.contract, e.field),
+                ChangeKind::Remove => format!("revoke {}.{} from {value}", e.contract, e.field),
+            }
+        })
+        .collect();
+    format!("; it would {}", shown.join(", "))
 }
 
 /// `calls 1-3` or `call 2` or `calls 1, 4`.

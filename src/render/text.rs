@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use super::{call_signature, change_line, contract_title, partly, route_lines, stale_lines, summary, via_line};
+use super::{
+    call_signature, change_line, contract_title, partly, pause_wait, route_lines, stale_lines, summary, via_line,
+};
 use crate::plan::Plan;
 
 /// Whether to colour the output.
@@ -41,8 +43,21 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
         "govstate plan: {source} against chain {} at block {} ({})",
         plan.chain_id, block.number, block.hash
     );
-    for contract in plan.contracts.iter().filter(|c| c.variant.is_some()) {
+    if let Some(wait) = pause_wait(plan) {
+        let _ = writeln!(out, "{}", style.paint('~', &format!("! {wait}")));
+    }
+    let managed = |c: &&crate::plan::PlannedContract| plan.desired.iter().any(|d| d.contract == c.contract);
+    for contract in plan.contracts.iter().filter(|c| c.variant.is_some()).filter(managed) {
         let _ = writeln!(out, "{} is a {} at {}", contract.contract, contract_title(contract), contract.address);
+    }
+    for contract in plan.contracts.iter().filter(|c| !managed(c)) {
+        let _ = writeln!(
+            out,
+            "{} ({}) at {} is on the route: read from the chain, not managed by {source}",
+            contract.contract,
+            contract_title(contract),
+            contract.address
+        );
     }
     for contract in &plan.contracts {
         let changes: Vec<_> = plan.changes.iter().filter(|c| c.contract == contract.contract).collect();

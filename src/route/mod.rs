@@ -111,13 +111,18 @@ fn hops(plan: &Plan, call: &PlannedCall) -> Vec<(String, Address)> {
 /// goes to, and for some setters sent directly the holder of another role
 /// (StakeManager's pauser); each once.
 fn allowed(plan: &Plan, call: &PlannedCall, authority: Address) -> Vec<Address> {
-    let args: Vec<Value> = call.args.iter().map(|a| a.value).collect();
-    let setter = kind_in(plan, &call.contract).and_then(|k| k.setter_of(&call.function, &args, &call.calldata));
+    let setter = kind_in(plan, &call.contract).and_then(|k| call.setter_in(k));
     let holder = setter.filter(|_| call.via.is_none()).and_then(|s| s.also_allowed).and_then(|field| {
         match plan.contract(&call.contract)?.fields.get(field)? {
-            Value::Address(holder) if !holder.is_zero() && *holder != authority => Some(*holder),
+            Value::Address(holder) if !holder.is_zero() => Some(*holder),
             _ => None,
         }
     });
+    if let (Some(holder), Some(_)) = (holder, setter.and_then(|s| s.at)) {
+        // Sent straight to another contract (a module's own pause()): only
+        // the role's holder may.
+        return vec![holder];
+    }
+    let holder = holder.filter(|h| *h != authority);
     std::iter::once(authority).chain(holder).collect()
 }

@@ -9,7 +9,7 @@ use alloy::primitives::{Address, B256, Bytes};
 
 use crate::contracts::{Phase, safe, timelock};
 use crate::observe::{AccountKind, Observed, OperationState};
-use crate::plan::{Plan, RouteKind, SafeBatch, TimelockBatch};
+use crate::plan::{OperationScope, Plan, RouteKind, SafeBatch, TimelockBatch};
 
 /// One transaction to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,22 +98,85 @@ impl Steps {
     }
 }
 
-/// The steps for `plan` on the chain as observed in `now`; with
-/// `cancel_stale`, stale pending operations are cancelled first.
-pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool) -> Steps {
+/// The steps for `plan` on the chain as observed in `now`, leaving out the
+/// calls already `made` (by an earlier run of the same plan). With
+/// `cancel_stale`, stale pending operations are cancelled first, whether or
+/// not the plan has calls of its own; without it, a stale operation only
+/// stands in the way of scheduling a new batch on its timelock, never of
+/// executing the plan's own.
+pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool, made: &[usize]) -> Steps {
     let mut steps = Steps::default();
-    direct(plan, &mut steps);
+    let stale = stale_operations(plan, now);
+    if cancel_stale {
+        cancel(&stale, &mut steps);
+    }
+    direct(plan, made, &mut steps);
     for route in &plan.routes {
-        if let RouteKind::Safe(batch) = &route.via {
+        if let RouteKind::Safe(batch) = &route.via
+            && !route.calls.iter().all(|i| made.contains(i))
+        {
             safe_steps(plan, batch, &route.calls, &mut steps);
         }
     }
     for route in &plan.routes {
         if let RouteKind::Timelock(batch) = &route.via {
-            timelock_steps(plan, batch, &route.calls, now, cancel_stale, &mut steps);
+            let done = route.calls.iter().all(|i| made.contains(i));
+            timelock_steps(batch, &route.calls, phase_of(plan, &route.calls), now, done, &mut steps);
         }
     }
+    if !cancel_stale {
+        let scheduling: Vec<Address> = steps.scheduling.iter().map(|(t, _, _)| *t).collect();
+        steps.blocked_by.extend(stale.iter().filter(|(t, _)| scheduling.contains(t)).copied());
+    }
     steps
+}
+
+/// Every pending operation on the chain now that is stale for the plan's
+/// file: judged by what the file manages, like the plan's own list.
+fn stale_operations(plan: &Plan, now: &Observed) -> Vec<(Address, B256)> {
+    let ours: Vec<B256> = plan
+        .routes
+        .iter()
+        .filter_map(|r| match &r.via {
+            RouteKind::Timelock(batch) => Some(batch.operation),
+            _ => None,
+        })
+        .collect();
+    now.pending_operations()
+        .into_iter()
+        .filter(|(_, operation)| {
+            crate::plan::judge(operation, &plan.desired, now, &ours).scope == OperationScope::Stale
+        })
+        .map(|(timelock, operation)| (timelock, operation.id))
+        .collect()
+}
+
+/// One `cancel(id)` per stale operation, first of all (CANCELLER_ROLE).
+fn cancel(stale: &[(Address, B256)], steps: &mut Steps) {
+    if stale.is_empty() {
+        return;
+    }
+    let cancels = stale.iter().map(|(timelock, id)| Transaction {
+        call: 0,
+        phase: Phase::Pause,
+        contract: "timelock".to_string(),
+        function: "cancel(bytes32)".to_string(),
+        to: *timelock,
+        data: timelock::cancel(*id).into(),
+        operation: Some(*id),
+        makes: Vec::new(),
+    });
+    let mut timelocks: Vec<Address> = stale.iter().map(|(t, _)| *t).collect();
+    timelocks.dedup();
+    for timelock in timelocks {
+        steps.needs.push(need(timelock, "CANCELLER_ROLE", "cancelling stale operations", &[]));
+    }
+    steps.groups.push(cancels.collect());
+}
+
+/// The latest phase among `calls`: a batch counts as that phase.
+fn phase_of(plan: &Plan, calls: &[usize]) -> Phase {
+    calls.iter().filter_map(|i| plan.calls.get(*i)).map(|c| c.phase).max().unwrap_or(Phase::Configure)
 }
 
 /// A Safe route: one `execTransaction` making all its calls, sent by anyone.
@@ -134,10 +197,15 @@ fn safe_steps(plan: &Plan, batch: &SafeBatch, calls: &[usize], steps: &mut Steps
     steps.groups.push(vec![tx]);
 }
 
-/// Every direct route's calls, phase by phase across routes.
-fn direct(plan: &Plan, steps: &mut Steps) {
-    let direct: Vec<usize> =
-        plan.routes.iter().filter(|r| r.via == RouteKind::Direct).flat_map(|r| r.calls.iter().copied()).collect();
+/// Every direct route's calls not yet made, phase by phase across routes.
+fn direct(plan: &Plan, made: &[usize], steps: &mut Steps) {
+    let direct: Vec<usize> = plan
+        .routes
+        .iter()
+        .filter(|r| r.via == RouteKind::Direct)
+        .flat_map(|r| r.calls.iter().copied())
+        .filter(|i| !made.contains(i))
+        .collect();
     for phase in Phase::ALL {
         let group: Vec<Transaction> = direct
             .iter()
@@ -163,21 +231,12 @@ fn direct(plan: &Plan, steps: &mut Steps) {
     }
 }
 
-fn timelock_steps(
-    plan: &Plan,
-    batch: &TimelockBatch,
-    calls: &[usize],
-    now: &Observed,
-    cancel_stale: bool,
-    steps: &mut Steps,
-) {
+fn timelock_steps(batch: &TimelockBatch, calls: &[usize], phase: Phase, now: &Observed, done: bool, steps: &mut Steps) {
     let operations = match now.account(batch.timelock).map(|a| &a.kind) {
         Some(AccountKind::Timelock(state)) => state.operations.as_slice(),
         _ => &[],
     };
-    let managed: Vec<Address> = now.contracts.iter().map(|c| c.address).collect();
     let first = calls.first().map_or(1, |i| i + 1);
-    let phase = calls.iter().filter_map(|i| plan.calls.get(*i)).map(|c| c.phase).max().unwrap_or(Phase::Configure);
     let action = |function: String, data: Vec<u8>, operation: B256, makes: Vec<usize>| Transaction {
         call: first,
         phase,
@@ -188,24 +247,11 @@ fn timelock_steps(
         operation: Some(operation),
         makes,
     };
-    let stale = operations
-        .iter()
-        .filter(|o| o.is_pending() && o.id != batch.operation)
-        .filter(|o| o.calls.iter().any(|(target, _, _)| managed.contains(target)));
-    let stale: Vec<_> = stale.collect();
-    if cancel_stale {
-        let cancels: Vec<Transaction> =
-            stale.iter().map(|o| action("cancel(bytes32)".to_string(), timelock::cancel(o.id), o.id, vec![])).collect();
-        if !cancels.is_empty() {
-            steps.needs.push(need(batch.timelock, "CANCELLER_ROLE", "cancelling stale operations", calls));
-            steps.groups.push(cancels);
-        }
-    } else {
-        steps.blocked_by.extend(stale.iter().map(|o| (batch.timelock, o.id)));
-    }
     let current = operations.iter().find(|o| o.id == batch.operation);
     let n = batch.targets.len();
     match current.map(|o| (o.state, o.ready_at)) {
+        // Its calls' effects are on chain already: nothing to schedule.
+        None | Some((OperationState::Unset, _)) if done => {}
         None | Some((OperationState::Unset, _)) => {
             let data =
                 timelock::schedule_batch(&batch.targets, &batch.payloads, batch.predecessor, batch.salt, batch.delay);

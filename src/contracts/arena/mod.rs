@@ -85,6 +85,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setCommitteeParametersCall::SIGNATURE,
@@ -103,6 +104,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setTargetSuccessRateBpsCall::SIGNATURE,
@@ -115,6 +117,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setRewardSplitsCall::SIGNATURE,
@@ -134,6 +137,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: Some("the three reward splits sum to 1..=10000 bps"),
+        at: None,
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
@@ -149,6 +153,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
 ];
 

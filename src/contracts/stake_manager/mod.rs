@@ -82,6 +82,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
@@ -94,6 +95,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
@@ -106,6 +108,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
@@ -118,6 +121,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
@@ -133,6 +137,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: Some("min_stake is not 0, and max_stake_per_address is 0 or at least min_stake"),
+        at: None,
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
@@ -152,6 +157,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
@@ -167,6 +173,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
@@ -182,6 +189,7 @@ const SETTERS: &[Setter] = &[
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     },
 ];
 

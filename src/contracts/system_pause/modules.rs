@@ -47,6 +47,32 @@ pub const MODULES: [(&str, &str); 8] = [
 static ADDRESS_KEYS: [&str; 8] = column(true);
 static PAUSED_KEYS: [&str; 8] = column(false);
 
+/// The key of the field holding each module's `pauser()`, in [`MODULES`] order.
+pub const PAUSER_KEYS: [&str; 8] = [
+    "pauser.job_registry",
+    "pauser.stake_manager",
+    "pauser.validation_module",
+    "pauser.dispute_module",
+    "pauser.platform_registry",
+    "pauser.fee_pool",
+    "pauser.reputation_engine",
+    "pauser.arbitrator_committee",
+];
+
+/// What the system's `pauser` stands for: the account `setGlobalPauser`
+/// stored, and every module's own `pauser()`.
+static PAUSER_FROM: [&str; 9] = [
+    "active_pauser",
+    PAUSER_KEYS[0],
+    PAUSER_KEYS[1],
+    PAUSER_KEYS[2],
+    PAUSER_KEYS[3],
+    PAUSER_KEYS[4],
+    PAUSER_KEYS[5],
+    PAUSER_KEYS[6],
+    PAUSER_KEYS[7],
+];
+
 /// One column of [`MODULES`]: the address keys, or the `paused` keys.
 const fn column(addresses: bool) -> [&'static str; 8] {
     let mut keys = [""; 8];
@@ -68,11 +94,12 @@ pub const MODULES_KIND: Kind = Kind {
     setters: SETTERS,
     authority: Authority::of::<C::governanceCall>(),
     error_signature,
-    derived: &[Derived { key: "paused", from: &PAUSED_KEYS }],
+    derived: &[Derived { key: "paused", from: &PAUSED_KEYS }, Derived { key: "pauser", from: &PAUSER_FROM }],
     forwarder: Some(Forwarder {
         function: C::executeGovernanceCallCall::SIGNATURE,
         targets: &ADDRESS_KEYS,
         encode: |target, data| C::executeGovernanceCallCall { target, data: data.to_vec().into() }.abi_encode(),
+        decode: |data| C::executeGovernanceCallCall::abi_decode(data).ok().map(|c| (c.target, c.data.to_vec())),
     }),
     recognise: Some(|data| C::jobRegistryCall::abi_decode_returns(data).is_ok()),
     creation_code: None,
@@ -95,6 +122,15 @@ const FIELDS: &[Field] = &[
     Field::context::<M::pausedCall>(MODULES[5].1, Unit::Flag, Some(MODULES[5].0)),
     Field::context::<M::pausedCall>(MODULES[6].1, Unit::Flag, Some(MODULES[6].0)),
     Field::context::<M::pausedCall>(MODULES[7].1, Unit::Flag, Some(MODULES[7].0)),
+    Field::context::<C::activePauserCall>("active_pauser", Unit::Address, None),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[0], Unit::Address, Some(MODULES[0].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[1], Unit::Address, Some(MODULES[1].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[2], Unit::Address, Some(MODULES[2].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[3], Unit::Address, Some(MODULES[3].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[4], Unit::Address, Some(MODULES[4].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[5], Unit::Address, Some(MODULES[5].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[6], Unit::Address, Some(MODULES[6].0)),
+    Field::context::<M::pauserCall>(PAUSER_KEYS[7], Unit::Address, Some(MODULES[7].0)),
 ];
 
 /// Errors of the SystemPause itself, then of the modules (whose reverts
@@ -105,6 +141,40 @@ fn error_signature(selector: [u8; 4]) -> Option<&'static str> {
 }
 
 const SETTERS: &[Setter] = &[
+    Setter {
+        function: C::setGlobalPauserCall::SIGNATURE,
+        fields: &["pauser"],
+        phase: Phase::Revoke,
+        produces: None,
+        encode: |args| Ok(C::setGlobalPauserCall { pauser: address_arg(args, 0)? }.abi_encode()),
+        check: |_, args| match address_arg(args, 0) {
+            Ok(pauser) if !pauser.is_zero() => Ok(()),
+            _ => Err(C::InvalidPauser::SIGNATURE),
+        },
+        note: Some(
+            "makes this account the pauser() of all eight modules (StakeManager's pauser among them): it may then pause and unpause each module at once, with no timelock",
+        ),
+        also_allowed: None,
+        reads: &[],
+        requires: None,
+        at: None,
+    },
+    module_direct(0, true),
+    module_direct(1, true),
+    module_direct(2, true),
+    module_direct(3, true),
+    module_direct(4, true),
+    module_direct(5, true),
+    module_direct(6, true),
+    module_direct(7, true),
+    module_direct(0, false),
+    module_direct(1, false),
+    module_direct(2, false),
+    module_direct(3, false),
+    module_direct(4, false),
+    module_direct(5, false),
+    module_direct(6, false),
+    module_direct(7, false),
     all_switch(C::pauseAllCall::SIGNATURE, true, encode_switch::<C::pauseAllCall>),
     all_switch(C::unpauseAllCall::SIGNATURE, false, encode_switch::<C::unpauseAllCall>),
     module_switch(0, true),
@@ -148,6 +218,7 @@ const fn all_switch(
         also_allowed: None,
         reads: &[],
         requires: None,
+        at: None,
     }
 }
 
@@ -178,6 +249,30 @@ const fn module_switch(index: usize, pause: bool) -> Setter {
         also_allowed: None,
         reads: std::slice::from_ref(&ADDRESS_KEYS[index]),
         requires: None,
+        at: None,
+    }
+}
+
+/// A module's own `pause()` (or `unpause()`), sent straight to it by its
+/// `pauser()`: the emergency lever, effective at once, when the pauser is
+/// an account that sends transactions.
+const fn module_direct(index: usize, pause: bool) -> Setter {
+    Setter {
+        function: if pause { M::pauseCall::SIGNATURE } else { M::unpauseCall::SIGNATURE },
+        fields: std::slice::from_ref(&PAUSED_KEYS[index]),
+        phase: if pause { Phase::Pause } else { Phase::Unpause },
+        produces: Some(Value::Bool(pause)),
+        encode: if pause { encode_switch::<M::pauseCall> } else { encode_switch::<M::unpauseCall> },
+        check: if pause {
+            |state, args| module_unlike(state, args, true)
+        } else {
+            |state, args| module_unlike(state, args, false)
+        },
+        note: None,
+        also_allowed: Some(PAUSER_KEYS[index]),
+        reads: std::slice::from_ref(&ADDRESS_KEYS[index]),
+        requires: None,
+        at: Some(ADDRESS_KEYS[index]),
     }
 }
 
