@@ -400,3 +400,49 @@ async fn a_timelock_revert_is_named_by_its_error() {
     let selector = TimelockController::TimelockInsufficientDelay::SELECTOR;
     assert_eq!(govstate::contracts::error_name(None, selector), Some("TimelockInsufficientDelay(uint256,uint256)"));
 }
+
+#[tokio::test]
+async fn a_timelock_batch_too_large_for_a_block_is_refused_with_the_numbers_before_anything_is_scheduled() {
+    let s = production().await;
+    let stake = s.chain.address("stake_manager");
+    let pause = s.chain.address("system_pause");
+    // 450 lock managers granted out of band, as StakeManager's governance
+    // (the SystemPause) would, many to a block.
+    let reader = s.chain.reader();
+    let _: Json = reader.raw_request("anvil_impersonateAccount".into(), (pause,)).await.expect("impersonate");
+    let _: Json =
+        reader.raw_request("anvil_setBalance".into(), (pause, U256::from(10u128.pow(20)))).await.expect("fund");
+    s.chain.automine(false).await;
+    let mut nonce = reader.get_transaction_count(pause).await.expect("nonce");
+    for i in 0..450u64 {
+        let manager = Address::left_padding_from(&(0x9000 + i).to_be_bytes());
+        let data = StakeManager::setValidatorLockManagerCall { manager, allowed: true }.abi_encode();
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .from(pause)
+            .to(stake)
+            .input(Bytes::from(data).into())
+            .nonce(nonce)
+            .gas_limit(100_000);
+        let _ = reader.send_transaction(tx).await.expect("sent");
+        nonce += 1;
+    }
+    while s.chain.pending_count().await > 0 {
+        s.chain.mine().await;
+    }
+    s.chain.automine(true).await;
+    let replacements: Vec<String> = (0..450u64)
+        .map(|i| format!("  - \"{}\"", Address::left_padding_from(&(0xa000 + i).to_be_bytes()).to_checksum(None)))
+        .collect();
+    let list = format!("  validator_lock_managers:\n{}", replacements.join("\n"));
+    let file = s.file("rotate.yaml", &[("  validator_lock_managers: []", &list)]);
+    let plan = s.plan_json(&file);
+    assert_eq!(plan["calls"].as_array().map(Vec::len), Some(900), "450 revokes and 450 grants");
+
+    let before = s.chain.nonce(s.owner()).await;
+    let (code, stdout, stderr) = s.apply(&file, OWNER_KEY, &[]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("the batch of 900 calls") && stderr.contains("gas to execute"), "{stderr}");
+    assert_eq!(s.chain.nonce(s.owner()).await, before, "nothing was scheduled");
+    let operation: B256 = serde_json::from_value(plan["routes"][0]["via"]["operation"].clone()).expect("an id");
+    assert_eq!(s.operation_state(operation).await, 0, "unset");
+}

@@ -135,7 +135,11 @@ async fn another_format_version_or_an_unknown_field_is_refused_by_name() {
     json["format_version"] = 2.into();
     let (code, _, stderr, sent) = setup.apply_text(&json.to_string()).await;
     assert_eq!((code, sent), (Some(1), 0));
-    assert!(stderr.contains("the plan has format_version 2, but this govstate reads format_version 3"), "{stderr}");
+    let expected = format!(
+        "the plan has format_version 2, but this govstate reads format_version {}",
+        govstate::plan::FORMAT_VERSION
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
 
     let mut json: serde_json::Value = serde_json::to_value(&setup.plan).expect("json");
     json["calls"][0]["value_wei"] = "1".into();

@@ -176,7 +176,7 @@ prop_compose! {
             version: FormatVersion::V1,
             chain_id,
             rpc_url_env,
-            system_pause: contracts.system_pause.as_ref().map(|_| SystemPauseDesired { paused }),
+            system_pause: contracts.system_pause.as_ref().map(|_| SystemPauseDesired { paused, pauser: None }),
             arena: arena.filter(|_| contracts.arena.is_some()),
             stake_manager: stake_manager.filter(|_| contracts.stake_manager.is_some()),
             contracts,

@@ -17,6 +17,7 @@
 //!
 //! Every apply that sends writes a receipt as it goes.
 
+mod fit;
 mod integrity;
 pub mod lock;
 mod operations;
@@ -286,13 +287,31 @@ pub enum ApplyError {
     /// The plan was refused, but a pause is never held back: the pauses the
     /// signer may send were sent and verified, and nothing else.
     #[error(
-        "sent the plan's {sent} pause transaction(s) at once and verified them: a pause is never held back by another route's refusal. The rest of the plan was not sent: {refused}"
+        "sent the plan's {sent} pause transaction(s) at once and verified them: a pause is never held back by another route's refusal. The rest of the plan was not sent: {}",
+        refused.to_string().replace("; nothing was sent", "")
     )]
     PausesOnly {
         /// Transactions sent (the pauses).
         sent: usize,
         /// Why the rest was refused.
         refused: Box<ApplyError>,
+    },
+    /// A batch needs more gas than a block holds: scheduled, it could never
+    /// be executed.
+    #[error(
+        "the batch of {calls} calls through {sender} needs about {gas} gas to execute, more than the {allowed} a block of gas limit {limit} allows with a margin; nothing was sent. Split the change: apply a file with fewer of these changes first (`--target` narrows a run to some keys), then the rest"
+    )]
+    BatchTooLarge {
+        /// The account that would execute it (the timelock, the Safe).
+        sender: Address,
+        /// Its calls.
+        calls: usize,
+        /// The gas its calls need, simulated, with the executing contract's overhead.
+        gas: u64,
+        /// The block gas limit.
+        limit: u64,
+        /// What a batch may use of it.
+        allowed: u64,
     },
     /// After scheduling, the timelock does not hold the operation (a reorg
     /// dropped the `scheduleBatch`, or it never ran).
@@ -424,7 +443,8 @@ async fn authorise(
     preflight::check_timelock_delays(plan, now)?;
     safe::attach_signatures(plan, steps, now, signer, &options.safe_signatures)?;
     let routes = preflight::check_authorised(plan, now, signer)?;
-    preflight::check_roles(provider, plan, &routes, steps, signer).await
+    preflight::check_roles(provider, plan, &routes, steps, signer).await?;
+    fit::check(provider, plan, steps).await
 }
 
 /// The direct pause-phase transactions of `steps` the signer may send.

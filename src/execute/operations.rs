@@ -29,15 +29,17 @@ pub async fn record(
         } else {
             "cancelled"
         };
-        let ready_at = if action == "scheduled" { Some(ready_at(provider, tx.to, id).await?) } else { None };
         let batch = batch_of(plan, id).cloned();
-        log.receipt.operations.push(OperationRecord {
-            timelock: tx.to,
-            id,
-            action: action.to_string(),
-            ready_at,
-            batch,
-        });
+        // Scheduled through a Safe, the transaction went to the Safe.
+        let timelock = batch.as_ref().map_or(tx.to, |b| b.timelock);
+        let ready_at = if action == "scheduled" { Some(ready_at(provider, timelock, id).await?) } else { None };
+        if ready_at == Some(0) {
+            // Read back: the scheduleBatch was mined, yet the timelock does
+            // not hold the operation (a reorganisation dropped it).
+            log.save().map_err(ApplyError::Receipt)?;
+            return Err(ApplyError::NotScheduled { timelock, id, state: "unset".to_string() });
+        }
+        log.receipt.operations.push(OperationRecord { timelock, id, action: action.to_string(), ready_at, batch });
     }
     for waiting in &steps.waiting {
         log.receipt.operations.push(OperationRecord {

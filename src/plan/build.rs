@@ -31,7 +31,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
     // Contracts on a route the file has no section for (the SystemPause
     // governing StakeManager): recorded, so the route is derived again from
     // the plan, and checked unchanged before applying.
-    for seen in &observed.contracts {
+    for seen in observed.contracts.iter().filter(|c| on_the_route(c, desired, observed)) {
         if !contracts.iter().any(|c: &PlannedContract| c.contract == seen.kind.key) {
             contracts.push(PlannedContract::observed(seen, None));
         }
@@ -106,6 +106,14 @@ fn contract_calls(
     Ok(calls)
 }
 
+/// True when `seen` forwards the calls of a contract the file manages (the
+/// SystemPause governing StakeManager), whether or not the file has a
+/// section for it.
+fn on_the_route(seen: &ObservedContract, desired: &Desired, observed: &Observed) -> bool {
+    let managed = |c: &&ObservedContract| desired.contracts.iter().any(|d| d.deployed.kind.key == c.kind.key);
+    seen.kind.forwarder.is_some() && observed.contracts.iter().filter(managed).any(|c| c.authority == seen.address)
+}
+
 /// The setters in table order, except that among switches (`pause()`,
 /// `pauseAll()`) the one taking effect soonest comes first: a module's own
 /// `pause()` by an emergency pauser before a `pauseAll()` that waits for a
@@ -113,13 +121,13 @@ fn contract_calls(
 /// sends transactions may send is left out.
 fn levers_soonest_first<'a>(setters: &'a [Setter], seen: &ObservedContract, observed: &Observed) -> Vec<&'a Setter> {
     let delay = |s: &Setter| route::delay_of(s, seen, observed);
-    let mut levers: Vec<(u64, &Setter)> = setters
-        .iter()
-        .filter(|s| s.at.is_none() || delay(s).is_some())
-        .map(|s| (if s.produces.is_some() { delay(s).unwrap_or(u64::MAX) } else { 0 }, s))
-        .collect();
-    levers.sort_by_key(|(delay, _)| *delay);
-    levers.into_iter().map(|(_, s)| s).collect()
+    let available: Vec<&Setter> = setters.iter().filter(|s| s.at.is_none() || delay(s).is_some()).collect();
+    // Switches change places among themselves only: soonest first, table
+    // order on a tie (the authority's one call before many levers).
+    let mut switches: Vec<&Setter> = available.iter().copied().filter(|s| s.produces.is_some()).collect();
+    switches.sort_by_key(|s| delay(s).unwrap_or(u64::MAX));
+    let mut switches = switches.into_iter();
+    available.into_iter().filter_map(|s| if s.produces.is_some() { switches.next() } else { Some(s) }).collect()
 }
 
 /// A setter group is needed when one of its fields differs. A switch
