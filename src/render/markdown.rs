@@ -2,19 +2,19 @@
 
 use std::fmt::Write;
 
-use super::{Subject, call_signature, contract_title, partly, route_lines, show, stale_lines, summary, via_line};
+use super::{call_signature, contract_title, partly, route_lines, show, stale_lines, summary, via_line};
 use crate::plan::RouteKind;
 use crate::plan::{ChangeKind, Plan};
 
 /// Renders `plan`, made from the file `source`, as markdown.
 pub fn markdown(plan: &Plan, source: &str) -> String {
-    markdown_for(plan, &Subject::file(source))
+    markdown_for(plan, &super::Subject::file(source))
 }
 
 /// Renders `plan`, made from `subject`, as markdown: how the run differs
 /// from the file is quoted before the digest, and the summary says what
 /// the chain matches.
-pub fn markdown_for(plan: &Plan, subject: &Subject<'_>) -> String {
+pub fn markdown_for(plan: &Plan, subject: &super::Subject<'_>) -> String {
     let source = subject.source;
     let mut out = String::new();
     let _ = writeln!(out, "### govstate plan: `{source}`\n");

@@ -64,7 +64,8 @@ mod tests {
 
     #[test]
     fn a_subject_names_the_file_its_targets_and_its_overrides() {
-        let targets: Vec<KeyPath> = ["arena.paused", "system_pause.paused"].iter().filter_map(|t| t.parse().ok()).collect();
+        let targets: Vec<KeyPath> =
+            ["arena.paused", "system_pause.paused"].iter().filter_map(|t| t.parse().ok()).collect();
         let overrides = vec!["arena.paused=true".to_string()];
         assert_eq!(Subject::file("x.yaml").to_string(), "x.yaml");
         assert!(Subject::file("x.yaml").notes().is_empty());

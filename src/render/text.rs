@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Subject, call_signature, change_line, contract_title, partly, route_lines, stale_lines, summary, via_line};
+use super::{call_signature, change_line, contract_title, partly, route_lines, stale_lines, summary, via_line};
 use crate::plan::Plan;
 
 /// Whether to colour the output.
@@ -34,12 +34,12 @@ impl Style {
 
 /// Renders `plan`, made from the file `source`.
 pub fn text(plan: &Plan, source: &str, style: Style) -> String {
-    text_for(plan, &Subject::file(source), style)
+    text_for(plan, &super::Subject::file(source), style)
 }
 
 /// Renders `plan`, made from `subject`: the summary says what the chain
 /// matches (`the targeted keys of FILE`, `FILE with overrides`).
-pub fn text_for(plan: &Plan, subject: &Subject<'_>, style: Style) -> String {
+pub fn text_for(plan: &Plan, subject: &super::Subject<'_>, style: Style) -> String {
     let source = subject.source;
     let mut out = String::new();
     let block = &plan.block;

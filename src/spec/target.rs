@@ -47,10 +47,7 @@ pub enum TargetError {
     },
     /// Valid key paths that the file does not write: a target can only
     /// narrow what the file manages.
-    #[error(
-        "the file does not manage {}; --target can only narrow what the file manages",
-        list(missing)
-    )]
+    #[error("the file does not manage {}; --target can only narrow what the file manages", list(missing))]
     NotManaged {
         /// The targets that match no key the file writes.
         missing: Vec<KeyPath>,
@@ -257,11 +254,8 @@ fn closest<'k>(text: &str, known: &[&'k str]) -> Option<&'k str> {
 fn close_matches<'k>(text: &str, known: &[&'k str]) -> Vec<&'k str> {
     let text = text.to_ascii_lowercase();
     let limit = (text.chars().count() / 3).max(1);
-    let mut near: Vec<(usize, &'k str)> = known
-        .iter()
-        .map(|k| (strsim::levenshtein(&text, k), *k))
-        .filter(|(distance, _)| *distance <= limit)
-        .collect();
+    let mut near: Vec<(usize, &'k str)> =
+        known.iter().map(|k| (strsim::levenshtein(&text, k), *k)).filter(|(distance, _)| *distance <= limit).collect();
     near.sort();
     near.into_iter().take(3).map(|(_, k)| k).collect()
 }
