@@ -150,6 +150,21 @@ async fn a_target_the_file_does_not_write_is_refused_as_only_narrowing() {
 }
 
 #[tokio::test]
+async fn a_target_on_a_saved_plan_is_refused_before_reading_it() {
+    let s = behind_on_fees_and_pause().await;
+    let saved = s.dir.path().join("plan.json").to_string_lossy().into_owned();
+    let (code, stdout, stderr) = s.chain.govstate(&["plan", &s.file, "--no-cache", "--out", &saved]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (owner, _) = s.chain.account(0);
+    let nonce = s.chain.nonce(owner).await;
+    let (code, stdout, stderr) =
+        s.chain.govstate(&["apply", &saved, "--no-cache", "--private-key", OWNER_KEY, "--target", "arena.paused"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("--target applies to a desired-state file, not to a saved plan"), "{stderr}");
+    assert_eq!(s.chain.nonce(owner).await, nonce, "nothing was sent");
+}
+
+#[tokio::test]
 async fn a_targeted_drift_ignores_drift_outside_the_targets_and_reports_drift_inside_them() {
     let s = behind_on_fees_and_pause().await;
     // A second file of the same deployment without an arena section: a
