@@ -100,6 +100,7 @@ fn main() {
             observe: ObserveOptions::without_cache(),
             source: "bench".to_string(),
             overrides: Vec::new(),
+            targets: Vec::new(),
             cancel_stale: false,
             safe_signatures: Default::default(),
         };

@@ -77,6 +77,7 @@ async fn govstate_run(calls: usize) -> Run {
         observe: ObserveOptions::without_cache(),
         source: "bench".into(),
         overrides: vec![],
+        targets: vec![],
         cancel_stale: false,
         safe_signatures: Default::default(),
     };

@@ -179,6 +179,7 @@ async fn as_apply(
             observe: ObserveOptions { cache_dir: None, ..options.clone() },
             source: "the fork".to_string(),
             overrides: Vec::new(),
+            targets: Vec::new(),
             cancel_stale,
             safe_signatures: Default::default(),
         };

@@ -8,8 +8,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use govstate::execute::{ApplyOptions, Sending, SignerSource, apply};
 use govstate::plan::{Plan, PlanOptions, RouteKind, plan};
-use govstate::render::{Style, operations, text, transactions};
+use govstate::render::{Style, Subject, operations, text_for, transactions};
 use govstate::rpc::{RpcStats, connect_signing_with};
+use govstate::spec::KeyPath;
 
 use super::common::{ChainArgs, load_desired_with};
 
@@ -26,6 +27,12 @@ pub struct ApplyArgs {
     /// `--set arena.paused=true`; shown in the plan and kept in the receipt.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Manage only this key path for this run (repeatable; Terraform's
+    /// `-target`), e.g. `--target arena.paused`: a section, a key or a group
+    /// (`stake_manager.fees_pct`); kept in the receipt. Default: every key
+    /// the file manages.
+    #[arg(long = "target", value_name = "KEY_PATH")]
+    targets: Vec<KeyPath>,
     /// Plan owner and governance transfers (refused otherwise).
     #[arg(long)]
     allow_ownership_transfer: bool,
@@ -122,9 +129,12 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         if !args.overrides.is_empty() {
             bail!("--set applies to a desired-state file, not to a saved plan");
         }
+        if !args.targets.is_empty() {
+            bail!("--target applies to a desired-state file, not to a saved plan; pass it to `plan --out` instead");
+        }
         (read_plan(&args.target)?, None)
     } else {
-        let loaded = load_desired_with(&args.target, &args.overrides)?;
+        let loaded = load_desired_with(&args.target, &args.overrides)?.only(&args.targets, &source)?;
         let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
         let observed = args.chain.observe(&provider, &loaded.desired, &source).await?;
         let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
@@ -134,11 +144,12 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         )
     };
     let url = args.chain.url(rpc_env.as_deref())?;
-    print!("{}", text(&plan, &source, Style::detect()));
-    println!("Plan digest: {}", plan.digest);
-    for set in &args.overrides {
-        println!("Override for this run only: {set}");
+    let subject = Subject { source: &source, targets: &args.targets, overrides: &args.overrides };
+    print!("{}", text_for(&plan, &subject, Style::detect()));
+    for note in subject.notes() {
+        println!("{note}");
     }
+    println!("Plan digest: {}", plan.digest);
     let cancelling = args.cancel_stale && plan.operations.iter().any(|o| o.is_stale());
     if plan.calls.is_empty() && !cancelling {
         return Ok(ExitCode::SUCCESS);
@@ -178,6 +189,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         observe: args.chain.observe_options(),
         source: source.clone(),
         overrides: args.overrides.clone(),
+        targets: args.targets.iter().map(ToString::to_string).collect(),
         cancel_stale: args.cancel_stale,
         safe_signatures: signatures_beside(&args.target)?,
     };
@@ -207,9 +219,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let pending = operations(&applied.receipt, now);
     let plural = if sent == 1 { "" } else { "s" };
     if pending.is_empty() && sent == plan.calls.len() {
-        println!("Applied {sent} call{plural}; the chain now matches {source}.");
+        println!("Applied {sent} call{plural}; the chain now matches {subject}.");
     } else if pending.is_empty() {
-        println!("Sent {sent} transaction{plural}; the chain now matches {source}.");
+        println!("Sent {sent} transaction{plural}; the chain now matches {subject}.");
     } else if sent == 0 {
         println!("Nothing was sent.");
         print!("{pending}");

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use govstate::observe::{ObserveOptions, Observed, Scope, cache, observe};
 use govstate::rpc::{Patience, RpcStats, connect_with};
-use govstate::spec::{Desired, load_file_with_overrides};
+use govstate::spec::{Desired, KeyPath, load_file_with_overrides};
 
 /// How to reach the chain and how to read it.
 #[derive(Debug, Args)]
@@ -110,4 +110,13 @@ pub struct Loaded {
 pub fn load_desired_with(path: &Path, overrides: &[String]) -> anyhow::Result<Loaded> {
     let spec = load_file_with_overrides(path, overrides)?;
     Ok(Loaded { desired: spec.desired(), rpc_url_env: spec.rpc_url_env().map(str::to_string) })
+}
+
+impl Loaded {
+    /// The file narrowed to `targets` (`--target`; none: unchanged); a
+    /// target the file does not write is refused, naming the file.
+    pub fn only(self, targets: &[KeyPath], source: &str) -> anyhow::Result<Loaded> {
+        let desired = self.desired.only(targets).map_err(|error| anyhow::anyhow!("{source}: {error}"))?;
+        Ok(Loaded { desired, ..self })
+    }
 }

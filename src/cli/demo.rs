@@ -138,6 +138,7 @@ fn apply_options(dir: &std::path::Path, observe: &ObserveOptions, source: &str, 
         observe: observe.clone(),
         source: source.to_string(),
         overrides: overrides.to_vec(),
+        targets: Vec::new(),
         cancel_stale: false,
         safe_signatures: Default::default(),
     }

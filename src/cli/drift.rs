@@ -14,6 +14,7 @@ use govstate::drift::{
     write_atomically,
 };
 use govstate::observe::cache;
+use govstate::spec::KeyPath;
 
 use super::common::ChainArgs;
 use super::devnet::stop_signal;
@@ -67,6 +68,11 @@ pub struct DriftArgs {
     /// Where `--watch` serves `/metrics` and `/healthz` (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", requires = "watch")]
     listen: SocketAddr,
+    /// Check only this key path of each file (repeatable): a section
+    /// (`arena`), a key (`arena.paused`) or a group (`stake_manager.fees_pct`).
+    /// A file without it is not checked for it. Default: every key each file manages.
+    #[arg(long = "target", value_name = "KEY_PATH")]
+    targets: Vec<KeyPath>,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -130,6 +136,7 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
         observe: args.chain.observe_options(),
         jobs: usize::from(args.jobs),
         timeout: args.deadline,
+        targets: args.targets.clone(),
     };
     match args.watch {
         None => once(&args, &files, &options, notifier.as_ref()).await,

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use govstate::plan::{Plan, PlanError, PlanOptions, plan};
-use govstate::render::{Style, markdown, state_diff, text};
+use govstate::render::{Style, Subject, markdown_for, state_diff, text_for};
 use govstate::rpc::RpcStats;
+use govstate::spec::KeyPath;
 
 use super::common::{ChainArgs, load_desired_with};
 
@@ -51,6 +52,11 @@ pub struct PlanArgs {
     /// Override a field of the file for this run only, e.g. `--set arena.paused=true`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
+    /// Manage only this key path for this run (repeatable; Terraform's
+    /// `-target`): a section (`arena`), a key (`arena.paused`) or a group
+    /// (`stake_manager.fees_pct`). Default: every key the file manages.
+    #[arg(long = "target", value_name = "KEY_PATH")]
+    targets: Vec<KeyPath>,
     /// Prove the plan on an anvil fork of the block it was made at: every
     /// route's calls sent by its final authority (impersonated; a timelock's
     /// delay skipped), then the fork observed and checked. Sends nothing to
@@ -76,7 +82,8 @@ pub struct PlanArgs {
 
 pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let source = args.file.display().to_string();
-    let desired = load_desired_with(&args.file, &args.overrides)?;
+    let desired = load_desired_with(&args.file, &args.overrides)?.only(&args.targets, &source)?;
+    let subject = Subject { source: &source, targets: &args.targets, overrides: &args.overrides };
     let stats = RpcStats::default();
     let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
     let observed = args.chain.observe(&provider, &desired.desired, &source).await?;
@@ -95,7 +102,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         match &args.out {
             Some(out) => {
                 std::fs::write(out, json).with_context(|| format!("could not write {}", out.display()))?;
-                print!("{}", text(&made, &source, Style::detect()));
+                print!("{}", text_for(&made, &subject, Style::detect()));
                 println!("Transaction Builder file: {}", out.display());
             }
             None => print!("{json}"),
@@ -105,12 +112,12 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     if let Some(out) = &args.out {
         save(&made, out)?;
     }
-    print!("{}", render(&made, &source, args.format, diff.as_deref())?);
+    print!("{}", render(&made, &subject, args.format, diff.as_deref())?);
     if args.format == Format::Text {
-        println!("Plan digest: {}", made.digest);
-        for set in &args.overrides {
-            println!("Override for this run only: {set}");
+        for note in subject.notes() {
+            println!("{note}");
         }
+        println!("Plan digest: {}", made.digest);
     }
     if args.stats {
         eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
@@ -132,11 +139,11 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
 
 /// The plan in `format`, with the state diff when asked: before the text,
 /// fenced in markdown, and as a `diff` member of the one JSON document.
-fn render(plan: &Plan, source: &str, format: Format, diff: Option<&str>) -> anyhow::Result<String> {
+fn render(plan: &Plan, subject: &Subject<'_>, format: Format, diff: Option<&str>) -> anyhow::Result<String> {
     Ok(match (format, diff) {
-        (Format::Text, diff) => format!("{}{}", diff.unwrap_or_default(), text(plan, source, Style::detect())),
-        (Format::Markdown, None) => markdown(plan, source),
-        (Format::Markdown, Some(diff)) => format!("{}\n```diff\n{diff}```\n", markdown(plan, source)),
+        (Format::Text, diff) => format!("{}{}", diff.unwrap_or_default(), text_for(plan, subject, Style::detect())),
+        (Format::Markdown, None) => markdown_for(plan, subject),
+        (Format::Markdown, Some(diff)) => format!("{}\n```diff\n{diff}```\n", markdown_for(plan, subject)),
         (Format::Json, None) => format!("{}\n", serde_json::to_string_pretty(plan)?),
         (Format::Json, Some(diff)) => {
             let mut document = serde_json::to_value(plan)?;
@@ -145,7 +152,7 @@ fn render(plan: &Plan, source: &str, format: Format, diff: Option<&str>) -> anyh
             }
             format!("{}\n", serde_json::to_string_pretty(&document)?)
         }
-        (Format::SafeTxBuilder, _) => tx_builder_file(plan, source)?,
+        (Format::SafeTxBuilder, _) => tx_builder_file(plan, subject.source)?,
     })
 }
 

@@ -11,7 +11,7 @@ use super::diff::differences;
 use super::report::{DeploymentReport, DriftReport, Status};
 use crate::observe::{ObserveError, ObserveOptions, Scope, observe};
 use crate::rpc::{RpcStats, connect};
-use crate::spec::{Spec, SpecError, load_file};
+use crate::spec::{KeyPath, Spec, SpecError, load_file};
 
 /// How to check.
 #[derive(Debug, Clone)]
@@ -28,11 +28,21 @@ pub struct DriftOptions {
     /// How long one deployment may take before it is reported as an error
     /// (default 60 s).
     pub timeout: Duration,
+    /// Check only these key paths of each file (`--target`; default: none,
+    /// every key the file manages). A file that does not write a target is
+    /// simply not checked for it.
+    pub targets: Vec<KeyPath>,
 }
 
 impl Default for DriftOptions {
     fn default() -> Self {
-        Self { rpc_url: None, observe: ObserveOptions::default(), jobs: 8, timeout: Duration::from_secs(60) }
+        Self {
+            rpc_url: None,
+            observe: ObserveOptions::default(),
+            jobs: 8,
+            timeout: Duration::from_secs(60),
+            targets: Vec::new(),
+        }
     }
 }
 
@@ -147,7 +157,7 @@ async fn observe_file(
     used: &mut Option<Url>,
 ) -> Result<Vec<super::Drifted>, CheckError> {
     let spec = load_file(file)?;
-    let desired = spec.desired();
+    let desired = spec.desired().narrowed(&options.targets);
     report.chain_id = Some(desired.chain_id);
     let url = endpoint(&spec, source, options.rpc_url.as_deref())?;
     *used = Some(url.clone());

@@ -60,6 +60,9 @@ pub struct ApplyOptions {
     pub source: String,
     /// Fields overridden for this run only, for the receipt.
     pub overrides: Vec<String>,
+    /// The `--target` key paths the run was narrowed to, for the receipt
+    /// (default: none, the whole file).
+    pub targets: Vec<String>,
     /// Cancel pending timelock operations the file no longer asks for
     /// before scheduling the new batch (default `false`).
     pub cancel_stale: bool,
@@ -543,6 +546,7 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
         finished_at: None,
         signer,
         overrides: options.overrides.clone(),
+        targets: options.targets.clone(),
         plan: plan.clone(),
         before: snapshot(plan, before),
         after: None,

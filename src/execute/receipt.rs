@@ -28,6 +28,10 @@ pub struct Receipt {
     pub signer: Address,
     /// Fields overridden for this run only (`arena.paused=true`).
     pub overrides: Vec<String>,
+    /// The only key paths this run managed (`--target arena.paused`);
+    /// empty for the whole file.
+    #[serde(default)]
+    pub targets: Vec<String>,
     /// The plan applied.
     pub plan: Plan,
     /// What was observed just before sending.
@@ -203,6 +207,7 @@ mod tests {
             finished_at: finished.then(now),
             signer,
             overrides: Vec::new(),
+            targets: Vec::new(),
             plan,
             before: Vec::new(),
             after: None,

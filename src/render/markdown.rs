@@ -8,6 +8,14 @@ use crate::plan::{ChangeKind, Plan};
 
 /// Renders `plan`, made from the file `source`, as markdown.
 pub fn markdown(plan: &Plan, source: &str) -> String {
+    markdown_for(plan, &super::Subject::file(source))
+}
+
+/// Renders `plan`, made from `subject`, as markdown: how the run differs
+/// from the file is quoted before the digest, and the summary says what
+/// the chain matches.
+pub fn markdown_for(plan: &Plan, subject: &super::Subject<'_>) -> String {
+    let source = subject.source;
     let mut out = String::new();
     let _ = writeln!(out, "### govstate plan: `{source}`\n");
     let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
@@ -71,7 +79,10 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
     for line in stale_lines(plan) {
         let _ = writeln!(out, "> **Stale:** {line}\n");
     }
-    let _ = writeln!(out, "**{}**\n", summary(plan, source));
+    let _ = writeln!(out, "**{}**\n", summary(plan, &subject.to_string()));
+    for note in subject.notes() {
+        let _ = writeln!(out, "> {note}\n");
+    }
     let _ = writeln!(out, "Plan digest: `{}`", plan.digest);
     out
 }

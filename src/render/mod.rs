@@ -6,13 +6,15 @@ mod diff;
 mod markdown;
 mod receipt;
 mod safe_tx_builder;
+mod subject;
 mod text;
 
 pub use diff::state_diff;
-pub use markdown::markdown;
+pub use markdown::{markdown, markdown_for};
 pub use receipt::{operations, transactions};
 pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
-pub use text::{Style, text};
+pub use subject::Subject;
+pub use text::{Style, text, text_for};
 
 use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
 use crate::observe::OperationState;
@@ -28,7 +30,8 @@ fn show(contract: &str, field: &str, value: Option<Value>) -> String {
     value.map_or_else(|| "(none)".to_string(), |value| Shown { value, unit: unit_of(contract, field) }.to_string())
 }
 
-/// The one-line summary scripts and people read last.
+/// The one-line summary scripts and people read last; `source` is what the
+/// chain is compared with (a [`Subject`]).
 pub fn summary(plan: &Plan, source: &str) -> String {
     let stale = plan.operations.iter().filter(|o| o.is_stale()).count();
     match plan.calls.len() {

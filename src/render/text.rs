@@ -36,6 +36,13 @@ impl Style {
 
 /// Renders `plan`, made from the file `source`.
 pub fn text(plan: &Plan, source: &str, style: Style) -> String {
+    text_for(plan, &super::Subject::file(source), style)
+}
+
+/// Renders `plan`, made from `subject`: the summary says what the chain
+/// matches (`the targeted keys of FILE`, `FILE with overrides`).
+pub fn text_for(plan: &Plan, subject: &super::Subject<'_>, style: Style) -> String {
+    let source = subject.source;
     let mut out = String::new();
     let block = &plan.block;
     let _ = writeln!(
@@ -98,6 +105,6 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
     for line in stale_lines(plan) {
         let _ = writeln!(out, "\n  {}", style.paint('~', &format!("! {line}")));
     }
-    let _ = writeln!(out, "\n{}", style.paint('=', &summary(plan, source)));
+    let _ = writeln!(out, "\n{}", style.paint('=', &summary(plan, &subject.to_string())));
     out
 }

@@ -27,6 +27,7 @@ mod document;
 mod overrides;
 pub(crate) mod read;
 mod schema;
+mod target;
 mod units;
 pub(crate) mod yaml;
 
@@ -39,6 +40,7 @@ pub use desired::{Desired, DesiredContract, Managed};
 pub use diagnostic::{Diagnostic, SpecError, ValidationReport};
 pub use document::{ContractRef, Contracts, DesiredState, FormatVersion, Section, SectionEntry};
 pub use overrides::load_file_with_overrides;
+pub use target::{KeyPath, TargetError};
 pub use units::{Amount, AmountError, Duration, DurationError};
 
 pub(crate) use address::check_role_set;
