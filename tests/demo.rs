@@ -28,7 +28,7 @@ fn demo_plans_applies_converges_and_then_sees_drift() {
 }
 
 #[test]
-fn the_production_demo_pauses_the_arena_now_schedules_the_rest_and_executes_it_after_the_delay() {
+fn the_production_demo_names_an_emergency_account_then_pauses_everything_at_once_and_schedules_the_rest() {
     let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
         .args(["demo", "--topology", "production"])
         .env("NO_COLOR", "1")
@@ -38,17 +38,21 @@ fn the_production_demo_pauses_the_arena_now_schedules_the_rest_and_executes_it_a
     assert!(output.status.success(), "demo failed: {}", String::from_utf8_lossy(&output.stderr));
     let steps = [
         "== 3. govstate plan --simulate",
+        "The system pause waits for the timelock",
         "through TimelockController",
         "The routes run at different times",
         "the fork converged to the promised state",
-        "== 4. govstate apply",
+        "== 4. Naming an emergency account",
+        "scheduleBatch(1 call)",
+        "executeBatch(1 call)",
+        "== 5. The incident again",
+        "pause(modules.job_registry",
+        "sent now by 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
         "pause()",
-        "scheduleBatch(5 calls)",
+        "scheduleBatch(4 calls)",
         "Scheduled operation 0x",
-        "== 5. govstate plan: the batch is pending",
-        "(waiting)",
         "== 7. govstate apply",
-        "executeBatch(5 calls)",
+        "executeBatch(4 calls)",
         "verified: observing again finds the promised state",
         "== 8. govstate plan, again",
         "No changes. The chain matches",

@@ -79,8 +79,11 @@ impl Setup {
 
     /// The state file's `system_pause:` section, as the devnet writes it.
     fn system_pause_section(&self) -> String {
-        let pause = self.chain.address("system_pause").to_checksum(None);
-        format!("system_pause:\n  paused: false\n  pauser: \"{pause}\"\n")
+        let text = std::fs::read_to_string(&self.state).expect("state file");
+        let start = text.find("\nsystem_pause:\n").map(|i| i + 1).expect("a system_pause section");
+        let rest = &text[start..];
+        let end = rest.lines().skip(1).take_while(|l| l.starts_with(' ')).map(|l| l.len() + 1).sum::<usize>();
+        rest[..end + "system_pause:\n".len()].to_string()
     }
 
     fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
@@ -127,9 +130,15 @@ impl Setup {
     /// Schedules `data` on `target` through the SystemPause, out of band,
     /// and leaves it waiting; returns its operation id.
     async fn schedule_out_of_band(&self, target: Address, data: Vec<u8>, salt: u8) -> B256 {
+        let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
+        self.schedule_on_the_system_pause(forwarded, salt).await
+    }
+
+    /// Schedules a call of the SystemPause itself on the timelock, out of
+    /// band, and leaves it waiting; returns its operation id.
+    async fn schedule_on_the_system_pause(&self, data: Vec<u8>, salt: u8) -> B256 {
         let pause = self.chain.address("system_pause");
-        let forwarded: Bytes =
-            SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode().into();
+        let forwarded: Bytes = data.into();
         let salt = B256::repeat_byte(salt);
         let schedule = TimelockController::scheduleCall {
             target: pause,
@@ -211,17 +220,20 @@ async fn cancel_stale_alone_cancels_a_hostile_batch_that_sets_a_managed_field() 
 }
 
 #[tokio::test]
-async fn cancel_stale_never_cancels_a_batch_outside_the_files_scope() {
+async fn the_routine_fee_file_with_cancel_stale_never_cancels_a_pending_emergency_pause() {
     let s = production().await;
-    let stake = s.chain.address("stake_manager");
-    let foreign =
-        s.schedule_out_of_band(stake, StakeManager::setFeePctCall { pct: U256::from(3) }.abi_encode(), 8).await;
-    let arena_only = s.write("arena.yaml", "arena:\n  paused: true\n");
-    let (code, stdout, stderr) = s.apply(&arena_only, OWNER_KEY, &["--cancel-stale"]);
+    let emergency = s.schedule_on_the_system_pause(SystemPauseModules::pauseAllCall {}.abi_encode(), 8).await;
+    // The fee file names the SystemPause but manages nothing of it.
+    let fee =
+        s.file("fee.yaml", &[(&s.system_pause_section(), "system_pause: {}\n"), ("    fee: 0\n", "    fee: 4\n")]);
+    let plan = s.plan_json(&fee);
+    let operation = Setup::operations(&plan).into_iter().find(|o| id_of(o) == emergency).expect("shown");
+    assert_eq!(operation["scope"], "out_of_scope", "{operation}");
+    let (code, stdout, stderr) = s.apply(&fee, OWNER_KEY, &["--cancel-stale"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(!stdout.contains("Cancelled"), "{stdout}");
-    assert_eq!(s.operation_state(foreign).await, 1, "still waiting");
-    assert!(s.paused(s.chain.address("arena")).await);
+    assert_eq!(s.operation_state(emergency).await, 1, "the emergency pause is still waiting");
+    assert!(stdout.contains("Scheduled operation"), "the fee batch is scheduled beside it: {stdout}");
 }
 
 #[tokio::test]

@@ -229,6 +229,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         println!("Sent {sent} transaction{plural}; what they did is on chain and verified.");
         print!("{pending}");
     }
+    if let Some(wait) = govstate::render::pause_wait(&plan) {
+        println!("{wait}");
+    }
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
 }

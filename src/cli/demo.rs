@@ -75,9 +75,14 @@ const PRODUCTION_CHANGE: [&str; 5] = [
     "stake_manager.min_stake=2 ether",
 ];
 
-/// `govstate demo --topology production`: plan shows two routes; apply
-/// pauses the arena now and schedules the timelock batch; plan shows it
-/// pending; the devnet's clock passes the delay; apply executes; plan is empty.
+/// The emergency account the production story names: the devnet's owner.
+const GUARDIAN: &str = "system_pause.pauser=\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"";
+
+/// `govstate demo --topology production`: the incident planned without an
+/// emergency account (the system pause waits for the timelock, and the plan
+/// says so first); the team names one through the timelock; the incident
+/// again: everything paused at once by that account, the rest scheduled,
+/// executed after the delay, verified.
 pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     let style = Style::detect();
     heading("1. A throwaway devnet wired as production");
@@ -90,27 +95,38 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
         println!("  timelock       {timelock}  (governs the SystemPause, which governs StakeManager; delay {delay} s)");
     }
     let Story { dir, stats, reader, options, overrides, desired } =
-        story(&devnet, "production.yaml", "2. The incident response, reviewed in git", &PRODUCTION_CHANGE).await?;
+        story(&devnet, "production.yaml", "2. An incident, reviewed in git", &PRODUCTION_CHANGE).await?;
     let source = "production.yaml with the change";
 
-    heading("3. govstate plan --simulate: two routes, proven on a fork");
+    heading("3. govstate plan --simulate: without an emergency account, the pause waits");
     let made = plan_now(&reader, &desired, &options).await?;
     print!("{}", text(&made, source, style));
     let simulation = govstate::simulate::on_fork(devnet.url(), &made, &options, None, false).await?;
     println!("{simulation}");
 
-    heading("4. govstate apply: the arena now, the timelock batch scheduled");
-    let owner = Owner::new(&devnet, &stats, apply_options(&dir, &options, source, &overrides));
+    heading("4. Naming an emergency account (system_pause.pauser), through the timelock once");
+    let file = dir.join("production.yaml");
+    let guardian = load_file_with_overrides(&file, &[GUARDIAN.to_string()])?.desired();
+    let owner = Owner::new(&devnet, &stats, apply_options(&dir, &options, "production.yaml", &[GUARDIAN.to_string()]));
+    let applied = owner.apply(&plan_now(&reader, &guardian, &options).await?).await?;
+    print!("{}", transactions(&applied.receipt));
+    pass_delay(&reader, delay).await?;
+    let applied = owner.apply(&plan_now(&reader, &guardian, &options).await?).await?;
+    print!("{}", transactions(&applied.receipt));
+
+    heading("5. The incident again: everything paused at once, the rest scheduled");
+    let mut with_guardian = overrides.clone();
+    with_guardian.push(GUARDIAN.to_string());
+    let desired = load_file_with_overrides(&file, &with_guardian)?.desired();
+    let made = plan_now(&reader, &desired, &options).await?;
+    print!("{}", text(&made, source, style));
+    let owner = Owner::new(&devnet, &stats, apply_options(&dir, &options, source, &with_guardian));
     let applied = owner.apply(&made).await?;
     print!("{}", transactions(&applied.receipt));
     print!("{}", govstate::render::operations(&applied.receipt, made.block.timestamp));
 
-    heading("5. govstate plan: the batch is pending");
-    print!("{}", text(&plan_now(&reader, &desired, &options).await?, source, style));
-
     heading("6. The delay passes (the devnet's clock is advanced)");
-    let _: serde_json::Value = reader.raw_request("evm_increaseTime".into(), (delay + 1,)).await?;
-    let _: serde_json::Value = reader.raw_request("evm_mine".into(), ()).await?;
+    pass_delay(&reader, delay).await?;
     println!("  {} s later", delay + 1);
 
     heading("7. govstate apply: the batch is executed and verified");
@@ -127,6 +143,13 @@ pub async fn run_production(delay: u64) -> anyhow::Result<ExitCode> {
     drop(devnet);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Advances the devnet's clock past the timelock's delay.
+async fn pass_delay(reader: &impl Provider, delay: u64) -> anyhow::Result<()> {
+    let _: serde_json::Value = reader.raw_request("evm_increaseTime".into(), (delay + 1,)).await?;
+    let _: serde_json::Value = reader.raw_request("evm_mine".into(), ()).await?;
+    Ok(())
 }
 
 /// How the demo applies: as `govstate apply --yes` does, receipts in `dir`.

@@ -137,8 +137,11 @@ pub struct Forwarder {
     /// ABI-encoded forwarding call of `data` to `target`.
     pub encode: fn(Address, &[u8]) -> Vec<u8>,
     /// The target and data a forwarding call carries, when `data` is one.
-    pub decode: fn(&[u8]) -> Option<(Address, Vec<u8>)>,
+    pub decode: fn(&[u8]) -> Option<Carried>,
 }
+
+/// What a forwarding call carries: the target and its call data.
+pub type Carried = (Address, Vec<u8>);
 
 /// The account allowed to call a contract's setters, read by a getter.
 #[derive(Debug)]

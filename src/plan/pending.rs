@@ -86,9 +86,9 @@ pub fn judge(operation: &Operation, desired: &[DesiredRecord], observed: &Observ
     let unknown_managed = undecoded.iter().any(|t| managed_at(*t, desired, observed));
     let scope = if ours.contains(&operation.id) {
         OperationScope::Ours
-    } else if verdicts.contains(&Some(false)) {
-        OperationScope::Stale
-    } else if verdicts.contains(&Some(true)) && made_by_govstate(operation) {
+    } else if verdicts.contains(&Some(false)) || (verdicts.contains(&Some(true)) && made_by_govstate(operation)) {
+        // It moves a managed field away from the file, or it is an earlier
+        // govstate batch for what this plan now does.
         OperationScope::Stale
     } else if unknown_managed {
         OperationScope::Unknown

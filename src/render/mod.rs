@@ -16,7 +16,7 @@ pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_t
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
 
-use crate::contracts::{Kind, Shown, Unit, Value, kind, kind_of};
+use crate::contracts::{Kind, Phase, Shown, Unit, Value, kind, kind_of};
 use crate::observe::OperationState;
 use crate::plan::{Change, ChangeKind, OperationScope, Plan, PlannedCall, PlannedContract, RouteKind};
 
@@ -51,48 +51,40 @@ pub fn summary(plan: &Plan, source: &str) -> String {
 /// When a pause of the plan can only wait for a timelock: what takes effect
 /// when, by whom, and what would make it immediate. People read it first.
 pub fn pause_wait(plan: &Plan) -> Option<String> {
+    let pauses_of = |calls: &[usize]| -> Vec<String> {
+        let pauses = calls.iter().filter_map(|i| plan.calls.get(*i)).filter(|c| c.phase == Phase::Pause);
+        pauses.map(|c| format!("{}.{}", c.contract, c.function)).collect()
+    };
     let mut waiting = Vec::new();
-    let mut delay = 0;
     for route in &plan.routes {
         let RouteKind::Timelock(batch) = &route.via else { continue };
-        let pauses: Vec<String> = route
-            .calls
-            .iter()
-            .filter_map(|i| plan.calls.get(*i))
-            .filter(|c| c.phase == crate::contracts::Phase::Pause)
-            .map(|c| format!("{}.{}", c.contract, c.function))
-            .collect();
-        if !pauses.is_empty() {
-            delay = delay.max(batch.delay);
-            let when = match batch.ready_at {
-                Some(ready_at) => when(ready_at, plan.block.timestamp),
-                None => format!(
-                    "once scheduled, {} later at the earliest",
-                    humantime::format_duration(std::time::Duration::from_secs(batch.delay))
-                ),
-            };
-            waiting.push(format!("{} through TimelockController {} ({when})", pauses.join(", "), batch.timelock));
+        let pauses = pauses_of(&route.calls);
+        if pauses.is_empty() {
+            continue;
         }
+        let delay = humantime::format_duration(std::time::Duration::from_secs(batch.delay));
+        let when = match batch.ready_at {
+            Some(ready_at) => format!("scheduled, {}", when(ready_at, plan.block.timestamp)),
+            None => format!("at least {delay} after apply schedules it"),
+        };
+        waiting.push(format!(
+            "{} takes effect only when TimelockController {} executes its batch ({when})",
+            pauses.join(", "),
+            batch.timelock
+        ));
     }
     if waiting.is_empty() {
         return None;
     }
-    let now: Vec<String> = plan
-        .routes
-        .iter()
-        .filter(|r| r.via == RouteKind::Direct)
-        .flat_map(|r| r.calls.iter().filter_map(|i| plan.calls.get(*i)))
-        .filter(|c| c.phase == crate::contracts::Phase::Pause)
-        .map(|c| format!("{}.{}", c.contract, c.function))
-        .collect();
+    let direct = plan.routes.iter().filter(|r| r.via == RouteKind::Direct);
+    let now: Vec<String> = direct.flat_map(|r| pauses_of(&r.calls)).collect();
     let now = if now.is_empty() {
         "Nothing is paused at once.".to_string()
     } else {
         format!("Paused at once: {}.", now.join(", "))
     };
-    let delay = humantime::format_duration(std::time::Duration::from_secs(delay));
     Some(format!(
-        "The system pause waits for the timelock: {} takes effect only when the batch is executed, at least {delay} after it is scheduled. {now} To pause at once, name an emergency account as system_pause.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
+        "The system pause waits for the timelock: {}. {now} To pause at once, name an emergency account as system_pause.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
         waiting.join("; ")
     ))
 }
