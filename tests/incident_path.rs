@@ -458,3 +458,66 @@ async fn a_timelock_batch_too_large_for_a_block_is_refused_with_the_numbers_befo
     let operation: B256 = serde_json::from_value(plan["routes"][0]["via"]["operation"].clone()).expect("an id");
     assert_eq!(s.operation_state(operation).await, 0, "unset");
 }
+
+#[tokio::test]
+async fn a_saved_plan_whose_batch_someone_else_executed_first_reports_the_chain_matching() {
+    let s = production().await;
+    let file = s.file("fee.yaml", &[("    fee: 0\n", "    fee: 4\n")]);
+    let (code, stdout, stderr) = s.apply(&file, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "scheduled: {stdout}{stderr}");
+    s.warp_past_delay().await;
+    let saved = s.path("ready.json");
+    let (code, _, _) = s.plan(&file, &["--out", &saved]);
+    assert_eq!(code, Some(0));
+    // Another executor runs the ready batch first.
+    let plan: Json = serde_json::from_str(&std::fs::read_to_string(&saved).expect("plan")).expect("json");
+    let batch = &plan["routes"][0]["via"];
+    let targets: Vec<Address> = serde_json::from_value(batch["targets"].clone()).expect("targets");
+    let payloads: Vec<Bytes> = serde_json::from_value(batch["payloads"].clone()).expect("payloads");
+    let salt: B256 = serde_json::from_value(batch["salt"].clone()).expect("salt");
+    let values = vec![U256::ZERO; targets.len()];
+    let execute = TimelockController::executeBatchCall { targets, values, payloads, predecessor: B256::ZERO, salt };
+    s.chain.send(0, s.timelock(), execute.abi_encode()).await;
+    assert_eq!(s.fee().await, U256::from(4));
+
+    let (code, stdout, stderr) = s.apply(&saved, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "the chain matches the plan: {stdout}{stderr}");
+    assert!(stdout.contains("the chain now matches"), "{stdout}");
+}
+
+#[tokio::test]
+async fn a_timelock_delay_raised_after_the_plan_was_made_is_refused_by_name() {
+    let s = production().await;
+    let file = s.file("fee.yaml", &[("    fee: 0\n", "    fee: 4\n")]);
+    let saved = s.path("plan.json");
+    let (code, _, _) = s.plan(&file, &["--out", &saved]);
+    assert_eq!(code, Some(0));
+    // The timelock raises its own delay (through itself, as it must).
+    let update = TimelockController::updateDelayCall { newDelay: U256::from(DELAY * 2) }.abi_encode();
+    let salt = B256::repeat_byte(9);
+    let schedule = TimelockController::scheduleCall {
+        target: s.timelock(),
+        value: U256::ZERO,
+        data: update.clone().into(),
+        predecessor: B256::ZERO,
+        salt,
+        delay: U256::from(DELAY),
+    };
+    s.chain.send(0, s.timelock(), schedule.abi_encode()).await;
+    s.warp_past_delay().await;
+    let execute = TimelockController::executeCall {
+        target: s.timelock(),
+        value: U256::ZERO,
+        payload: update.into(),
+        predecessor: B256::ZERO,
+        salt,
+    };
+    s.chain.send(0, s.timelock(), execute.abi_encode()).await;
+
+    let before = s.chain.nonce(s.owner()).await;
+    let (code, stdout, stderr) = s.apply(&saved, OWNER_KEY, &[]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("min delay 60 s when the plan was made, 120 s now"), "{stderr}");
+    assert!(!stderr.contains("unknown error"), "{stderr}");
+    assert_eq!(s.chain.nonce(s.owner()).await, before, "nothing was sent");
+}

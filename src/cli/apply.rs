@@ -220,6 +220,8 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let plural = if sent == 1 { "" } else { "s" };
     if pending.is_empty() && sent == plan.calls.len() {
         println!("Applied {sent} call{plural}; the chain now matches {subject}.");
+    } else if pending.is_empty() && sent == 0 {
+        println!("Nothing to send: the plan's calls are on chain already; the chain now matches {subject}.");
     } else if pending.is_empty() {
         println!("Sent {sent} transaction{plural}; the chain now matches {subject}.");
     } else if sent == 0 {
