@@ -102,3 +102,41 @@ fn colour_marks_additions_removals_and_changes() {
     assert!(coloured.contains("\x1b[33m~ paused"));
     assert!(!text(&the_plan(), "x.yaml", Style { color: false }).contains('\x1b'));
 }
+
+/// The same chain, governed by a TimelockController holding three pending
+/// operations on StakeManager: one moving a managed fee elsewhere, one
+/// setting a field the file leaves alone, one that does not decode.
+fn observed_with_pending_operations() -> Observed {
+    use alloy::primitives::{Bytes, U256};
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::observe::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
+    let stake = Address::repeat_byte(0xa2);
+    let call = |data: Vec<u8>| (stake, U256::ZERO, Bytes::from(data));
+    let operation = |byte: u8, data: Vec<u8>| Operation {
+        id: B256::repeat_byte(byte),
+        calls: vec![call(data)],
+        predecessor: B256::ZERO,
+        salt: B256::repeat_byte(byte),
+        state: OperationState::Waiting,
+        ready_at: 3600,
+    };
+    let operations = vec![
+        operation(0x01, StakeManager::setFeePctCall { pct: U256::from(83) }.abi_encode()),
+        operation(0x02, StakeManager::setMinStakeCall { minStake_: U256::from(ETHER) }.abi_encode()),
+        operation(0x03, vec![0xde, 0xad, 0xbe, 0xef]),
+    ];
+    let mut observed = observed();
+    let timelock = TimelockState { min_delay: 3600, operations, proposers: vec![] };
+    observed.accounts =
+        vec![ObservedAccount { address: Address::repeat_byte(0xf3), kind: AccountKind::Timelock(timelock) }];
+    observed
+}
+
+#[test]
+fn pending_operations_read_with_what_they_would_set_and_how_they_stand_to_the_file() {
+    let plan = plan(&desired(), &observed_with_pending_operations(), &PlanOptions::default()).expect("a plan");
+    let scopes: Vec<&str> = plan.operations.iter().map(|o| o.scope.name()).collect();
+    assert_eq!(scopes, ["stale", "out of the file's scope", "not decodable"]);
+    insta::assert_snapshot!(text(&plan, "state/mainnet.yaml", Style { color: false }));
+}

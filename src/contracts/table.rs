@@ -34,6 +34,10 @@ pub struct Kind {
     /// Recognises this kind among a section's kinds from the return data of
     /// its first field's getter; `None` for the fallback kind.
     pub recognise: Option<fn(&[u8]) -> bool>,
+    /// Setters govstate never plans (another way to the same fields, or a
+    /// call it must never make), known so that a pending operation calling
+    /// one is decoded and judged like any other.
+    pub other_setters: &'static [Setter],
     /// Creation code with constructor arguments, for the devnet: the
     /// argument is the address that owns or governs the new contract.
     /// `None` for a kind the devnet deploys with more arguments.

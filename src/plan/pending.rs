@@ -115,7 +115,8 @@ fn decode_call(observed: &Observed, target: Address, data: &[u8], depth: u8) -> 
         return decode_call(observed, *inner, carried, depth + 1);
     }
     let selector = data.get(..4)?;
-    for setter in kind.setters.iter().filter(|s| keccak256(s.function.as_bytes())[..4] == *selector) {
+    let known = kind.setters.iter().chain(kind.other_setters);
+    for setter in known.filter(|s| keccak256(s.function.as_bytes())[..4] == *selector) {
         if let Some(effects) = setter_effects(contract, setter, data) {
             return Some(effects);
         }

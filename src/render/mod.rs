@@ -83,10 +83,20 @@ pub fn pause_wait(plan: &Plan) -> Option<String> {
     } else {
         format!("Paused at once: {}.", now.join(", "))
     };
-    Some(format!(
-        "The system pause waits for the timelock: {}. {now} To pause at once, name an emergency account as system_pause.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
-        waiting.join("; ")
-    ))
+    // A kind whose pause an account may pull straight on each module (the
+    // modules kind's `pauser`), when one is on the plan.
+    let lever =
+        plan.contracts.iter().filter_map(kind_seen).find(|k| {
+            k.derived("pauser").is_some() && k.setters.iter().any(|s| s.at.is_some() && s.phase == Phase::Pause)
+        });
+    let advice = match lever {
+        Some(kind) => format!(
+            "To pause at once, name an emergency account as {}.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
+            kind.key
+        ),
+        None => "These contracts offer no lever that pauses sooner.".to_string(),
+    };
+    Some(format!("The system pause waits for the timelock: {}. {now} {advice}", waiting.join("; ")))
 }
 
 /// `~ field: old → new`, `+ set: 0x…` or `- set: 0x…`, without colour.

@@ -35,10 +35,11 @@ pub fn transactions(receipt: &Receipt) -> String {
     for tx in &receipt.transactions {
         let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("in block {b}"));
         let revert = tx.revert.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+        // A transaction that makes no call of the plan (a cancellation).
+        let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
         let _ = writeln!(
             out,
-            "  {:>2}. {:<9}  {:<13}  {:<32} {}{revert} {block} ({})",
-            tx.call,
+            "  {call:>2}. {:<9}  {:<13}  {:<32} {}{revert} {block} ({})",
             tx.phase.name(),
             tx.contract,
             tx.function,

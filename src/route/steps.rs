@@ -107,10 +107,12 @@ impl Steps {
 pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool, made: &[usize]) -> Steps {
     let mut steps = Steps::default();
     let stale = stale_operations(plan, now);
+    // Direct calls first (pauses before anything), then the cancellations,
+    // then what goes through a Safe or a timelock.
+    direct(plan, made, &mut steps);
     if cancel_stale {
         cancel(&stale, &mut steps);
     }
-    direct(plan, made, &mut steps);
     for route in &plan.routes {
         if let RouteKind::Safe(batch) = &route.via
             && !route.calls.iter().all(|i| made.contains(i))
@@ -151,14 +153,15 @@ fn stale_operations(plan: &Plan, now: &Observed) -> Vec<(Address, B256)> {
         .collect()
 }
 
-/// One `cancel(id)` per stale operation, first of all (CANCELLER_ROLE).
+/// One `cancel(id)` per stale operation, before any batch is scheduled
+/// (CANCELLER_ROLE). It makes no call of the plan (`call` 0).
 fn cancel(stale: &[(Address, B256)], steps: &mut Steps) {
     if stale.is_empty() {
         return;
     }
     let cancels = stale.iter().map(|(timelock, id)| Transaction {
         call: 0,
-        phase: Phase::Pause,
+        phase: Phase::Revoke,
         contract: "timelock".to_string(),
         function: "cancel(bytes32)".to_string(),
         to: *timelock,

@@ -33,6 +33,7 @@ pub const KIND: Kind = Kind {
     derived: &[],
     forwarder: None,
     recognise: None,
+    other_setters: OTHER_SETTERS,
     creation_code: Some(creation_code),
 };
 
@@ -63,6 +64,22 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
 const REWARDS: &[&str] = &["rewards.teacher", "rewards.student", "rewards.validator"];
 const COMMITTEE: &[&str] = &["committee.size", "committee.validator_stake"];
 const SPLITS: &[&str] = &["reward_splits_bps.teacher", "reward_splits_bps.student", "reward_splits_bps.validator"];
+
+/// Setters govstate never plans: `renounceOwnership()`, which leaves the
+/// arena without an owner for good.
+const OTHER_SETTERS: &[Setter] = &[Setter {
+    function: C::renounceOwnershipCall::SIGNATURE,
+    fields: &["owner"],
+    phase: Phase::Ownership,
+    produces: Some(Value::Address(alloy::primitives::Address::ZERO)),
+    encode: super::encode_switch::<C::renounceOwnershipCall>,
+    check: super::always_ok,
+    note: None,
+    also_allowed: None,
+    reads: &[],
+    requires: None,
+    at: None,
+}];
 
 const SETTERS: &[Setter] = &[
     pause_setter::<C::pauseCall>(None),

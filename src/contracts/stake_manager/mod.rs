@@ -36,6 +36,7 @@ pub const KIND: Kind = Kind {
     derived: &[],
     forwarder: None,
     recognise: None,
+    other_setters: OTHER_SETTERS,
     creation_code: Some(creation_code),
 };
 
@@ -63,6 +64,51 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     setter: C::setValidatorLockManagerCall::SIGNATURE,
     set_calldata: |manager, allowed| C::setValidatorLockManagerCall { manager, allowed }.abi_encode(),
 }];
+
+/// Setters govstate never plans: `setMinStake` and `setMaxStakePerAddress`
+/// (it plans `setStakeRecommendations`, which checks both together) and
+/// `transferOwnership` (it plans `setGovernance`, the same call).
+const OTHER_SETTERS: &[Setter] = &[
+    Setter {
+        function: C::setMinStakeCall::SIGNATURE,
+        fields: &["min_stake"],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| Ok(C::setMinStakeCall { minStake_: uint_arg(args, 0)? }.abi_encode()),
+        check: always_ok,
+        note: None,
+        also_allowed: None,
+        reads: &[],
+        requires: None,
+        at: None,
+    },
+    Setter {
+        function: C::setMaxStakePerAddressCall::SIGNATURE,
+        fields: &["max_stake_per_address"],
+        phase: Phase::Configure,
+        produces: None,
+        encode: |args| Ok(C::setMaxStakePerAddressCall { maxStake: uint_arg(args, 0)? }.abi_encode()),
+        check: always_ok,
+        note: None,
+        also_allowed: None,
+        reads: &[],
+        requires: None,
+        at: None,
+    },
+    Setter {
+        function: C::transferOwnershipCall::SIGNATURE,
+        fields: &["governance"],
+        phase: Phase::Ownership,
+        produces: None,
+        encode: |args| Ok(C::transferOwnershipCall { newOwner: address_arg(args, 0)? }.abi_encode()),
+        check: always_ok,
+        note: None,
+        also_allowed: None,
+        reads: &[],
+        requires: None,
+        at: None,
+    },
+];
 
 const FEE: &str = "fees_pct.fee";
 const BURN: &str = "fees_pct.burn";

@@ -102,6 +102,7 @@ pub const MODULES_KIND: Kind = Kind {
         decode: |data| C::executeGovernanceCallCall::abi_decode(data).ok().map(|c| (c.target, c.data.to_vec())),
     }),
     recognise: Some(|data| C::jobRegistryCall::abi_decode_returns(data).is_ok()),
+    other_setters: OTHER_SETTERS,
     creation_code: None,
 };
 
@@ -139,6 +140,9 @@ fn error_signature(selector: [u8; 4]) -> Option<&'static str> {
     C::SystemPauseModulesErrors::signature_by_selector(selector)
         .or_else(|| M::PausableModuleErrors::signature_by_selector(selector))
 }
+
+/// No setter of it is left out of the plans.
+const OTHER_SETTERS: &[Setter] = &[];
 
 const SETTERS: &[Setter] = &[
     Setter {

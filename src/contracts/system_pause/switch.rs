@@ -30,6 +30,7 @@ pub const KIND: Kind = Kind {
     derived: &[],
     forwarder: None,
     recognise: None,
+    other_setters: OTHER_SETTERS,
     creation_code: Some(creation_code),
 };
 
@@ -39,5 +40,8 @@ fn creation_code(governance: Address) -> Vec<u8> {
     let args = C::constructorCall { governance_: governance }.abi_encode();
     [C::BYTECODE.as_ref(), &args].concat()
 }
+
+/// No setter of it is left out of the plans.
+const OTHER_SETTERS: &[Setter] = &[];
 
 const SETTERS: &[Setter] = &[pause_setter::<C::pauseCall>(None), unpause_setter::<C::unpauseCall>(None)];
