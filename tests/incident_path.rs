@@ -414,7 +414,7 @@ async fn a_timelock_revert_is_named_by_its_error() {
 }
 
 #[tokio::test]
-async fn a_timelock_batch_too_large_for_a_block_is_refused_with_the_numbers_before_anything_is_scheduled() {
+async fn a_change_too_large_for_one_block_is_cut_into_chained_batches_that_each_execute_after_the_delay() {
     let s = production().await;
     let stake = s.chain.address("stake_manager");
     let pause = s.chain.address("system_pause");
@@ -449,14 +449,35 @@ async fn a_timelock_batch_too_large_for_a_block_is_refused_with_the_numbers_befo
     let file = s.file("rotate.yaml", &[("  validator_lock_managers: []", &list)]);
     let plan = s.plan_json(&file);
     assert_eq!(plan["calls"].as_array().map(Vec::len), Some(900), "450 revokes and 450 grants");
+    let routes = plan["routes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        routes.len() > 1 && routes.iter().all(|r| r["via"]["type"] == "timelock"),
+        "cut into parts: {}",
+        routes.len()
+    );
+    let covered: usize = routes.iter().map(|r| r["calls"].as_array().map_or(0, Vec::len)).sum();
+    assert_eq!(covered, 900, "every call in exactly one part");
+    for pair in routes.windows(2) {
+        assert_eq!(pair[1]["via"]["predecessor"], pair[0]["via"]["operation"], "each part waits for the one before");
+    }
+    let ids: Vec<B256> =
+        routes.iter().map(|r| serde_json::from_value(r["via"]["operation"].clone()).expect("an id")).collect();
 
     let before = s.chain.nonce(s.owner()).await;
     let (code, stdout, stderr) = s.apply(&file, OWNER_KEY, &[]);
-    assert_eq!(code, Some(1), "{stdout}{stderr}");
-    assert!(stderr.contains("the batch of 900 calls") && stderr.contains("gas to execute"), "{stderr}");
-    assert_eq!(s.chain.nonce(s.owner()).await, before, "nothing was scheduled");
-    let operation: B256 = serde_json::from_value(plan["routes"][0]["via"]["operation"].clone()).expect("an id");
-    assert_eq!(s.operation_state(operation).await, 0, "unset");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(s.chain.nonce(s.owner()).await, before + ids.len() as u64, "one scheduleBatch per part");
+    for id in &ids {
+        assert_eq!(s.operation_state(*id).await, 1, "waiting");
+    }
+    s.warp_past_delay().await;
+    let (code, stdout, stderr) = s.apply(&file, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    for id in &ids {
+        assert_eq!(s.operation_state(*id).await, 3, "executed");
+    }
+    let (code, stdout, _) = s.plan(&file, &["--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "converged: {stdout}");
 }
 
 #[tokio::test]

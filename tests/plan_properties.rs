@@ -59,7 +59,7 @@ fn observed(chain: &Chain) -> Observed {
         .collect();
     Observed {
         chain_id: 31337,
-        block: BlockRef { number: 7, hash: B256::repeat_byte(7), timestamp: 0 },
+        block: BlockRef { number: 7, hash: B256::repeat_byte(7), timestamp: 0, gas_limit: 0 },
         contracts,
         accounts: vec![],
     }

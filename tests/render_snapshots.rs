@@ -37,7 +37,7 @@ fn observed() -> Observed {
         .collect();
     Observed {
         chain_id: 31337,
-        block: BlockRef { number: 42, hash: B256::repeat_byte(0x42), timestamp: 0 },
+        block: BlockRef { number: 42, hash: B256::repeat_byte(0x42), timestamp: 0, gas_limit: 0 },
         contracts,
         accounts: vec![],
     }

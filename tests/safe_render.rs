@@ -36,7 +36,7 @@ fn observed() -> Observed {
     let owners = vec![Address::repeat_byte(0x01), Address::repeat_byte(0x02), Address::repeat_byte(0x03)];
     Observed {
         chain_id: 31337,
-        block: BlockRef { number: 42, hash: B256::repeat_byte(0x42), timestamp: 1_700_000_000 },
+        block: BlockRef { number: 42, hash: B256::repeat_byte(0x42), timestamp: 1_700_000_000, gas_limit: 0 },
         contracts,
         accounts: vec![
             ObservedAccount { address: SAFE, kind: AccountKind::Safe { threshold: U256::from(2), owners, nonce: 5 } },

@@ -399,7 +399,14 @@ pub struct Setter {
     /// holder of `also_allowed`, and only it) sends straight to the module,
     /// with no forwarding and no timelock.
     pub at: Option<&'static str>,
+    /// An upper bound on the gas one call uses when it runs (forwarding
+    /// included): what a timelock batch is sized by, so that executing it
+    /// fits in a block. Checked by simulation before a batch is scheduled.
+    pub gas: u64,
 }
+
+/// The gas bound of a plain setter call: a few storage writes and events.
+pub const SETTER_GAS: u64 = 100_000;
 
 /// A setter was handed a value of the wrong shape (a bug in govstate, never
 /// in the user's file, which is checked first).
@@ -509,6 +516,7 @@ pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static st
         reads: &[],
         requires: None,
         at: None,
+        gas: SETTER_GAS,
     }
 }
 
@@ -529,5 +537,6 @@ pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static 
         reads: &[],
         requires: None,
         at: None,
+        gas: SETTER_GAS,
     }
 }

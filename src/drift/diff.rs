@@ -104,7 +104,7 @@ mod tests {
         };
         Observed {
             chain_id: 1,
-            block: BlockRef { number: 7, hash: B256::ZERO, timestamp: 0 },
+            block: BlockRef { number: 7, hash: B256::ZERO, timestamp: 0, gas_limit: 0 },
             contracts: vec![contract],
             accounts: vec![],
         }
@@ -162,7 +162,7 @@ mod tests {
             ObservedContract { kind, address: Address::ZERO, fields, authority: Address::ZERO, role_sets: vec![] };
         let observed = Observed {
             chain_id: 1,
-            block: BlockRef { number: 1, hash: B256::ZERO, timestamp: 0 },
+            block: BlockRef { number: 1, hash: B256::ZERO, timestamp: 0, gas_limit: 0 },
             contracts: vec![contract],
             accounts: vec![],
         };

@@ -150,7 +150,7 @@ mod tests {
         Plan {
             format_version: crate::plan::FORMAT_VERSION,
             chain_id: 31337,
-            block: crate::observe::BlockRef { number: 1, hash: Default::default(), timestamp: 0 },
+            block: crate::observe::BlockRef { number: 1, hash: Default::default(), timestamp: 0, gas_limit: 0 },
             contracts: Vec::new(),
             changes: Vec::new(),
             calls: Vec::new(),

@@ -189,7 +189,7 @@ mod tests {
         let plan = Plan {
             format_version: crate::plan::FORMAT_VERSION,
             chain_id: 31337,
-            block: crate::observe::BlockRef { number: 1, hash: B256::ZERO, timestamp: 0 },
+            block: crate::observe::BlockRef { number: 1, hash: B256::ZERO, timestamp: 0, gas_limit: 0 },
             contracts: Vec::new(),
             changes: Vec::new(),
             calls: Vec::new(),

@@ -371,7 +371,9 @@ async fn pin(
     for waiter in start_waiters {
         code_before_start.push(!waiter.await.map_err(rpc("checking a deployment block"))?.is_empty());
     }
-    let block = BlockRef { number: block.header.number, hash: block.header.hash, timestamp: block.header.timestamp };
+    let header = &block.header;
+    let block =
+        BlockRef { number: header.number, hash: header.hash, timestamp: header.timestamp, gas_limit: header.gas_limit };
     Ok(Pinned { chain_id, probes, authorities, code_before_start, block, has_multicall, checkpoints: hashes })
 }
 

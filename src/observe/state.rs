@@ -19,6 +19,14 @@ pub struct BlockRef {
     /// timelock delays count against.
     #[serde(default)]
     pub timestamp: u64,
+    /// The block's gas limit: what one transaction (a timelock batch's
+    /// execution) can use at most. Zero when unknown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gas_limit: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Every managed field of a deployment, as read at one block.

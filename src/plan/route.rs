@@ -126,15 +126,25 @@ pub fn routes(
             }
         }
     }
-    for route in &mut routes {
-        if let Some(AccountKind::Timelock(state)) = observed.account(route.authority).map(|a| &a.kind) {
-            let mut batch = batch(route.authority, state, route.calls.iter().filter_map(|i| calls.get(*i)));
+    let mut sized = Vec::with_capacity(routes.len());
+    for route in routes {
+        let Some(AccountKind::Timelock(state)) = observed.account(route.authority).map(|a| &a.kind) else {
+            sized.push(route);
+            continue;
+        };
+        // A batch executes in one transaction: too large for a block, it is
+        // cut into parts, each atomic, each waiting for the one before.
+        let mut predecessor = B256::ZERO;
+        for part in parts(&route.calls, calls, observed) {
+            let mut batch = batch(route.authority, state, predecessor, part.iter().filter_map(|i| calls.get(*i)));
             if batch.state == OperationState::Unset {
                 batch.proposer = proposer_safe(&batch, state, observed, &mut used);
             }
-            route.via = RouteKind::Timelock(batch);
+            predecessor = batch.operation;
+            sized.push(PlannedRoute { authority: route.authority, via: RouteKind::Timelock(batch), calls: part });
         }
     }
+    let routes = sized;
     let ours: Vec<B256> = routes
         .iter()
         .filter_map(|r| match &r.via {
@@ -156,6 +166,40 @@ pub fn routes(
         });
     }
     (routes, operations)
+}
+
+/// The share of the block gas limit one batch may take by the calls' gas
+/// bounds (the bounds are generous; simulation checks each part again
+/// before it is scheduled).
+const BATCH_SHARE_PERCENT: u64 = 60;
+
+/// `route_calls` cut, in order, into parts whose gas bounds together fit a
+/// batch's share of the block: one part when the block's gas limit is
+/// unknown or everything fits.
+fn parts(route_calls: &[usize], calls: &[PlannedCall], observed: &Observed) -> Vec<Vec<usize>> {
+    let limit = observed.block.gas_limit;
+    let budget = if limit == 0 { u64::MAX } else { limit / 100 * BATCH_SHARE_PERCENT };
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut used = 0u64;
+    for index in route_calls {
+        let bound = calls.get(*index).map_or(crate::contracts::SETTER_GAS, |c| gas_bound(c, observed));
+        match parts.last_mut() {
+            Some(part) if used.saturating_add(bound) <= budget => part.push(*index),
+            _ => {
+                parts.push(vec![*index]);
+                used = 0;
+            }
+        }
+        used = used.saturating_add(bound);
+    }
+    parts
+}
+
+/// The table's gas bound for a planned call (its setter's; a role change
+/// counts as a plain setter).
+fn gas_bound(call: &PlannedCall, observed: &Observed) -> u64 {
+    let kind = observed.contracts.iter().find(|c| c.kind.key == call.contract).map(|c| c.kind);
+    kind.and_then(|k| call.setter_in(k)).map_or(crate::contracts::SETTER_GAS, |s| s.gas)
 }
 
 /// How many transactions of each Safe the plan has placed so far.
@@ -206,9 +250,13 @@ fn proposer_safe(
 /// The timelock batch carrying `calls`, with the first salt whose operation
 /// has not been executed already (the same change made, undone and made
 /// again gets a fresh id), and its state if it is scheduled.
-fn batch<'a>(timelock: Address, state: &TimelockState, calls: impl Iterator<Item = &'a PlannedCall>) -> TimelockBatch {
+fn batch<'a>(
+    timelock: Address,
+    state: &TimelockState,
+    predecessor: B256,
+    calls: impl Iterator<Item = &'a PlannedCall>,
+) -> TimelockBatch {
     let (targets, payloads): (Vec<Address>, Vec<Bytes>) = calls.map(|c| (c.sent().0, c.sent().1.clone())).unzip();
-    let predecessor = B256::ZERO;
     let done = |id: B256| state.operations.iter().any(|o| o.id == id && o.state == OperationState::Done);
     let mut counter = 0;
     let (salt, operation) = loop {

@@ -118,7 +118,8 @@ pub struct TimelockBatch {
     pub targets: Vec<Address>,
     /// The calls' data, in plan order (values are all zero).
     pub payloads: Vec<Bytes>,
-    /// Always zero: the batch waits for no other operation.
+    /// Zero; or, when a change too large for one block is cut into parts,
+    /// the operation of the part before this one, which must have run first.
     pub predecessor: B256,
     /// Derived from the batch itself, so the id is reproducible.
     pub salt: B256,

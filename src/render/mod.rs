@@ -229,6 +229,12 @@ fn route_lines(plan: &Plan) -> Vec<String> {
                     (state, None) => format!("scheduled as {} ({})", batch.operation, state.name()),
                 };
                 out.push(format!("   {status}"));
+                if !batch.predecessor.is_zero() {
+                    out.push(format!(
+                        "   runs after operation {} (the change is cut into batches that each fit a block)",
+                        batch.predecessor
+                    ));
+                }
                 if let Some(safe) = &batch.proposer {
                     out.push(format!("   scheduled by {}", safe_line(safe)));
                     for chain in chains(plan, &route.calls) {

@@ -79,6 +79,7 @@ const OTHER_SETTERS: &[Setter] = &[Setter {
     reads: &[],
     requires: None,
     at: None,
+    gas: crate::contracts::SETTER_GAS,
 }];
 
 const SETTERS: &[Setter] = &[
@@ -103,6 +104,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setCommitteeParametersCall::SIGNATURE,
@@ -122,6 +124,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setTargetSuccessRateBpsCall::SIGNATURE,
@@ -135,6 +138,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setRewardSplitsCall::SIGNATURE,
@@ -155,6 +159,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: Some("the three reward splits sum to 1..=10000 bps"),
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
@@ -171,6 +176,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
 ];
 

@@ -81,6 +81,7 @@ const OTHER_SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setMaxStakePerAddressCall::SIGNATURE,
@@ -94,6 +95,7 @@ const OTHER_SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
@@ -107,6 +109,7 @@ const OTHER_SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
 ];
 
@@ -129,6 +132,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
@@ -142,6 +146,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
@@ -155,6 +160,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
@@ -168,6 +174,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
@@ -184,6 +191,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: Some("min_stake is not 0, and max_stake_per_address is 0 or at least min_stake"),
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
@@ -204,6 +212,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
@@ -220,6 +229,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
@@ -236,6 +246,7 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     },
 ];
 

@@ -162,6 +162,8 @@ const SETTERS: &[Setter] = &[
         reads: &[],
         requires: None,
         at: None,
+        // Sixteen calls to the modules, and a write of its own.
+        gas: 600_000,
     },
     all_switch(C::pauseAllCall::SIGNATURE, true, encode_switch::<C::pauseAllCall>),
     all_switch(C::unpauseAllCall::SIGNATURE, false, encode_switch::<C::unpauseAllCall>),
@@ -223,6 +225,8 @@ const fn all_switch(
         reads: &[],
         requires: None,
         at: None,
+        // A call to each of the eight modules.
+        gas: 400_000,
     }
 }
 
@@ -254,6 +258,7 @@ const fn module_switch(index: usize, pause: bool) -> Setter {
         reads: std::slice::from_ref(&ADDRESS_KEYS[index]),
         requires: None,
         at: None,
+        gas: crate::contracts::SETTER_GAS,
     }
 }
 
@@ -277,6 +282,7 @@ const fn module_direct(index: usize, pause: bool) -> Setter {
         reads: std::slice::from_ref(&ADDRESS_KEYS[index]),
         requires: None,
         at: Some(ADDRESS_KEYS[index]),
+        gas: crate::contracts::SETTER_GAS,
     }
 }
 
