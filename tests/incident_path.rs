@@ -542,3 +542,31 @@ async fn a_timelock_delay_raised_after_the_plan_was_made_is_refused_by_name() {
     assert!(!stderr.contains("unknown error"), "{stderr}");
     assert_eq!(s.chain.nonce(s.owner()).await, before, "nothing was sent");
 }
+
+#[tokio::test]
+async fn an_emergency_pauser_held_by_another_key_is_named_and_the_pauses_the_signer_may_send_go() {
+    let s = production().await;
+    let (guardian, _) = s.chain.account(2);
+    let pause_address = s.chain.address("system_pause").to_checksum(None);
+    let named = s.file(
+        "guardian.yaml",
+        &[(&format!("  pauser: \"{pause_address}\"\n"), &format!("  pauser: \"{}\"\n", guardian.to_checksum(None)))],
+    );
+    for _ in 0..2 {
+        let (code, stdout, stderr) = s.apply(&named, OWNER_KEY, &[]);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        s.warp_past_delay().await;
+    }
+    let all = s.write("all.yaml", "system_pause:\n  paused: true\narena:\n  paused: true\n");
+    let (code, stdout, stderr) = s.apply(&all, OWNER_KEY, &[]);
+    assert_eq!(code, Some(1), "the module pauses are the guardian's: {stdout}{stderr}");
+    assert!(stderr.contains(&format!("SystemPause's modules.job_registry")), "{stderr}");
+    assert!(stderr.contains(&guardian.to_string()) && stderr.contains("apply with that account's key"), "{stderr}");
+    assert!(s.paused(s.chain.address("arena")).await, "the arena's pause, the signer's own, went");
+    let guardian_key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+    let (code, stdout, stderr) = s.apply(&all, guardian_key, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    for module in s.chain.devnet.wiring().modules.clone() {
+        assert!(s.paused(module).await, "{module} paused by the guardian");
+    }
+}

@@ -100,7 +100,14 @@ fn kind_in(plan: &Plan, key: &str) -> Option<&'static Kind> {
 
 fn hops(plan: &Plan, call: &PlannedCall) -> Vec<(String, Address)> {
     let name = |key: &str| kind_in(plan, key).map_or(key.to_string(), |k| k.name.to_string());
-    let mut hops = vec![(name(&call.contract), call.target)];
+    // A call sent straight to a contract another one reads (a module's own
+    // pause()) is named by that field: `SystemPause's modules.fee_pool`.
+    let at = kind_in(plan, &call.contract).and_then(|k| call.setter_in(k)).and_then(|s| s.at);
+    let first = match at {
+        Some(key) => format!("{}'s {key}", name(&call.contract)),
+        None => name(&call.contract),
+    };
+    let mut hops = vec![(first, call.target)];
     if let Some(via) = &call.via {
         hops.push((name(&via.contract), via.target));
     }
