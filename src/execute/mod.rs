@@ -478,14 +478,8 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
-    let Cleared { mut nonce, now: before, steps, made_before, held_back } =
-        preflight(provider, plan, signer, options).await?;
-    let outgoing: Vec<&Transaction> = steps.groups.iter().flatten().collect();
-    let simulated = if options.simulate_first {
-        send::simulate(provider, &outgoing, signer).await?
-    } else {
-        send::Simulated { gas: vec![UNSIMULATED_GAS; outgoing.len()], warning: None }
-    };
+    let (Cleared { mut nonce, now: before, steps, made_before, held_back }, simulated) =
+        cleared_and_simulated(provider, plan, signer, options).await?;
     let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &before, options))
         .map_err(ApplyError::Receipt)?;
     log.receipt.warnings.extend(simulated.warning);
@@ -521,6 +515,35 @@ pub async fn apply(
     });
     log.save().map_err(ApplyError::Receipt)?;
     result.map(|()| Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: steps.waiting })
+}
+
+/// Preflight, then the simulation of what it clears. When the simulation
+/// finds the plan's own ready batch already executed (someone else ran it
+/// between the two reads), preflight runs once more: the batch is then
+/// done, and only what is left is sent.
+async fn cleared_and_simulated(
+    provider: &impl Provider,
+    plan: &Plan,
+    signer: Address,
+    options: &ApplyOptions,
+) -> Result<(Cleared, send::Simulated), ApplyError> {
+    let mut raced = false;
+    loop {
+        let cleared = preflight(provider, plan, signer, options).await?;
+        let outgoing: Vec<&Transaction> = cleared.steps.groups.iter().flatten().collect();
+        if !options.simulate_first {
+            let gas = vec![UNSIMULATED_GAS; outgoing.len()];
+            return Ok((cleared, send::Simulated { gas, warning: None }));
+        }
+        match send::simulate(provider, &outgoing, signer).await {
+            Err(ApplyError::SimulationReverted { contract, revert, .. })
+                if !raced && contract == "timelock" && revert.starts_with("TimelockUnexpectedOperationState") =>
+            {
+                raced = true;
+            }
+            simulated => return Ok((cleared, simulated?)),
+        }
+    }
 }
 
 /// Observes again and checks that every change of the calls made (`made`,
