@@ -276,3 +276,111 @@ fn made_by_govstate(operation: &Operation) -> bool {
         operation.calls.iter().map(|(t, _, d)| (*t, d.clone())).unzip();
     (0..8).any(|n| timelock::salt(&targets, &payloads, n) == operation.salt)
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{Address, B256, Bytes, U256};
+    use alloy::sol_types::SolCall;
+
+    use super::*;
+    use crate::contracts::stake_manager::{KIND, StakeManager};
+    use crate::observe::{BlockRef, ObservedContract, OperationState};
+    use crate::plan::DesiredField;
+
+    const STAKE: Address = Address::repeat_byte(0x5a);
+
+    /// A StakeManager as a fresh devnet has it: every field zero but the
+    /// minimum stake and the unbonding period.
+    fn observed() -> Observed {
+        let mut fields: Vec<Value> = KIND
+            .fields
+            .iter()
+            .map(|f| match f.unit {
+                Unit::Address => Value::Address(Address::ZERO),
+                Unit::Flag => Value::Bool(false),
+                _ => Value::Uint(U256::ZERO),
+            })
+            .collect();
+        if let Some(i) = KIND.field_index("unbonding_period") {
+            fields[i] = Value::Uint(U256::from(604_800));
+        }
+        let contract =
+            ObservedContract { kind: &KIND, address: STAKE, fields, authority: Address::ZERO, role_sets: vec![] };
+        let block = BlockRef { number: 1, hash: B256::ZERO, timestamp: 0, gas_limit: 0 };
+        Observed { chain_id: 31337, block, contracts: vec![contract], accounts: vec![] }
+    }
+
+    fn wants_fee(fee: u64) -> Vec<DesiredRecord> {
+        let field = DesiredField { key: "fees_pct.fee".to_string(), value: Value::Uint(U256::from(fee)) };
+        vec![DesiredRecord {
+            contract: "stake_manager".to_string(),
+            fields: vec![field],
+            role_sets: Default::default(),
+        }]
+    }
+
+    fn operation(data: Vec<u8>, salt: B256) -> Operation {
+        let calls = vec![(STAKE, U256::ZERO, Bytes::from(data))];
+        Operation {
+            id: B256::repeat_byte(1),
+            calls,
+            predecessor: B256::ZERO,
+            salt,
+            state: OperationState::Waiting,
+            ready_at: 1,
+        }
+    }
+
+    fn fee(pct: u64) -> Vec<u8> {
+        StakeManager::setFeePctCall { pct: U256::from(pct) }.abi_encode()
+    }
+
+    #[test]
+    fn an_operation_setting_a_managed_field_elsewhere_is_stale_and_its_effect_decoded() {
+        let judged = judge(&operation(fee(83), B256::repeat_byte(7)), &wants_fee(4), &observed(), &[]);
+        assert_eq!(judged.scope, OperationScope::Stale);
+        assert_eq!(judged.effects.len(), 1);
+        assert_eq!(
+            (judged.effects[0].field.as_str(), judged.effects[0].value),
+            ("fees_pct.fee", Value::Uint(U256::from(83)))
+        );
+    }
+
+    #[test]
+    fn a_foreign_operation_setting_the_files_own_value_converges_and_an_earlier_govstate_batch_is_stale() {
+        let foreign = judge(&operation(fee(4), B256::repeat_byte(7)), &wants_fee(4), &observed(), &[]);
+        assert_eq!(foreign.scope, OperationScope::Converges);
+        let data = fee(4);
+        let salt = timelock::salt(&[STAKE], &[Bytes::from(data.clone())], 0);
+        let earlier = judge(&operation(data, salt), &wants_fee(4), &observed(), &[]);
+        assert_eq!(earlier.scope, OperationScope::Stale, "an earlier batch of govstate's, which this plan replaces");
+    }
+
+    #[test]
+    fn an_operation_on_fields_the_file_leaves_alone_is_out_of_scope_and_ours_is_ours() {
+        let min = StakeManager::setMinStakeCall { minStake_: U256::from(7) }.abi_encode();
+        let judged = judge(&operation(min, B256::repeat_byte(7)), &wants_fee(4), &observed(), &[]);
+        assert_eq!(judged.scope, OperationScope::OutOfScope);
+        assert_eq!(judged.effects[0].field, "min_stake", "decoded through a setter govstate never plans");
+        let ours = judge(&operation(fee(4), B256::repeat_byte(7)), &wants_fee(4), &observed(), &[B256::repeat_byte(1)]);
+        assert_eq!(ours.scope, OperationScope::Ours);
+    }
+
+    #[test]
+    fn a_call_that_does_not_decode_is_unknown_only_on_a_managed_contract() {
+        let garbage = judge(&operation(vec![0xde, 0xad, 0xbe, 0xef], B256::ZERO), &wants_fee(4), &observed(), &[]);
+        assert_eq!((garbage.scope, garbage.undecoded.as_slice()), (OperationScope::Unknown, [STAKE].as_slice()));
+        // Arguments that do not re-encode the same (a bool of 2) are no decoding.
+        let mut bad = StakeManager::setValidatorLockManagerCall { manager: STAKE, allowed: true }.abi_encode();
+        if let Some(last) = bad.last_mut() {
+            *last = 2;
+        }
+        let judged = judge(&operation(bad, B256::ZERO), &wants_fee(4), &observed(), &[]);
+        assert_eq!(judged.scope, OperationScope::Unknown);
+        let elsewhere = Operation {
+            calls: vec![(Address::repeat_byte(9), U256::ZERO, Bytes::from(fee(83)))],
+            ..operation(vec![], B256::ZERO)
+        };
+        assert_eq!(judge(&elsewhere, &wants_fee(4), &observed(), &[]).scope, OperationScope::OutOfScope);
+    }
+}
