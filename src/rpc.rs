@@ -5,10 +5,12 @@
 //! `--stats` can show what a command cost, and retries reads on a flaky
 //! endpoint (see [`Patience`]).
 
+mod redact;
 mod retry;
 mod send_once;
 
-pub use retry::{MAX_RETRY_AFTER, Patience, endpoint_name};
+pub use redact::{Redactor, endpoint_name, sanitize};
+pub use retry::{MAX_RETRY_AFTER, Patience};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +24,28 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::{Http, reqwest, reqwest::Url};
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
+
+/// Why a configured endpoint cannot be used. The value is never repeated:
+/// a variable named by a file may hold any secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The value is not an `http://` or `https://` URL.
+    #[error("the RPC endpoint from {origin} is not an http(s) URL (its value is not shown: it may be a secret)")]
+    NotHttp {
+        /// Where the value came from: a flag or a variable's name.
+        origin: String,
+    },
+}
+
+/// The endpoint `text` given by `origin` (`--rpc-url`, a variable's name),
+/// parsed; only `http` and `https` URLs with a host are endpoints.
+pub fn parse_endpoint(text: &str, origin: &str) -> Result<Url, EndpointError> {
+    match Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        _ => Err(EndpointError::NotHttp { origin: origin.to_string() }),
+    }
+}
 
 /// Requests and round trips made through the providers sharing it.
 #[derive(Debug, Clone, Default)]
@@ -87,6 +111,7 @@ fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
         .layer(retry::RetryLayer::new(patience, &url))
         .layer(send_once::SendOnceLayer::new(patience, &url))
         .layer(CountingLayer(stats.clone()))
+        .layer(redact::SanitizeLayer::new(&url))
         .transport(transport, local)
 }
 

@@ -45,7 +45,7 @@ impl SendOnceLayer {
     /// Rebroadcasts at most `patience.retries` times; errors name the
     /// endpoint of `url`.
     pub fn new(patience: Patience, url: &alloy::transports::http::reqwest::Url) -> Self {
-        let endpoint = Endpoint { name: super::endpoint_name(url).into(), url: url.as_str().into() };
+        let endpoint = Endpoint::new(url);
         Self { patience, endpoint }
     }
 }

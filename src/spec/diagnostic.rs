@@ -50,7 +50,9 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        // A file's keys and name are the file author's text: shown, never run.
+        let safe = crate::render::escape::terminal;
+        f.write_str(&safe(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -58,9 +60,9 @@ impl fmt::Display for Diagnostic {
             }
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", safe(&self.path))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", safe(&self.message))
     }
 }
 

@@ -1,0 +1,155 @@
+//! Trust boundaries (issue 17): what a pull request, a saved plan, a planted
+//! binary or a lying node can make govstate do. One test (at least) per
+//! attack, each against the real binary or a real anvil.
+
+mod common;
+mod support;
+
+use std::path::Path;
+
+use support::{Receiver, govstate};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+/// Everything a run printed, both streams.
+fn printed(run: &support::Run) -> String {
+    format!("{}\n{}", run.stdout, run.stderr)
+}
+
+/// A file that names its endpoint's variable and manages nothing.
+fn file_naming(dir: &Path, variable: &str) -> std::path::PathBuf {
+    let file = dir.join("state.yaml");
+    std::fs::write(&file, format!("version: 1\nchain_id: 31337\nrpc_url_env: {variable}\n")).expect("write");
+    file
+}
+
+#[tokio::test]
+async fn a_secret_named_by_rpc_url_env_is_never_printed_only_its_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let secret_key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    let secret_aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let secret_schemed = "token:SCHEMEDSECRET42";
+    for (variable, value) in
+        [("GOVSTATE_PRIVATE_KEY", secret_key), ("AWS_SECRET_ACCESS_KEY", secret_aws), ("SOME_TOKEN", secret_schemed)]
+    {
+        let file = file_naming(dir.path(), variable);
+        // A signer is there, so apply gets as far as the endpoint.
+        let key = support::owner_key();
+        let mut env = vec![(variable, value)];
+        if variable != "GOVSTATE_PRIVATE_KEY" {
+            env.push(("GOVSTATE_PRIVATE_KEY", key.as_str()));
+        }
+        let mut runs = Vec::new();
+        for format in ["text", "json", "markdown"] {
+            runs.push(govstate(&["plan", path(&file), "--format", format], &cache, &env).await);
+        }
+        let saved = dir.path().join("plan.json");
+        runs.push(govstate(&["plan", path(&file), "--out", path(&saved)], &cache, &env).await);
+        runs.push(govstate(&["apply", path(&file), "--yes"], &cache, &env).await);
+        for format in ["text", "json"] {
+            runs.push(govstate(&["drift", path(&file), "--format", format], &cache, &env).await);
+        }
+        for run in &runs {
+            let all = printed(run);
+            assert_ne!(run.code, Some(0), "{all}");
+            for part in value.split([':', '/']).filter(|p| p.len() > 5) {
+                assert!(!all.contains(part), "the value of {variable} was printed: {all}");
+            }
+            assert!(!all.contains(key.trim_start_matches("0x")), "the signing key was printed: {all}");
+            assert!(all.contains(variable), "the error names the variable {variable}: {all}");
+        }
+        assert!(!saved.exists(), "no plan was written");
+    }
+}
+
+/// The secrets of [`credentialed`]: user, password, path and query.
+const URL_SECRETS: [&str; 5] = ["alice-SECRET0", "pw-SECRET1", "PATHSECRET2", "QUERYSECRET3", "BODYSECRET4"];
+
+/// `base` (`http://127.0.0.1:PORT`) with a secret in every part of a URL.
+fn credentialed(base: &str) -> String {
+    let host = base.trim_start_matches("http://");
+    format!("http://alice-SECRET0:pw-SECRET1@{host}/v3/PATHSECRET2?key=QUERYSECRET3&other=1")
+}
+
+/// An endpoint that answers every request 401 with a body echoing the key,
+/// as hosted providers do.
+async fn echoing_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let body = "{\"error\":\"invalid project id alice-SECRET0, key QUERYSECRET3 BODYSECRET4\"}";
+                let head = format!(
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn credentials_in_any_part_of_an_endpoint_url_are_redacted_everywhere() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let file = file_naming(dir.path(), "ENDPOINT_UNDER_TEST");
+    let echoing = echoing_endpoint().await;
+    for base in ["http://127.0.0.1:1".to_string(), echoing] {
+        let url = credentialed(&base);
+        let env = [("ENDPOINT_UNDER_TEST", url.as_str())];
+        let receiver = Receiver::start(&[]).await;
+        let state = dir.path().join("webhook-state.json");
+        let _ = std::fs::remove_file(&state);
+        let mut runs = Vec::new();
+        for format in ["text", "json", "markdown"] {
+            runs.push(govstate(&["plan", path(&file), "--format", format, "--retries", "0"], &cache, &env).await);
+        }
+        for format in ["text", "json"] {
+            let args = ["drift", path(&file), "--format", format, "--retries", "0"];
+            runs.push(govstate(&args, &cache, &env).await);
+        }
+        let hook =
+            ["drift", path(&file), "--retries", "0", "--webhook", &receiver.url, "--webhook-state", path(&state)];
+        runs.push(govstate(&hook, &cache, &env).await);
+        let hooks = receiver.requests();
+        assert_eq!(hooks.len(), 1, "the error is posted: {hooks:?}");
+        for (what, text) in
+            runs.iter().map(|r| ("output", printed(r))).chain(hooks.iter().map(|h| ("webhook", h.1.to_string())))
+        {
+            for secret in URL_SECRETS {
+                assert!(!text.contains(secret), "{secret} leaked in the {what}: {text}");
+            }
+            assert!(text.contains("127.0.0.1"), "the host is named: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn control_characters_from_a_files_keys_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let file = dir.path().join("state.yaml");
+    let hostile = "version: 1\nchain_id: 31337\narena:\n  \"\\e]0;pwned\\a\\e[2J\\rpaused\": true\n";
+    std::fs::write(&file, hostile).expect("write");
+    for args in [vec!["validate", path(&file)], vec!["plan", path(&file)], vec!["drift", path(&file)]] {
+        let run = govstate(&args, &cache, &[("ETH_RPC_URL", "http://127.0.0.1:1")]).await;
+        assert_eq!(run.code, Some(1), "{run:?}");
+        let all = printed(&run);
+        assert!(all.contains("pwned"), "the key is shown: {all}");
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\r') && !all.contains('\u{7}'),
+            "raw control characters: {all:?}"
+        );
+    }
+}
