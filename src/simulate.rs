@@ -82,15 +82,7 @@ impl std::fmt::Display for Simulation {
 
 /// Runs `plan` on a fork of `url` at the plan's block.
 pub async fn on_fork(url: &Url, plan: &Plan, options: &ObserveOptions) -> Result<Simulation, SimulateError> {
-    let fork = AnvilProcess::spawn(&AnvilOptions {
-        fork: Some((url.to_string(), plan.block.number)),
-        ..AnvilOptions::default()
-    })?;
-    let endpoint: Url = fork.endpoint().parse().map_err(|_| AnvilError::NotListening {
-        path: "anvil".into(),
-        detail: format!("bad endpoint {}", fork.endpoint()),
-    })?;
-    let provider = ProviderBuilder::new().connect_http(endpoint);
+    let (fork, provider) = start_fork(url, plan.block.number).await?;
     let mut simulation = Simulation { block: plan.block.number, sent: 0, reverted: None, remaining: Vec::new() };
     for route in routes_in_order(plan) {
         let sender = route.0;
@@ -131,6 +123,28 @@ pub async fn on_fork(url: &Url, plan: &Plan, options: &ObserveOptions) -> Result
     simulation.remaining = differences(&promised(plan), &after);
     drop(fork);
     Ok(simulation)
+}
+
+/// A fresh anvil, then forked from `url` at `block` through its own loopback
+/// JSON-RPC (`anvil_reset`): the URL, which may hold an API key, is never on
+/// the child's command line. An error is told without the URL.
+async fn start_fork(url: &Url, block: u64) -> Result<(AnvilProcess, impl Provider + use<>), SimulateError> {
+    let fork = AnvilProcess::spawn(&AnvilOptions::default())?;
+    let endpoint: Url = fork.endpoint().parse().map_err(|_| AnvilError::NotListening {
+        path: "anvil".into(),
+        detail: format!("bad endpoint {}", fork.endpoint()),
+    })?;
+    let provider = ProviderBuilder::new().connect_http(endpoint);
+    let forking = serde_json::json!({ "forking": { "jsonRpcUrl": url.as_str(), "blockNumber": block } });
+    let reset: Result<serde_json::Value, TransportError> = provider.raw_request("anvil_reset".into(), (forking,)).await;
+    if let Err(error) = reset {
+        let text = crate::rpc::Redactor::new(url).redact(&error.to_string());
+        return Err(SimulateError::Rpc {
+            doing: "forking the chain".into(),
+            source: TransportError::local_usage_str(&text),
+        });
+    }
+    Ok((fork, provider))
 }
 
 /// Each route's final authority, the delay to skip first, and its calls:

@@ -3,10 +3,12 @@
 //! attack, each against the real binary or a real anvil.
 
 mod common;
+mod fault_proxy;
 mod support;
 
 use std::path::Path;
 
+use fault_proxy::{FaultProxy, Faults};
 use support::{Receiver, govstate};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -152,4 +154,93 @@ async fn control_characters_from_a_files_keys_never_reach_the_terminal() {
             "raw control characters: {all:?}"
         );
     }
+}
+
+/// Writes an executable shell script.
+fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).expect("write script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// The pinned anvil of this checkout.
+fn real_anvil() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil")
+}
+
+/// `govstate plan FILE --set arena.paused=true --simulate`, run in `cwd`
+/// with `env` on top of a clean environment (no `GOVSTATE_ANVIL` unless given).
+fn simulate_in(cwd: &Path, file: &Path, url: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"));
+    command
+        .args(["plan", path(file), "--set", "arena.paused=true", "--simulate", "--no-cache"])
+        .current_dir(cwd)
+        .env("ETH_RPC_URL", url)
+        .env_remove("GOVSTATE_ANVIL")
+        .env_remove("GOVSTATE_PRIVATE_KEY")
+        .env("NO_COLOR", "1");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("govstate runs")
+}
+
+#[tokio::test]
+async fn a_planted_anvil_in_the_working_directory_or_a_parent_is_never_run() {
+    let chain = common::TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let marker = dir.path().join("planted-anvil-ran");
+    let planted = format!("/usr/bin/env > {}\nexit 1\n", marker.display());
+    for root in [dir.path().to_path_buf(), dir.path().join("repo")] {
+        script(&root.join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"), &planted);
+        script(&root.join("node_modules/.bin/anvil"), &planted);
+    }
+    let cwd = dir.path().join("repo/state");
+    std::fs::create_dir_all(&cwd).expect("mkdir");
+    let output = simulate_in(&cwd, &file, chain.devnet.url().as_str(), &[("GOVSTATE_PRIVATE_KEY", "0xdeadbeef")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!marker.exists(), "the planted anvil ran: {stderr}");
+    assert!(stderr.contains("Simulated on a fork"), "the real anvil simulated: {stderr}");
+}
+
+// Multi-threaded: the proxy serves while this thread waits for govstate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fork_child_gets_no_key_no_secret_and_no_fork_url_on_its_command_line() {
+    let chain = common::TestChain::start().await;
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), Faults::none(1)).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let seen = dir.path().join("child.txt");
+    let wrapper = dir.path().join("bin/anvil");
+    let body = format!(
+        "/usr/bin/env > {seen}\necho \"ARGS: $*\" >> {seen}\nexec {real} \"$@\"\n",
+        seen = seen.display(),
+        real = real_anvil().display()
+    );
+    script(&wrapper, &body);
+    let url = format!("{}v3/FORKURLSECRET?key=FORKQUERYSECRET", proxy.url);
+    let key = support::owner_key();
+    let env = [
+        ("GOVSTATE_ANVIL", path(&wrapper)),
+        ("GOVSTATE_PRIVATE_KEY", key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", "AWSSECRETVALUE"),
+        ("GOVSTATE_WEBHOOK_URL", "http://127.0.0.1:1/hook/WEBHOOKSECRET"),
+    ];
+    let output = simulate_in(dir.path(), &file, &url, &env);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Simulated on a fork"), "the fork ran: {stderr}");
+    let child = std::fs::read_to_string(&seen).expect("the wrapper ran");
+    for secret in [key.trim_start_matches("0x"), "AWSSECRETVALUE", "WEBHOOKSECRET", "FORKURLSECRET", "FORKQUERYSECRET"]
+    {
+        assert!(!child.contains(secret), "the fork child saw {secret}: {child}");
+    }
+    for variable in ["GOVSTATE_PRIVATE_KEY", "ETH_RPC_URL", "AWS_SECRET_ACCESS_KEY", "HOME"] {
+        assert!(!child.contains(&format!("{variable}=")), "the fork child got {variable}: {child}");
+    }
+    assert!(
+        !child.contains("--fork-url") && !child.contains(&proxy.url.port().expect("a port").to_string()),
+        "{child}"
+    );
 }
