@@ -2,14 +2,18 @@
 
 use std::fmt::Write;
 
+use super::escape::code_span;
 use super::{call_signature, contract_title, partly, route_lines, show, stale_lines, summary, via_line};
 use crate::plan::RouteKind;
 use crate::plan::{ChangeKind, Plan};
 
-/// Renders `plan`, made from the file `source`, as markdown.
+/// Renders `plan`, made from the file `source`, as markdown. The file name
+/// is the author's text: it is only shown inside code spans, so it cannot
+/// add markup, mentions, links or comments to the posted comment.
 pub fn markdown(plan: &Plan, source: &str) -> String {
+    let source = &code_span(source, false);
     let mut out = String::new();
-    let _ = writeln!(out, "### govstate plan: `{source}`\n");
+    let _ = writeln!(out, "### govstate plan: {source}\n");
     let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
     for contract in plan.contracts.iter().filter(|c| c.variant.is_some()) {
         let _ = writeln!(out, "`{}` is a {} at `{}`.\n", contract.contract, contract_title(contract), contract.address);

@@ -32,8 +32,10 @@ impl Style {
     }
 }
 
-/// Renders `plan`, made from the file `source`.
+/// Renders `plan`, made from the file `source` (its control characters
+/// escaped: a file name is its author's text).
 pub fn text(plan: &Plan, source: &str, style: Style) -> String {
+    let source = &super::escape::terminal(source);
     let mut out = String::new();
     let block = &plan.block;
     let _ = writeln!(
