@@ -149,6 +149,26 @@ fn open_plain(path: &Path) -> Result<File, LockError> {
     Ok(file)
 }
 
+/// Writes `bytes` to `path` through a fresh temporary file beside it, then
+/// a rename: the temporary is created new (`O_EXCL`, which never follows a
+/// link; a leftover one, link or not, is removed first), so a link planted
+/// at its predictable name cannot redirect the write.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(name);
+    match std::fs::remove_file(&temporary) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
 /// The holder as its file describes it (bounded read: the file is small).
 fn read_holder(file: &mut File) -> String {
     let mut text = String::new();
@@ -208,6 +228,19 @@ mod tests {
         assert!(second.contains(&expected) && second.contains("applying plan.json"), "{second}");
         drop(first);
         assert!(acquire(dir.path(), &plan(), &me).is_ok(), "free again once released");
+    }
+
+    #[test]
+    fn a_link_planted_at_a_temporary_name_is_not_written_through() {
+        let dir = tempfile::tempdir().expect("dir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").expect("write");
+        let target = dir.path().join("receipt.json");
+        let temporary = dir.path().join(format!("receipt.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &temporary).expect("symlink");
+        replace_file(&target, b"{}").expect("written");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "{}");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious", "the link's target is untouched");
     }
 
     #[test]
