@@ -12,6 +12,9 @@ mod send_once;
 pub use redact::{Redactor, endpoint_name, sanitize};
 pub use retry::{MAX_RETRY_AFTER, Patience};
 
+/// An endpoint's URL.
+pub use alloy::transports::http::reqwest::Url;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
@@ -21,7 +24,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::{Http, reqwest, reqwest::Url};
+use alloy::transports::http::{Http, reqwest};
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
 

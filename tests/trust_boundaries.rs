@@ -244,3 +244,35 @@ async fn the_fork_child_gets_no_key_no_secret_and_no_fork_url_on_its_command_lin
         "{child}"
     );
 }
+
+#[tokio::test]
+async fn a_node_suggesting_a_million_gwei_is_refused_before_anything_is_sent() {
+    let chain = common::TestChain::start().await;
+    let lying = Faults { fee_suggestion: Some(1_000_000 * 1_000_000_000), ..Faults::none(5) };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), lying).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let key = support::owner_key();
+    let cache = dir.path().join("cache");
+    let owner = chain.devnet.owner();
+    let before = chain.nonce(owner).await;
+    let pause = ["apply", path(&file), "--set", "arena.paused=true", "--yes", "--simulate-fork", "false"];
+    let env = [("GOVSTATE_PRIVATE_KEY", key.as_str()), ("ETH_RPC_URL", proxy.url.as_str())];
+    let run = govstate(&pause, &cache, &env).await;
+    let all = printed(&run);
+    assert_eq!(run.code, Some(1), "{all}");
+    assert!(
+        all.contains("--max-fee-per-gas") && all.contains("1000000 gwei"),
+        "the refusal names the fee and the flag: {all}"
+    );
+    assert_eq!(proxy.seen(|s| s.sends_forwarded), 0, "nothing reached the node: {all}");
+    assert_eq!(chain.nonce(owner).await, before, "nothing was mined");
+
+    // An honest node: the fee is shown before anything is sent.
+    let env = [("GOVSTATE_PRIVATE_KEY", key.as_str()), ("ETH_RPC_URL", chain.devnet.url().as_str())];
+    let run = govstate(&pause, &cache, &env).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let fee = run.stdout.find("Fees: at most").expect("the fee is shown");
+    let applied = run.stdout.find("Applied").expect("applied");
+    assert!(fee < applied && run.stdout.contains("ceiling 200 gwei"), "{}", run.stdout);
+}

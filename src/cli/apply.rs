@@ -40,6 +40,11 @@ pub struct ApplyArgs {
     /// the node's suggestion.
     #[arg(long, value_name = "PRICE", value_parser = parse_price)]
     priority_gas_price: Option<u128>,
+    /// The most any transaction may offer per gas, replacements included:
+    /// a fee above it (the node's suggestion or `--gas-price`) is refused
+    /// before anything is sent.
+    #[arg(long, value_name = "PRICE", value_parser = parse_price, default_value = "200 gwei")]
+    max_fee_per_gas: u128,
     /// Replace a transaction still unmined after this long (`2m`) with the
     /// same call at the same nonce and a higher fee. Default: wait.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -142,7 +147,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if plan.calls.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len())? {
+    let fees = settle_fees(&args, &url, &stats).await?;
+    println!("{fees}");
+    if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len(), &fees)? {
         println!("Nothing was sent.");
         return Ok(ExitCode::from(1));
     }
@@ -162,8 +169,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let options = ApplyOptions {
         sending: Sending {
             confirmations: args.confirmations,
-            max_fee_per_gas: args.gas_price,
-            priority_fee_per_gas: args.priority_gas_price,
+            max_fee_per_gas: Some(fees.max_fee_per_gas),
+            priority_fee_per_gas: Some(fees.priority_fee_per_gas),
+            fee_ceiling: Some(fees.ceiling),
             stop: Some(stop.clone()),
             progress: Some(|line| eprintln!("{line}")),
             bump_after: args.bump_after,
@@ -225,6 +233,22 @@ fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::Signature
     Ok(govstate::route::SignatureFile::load(&govstate::route::signatures_path(target))?)
 }
 
+/// The fees every transaction of this apply offers, checked against the
+/// latest block's base fee and the ceiling before anything is sent.
+async fn settle_fees(
+    args: &ApplyArgs,
+    url: &govstate::rpc::Url,
+    stats: &RpcStats,
+) -> anyhow::Result<govstate::execute::fees::Fees> {
+    let reader = govstate::rpc::connect_with(url.clone(), stats, args.chain.patience());
+    let request = govstate::execute::fees::FeeRequest {
+        max_fee_per_gas: args.gas_price,
+        priority_fee_per_gas: args.priority_gas_price,
+        ceiling: args.max_fee_per_gas,
+    };
+    Ok(govstate::execute::fees::settle(&reader, request).await?)
+}
+
 /// A fee as the file writes amounts: wei, or a number with a unit (`30 gwei`).
 fn parse_price(text: &str) -> Result<u128, String> {
     let amount: govstate::spec::Amount = serde_yaml::from_str(text)
@@ -278,13 +302,14 @@ fn default_receipts_dir(target: &Path) -> PathBuf {
 }
 
 /// Asks on the terminal; without one, refuses.
-fn confirmed(calls: usize) -> anyhow::Result<bool> {
+fn confirmed(calls: usize, fees: &govstate::execute::fees::Fees) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!("refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls");
     }
     // The prompt goes to stderr: stdout carries only the result, and may be
     // redirected to a file.
-    eprint!("Apply these {calls} calls? [y/N] ");
+    let most = govstate::execute::fees::gwei(fees.max_fee_per_gas);
+    eprint!("Apply these {calls} calls, at most {most} per gas? [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
