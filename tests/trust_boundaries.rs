@@ -276,3 +276,29 @@ async fn a_node_suggesting_a_million_gwei_is_refused_before_anything_is_sent() {
     let applied = run.stdout.find("Applied").expect("applied");
     assert!(fee < applied && run.stdout.contains("ceiling 200 gwei"), "{}", run.stdout);
 }
+
+#[tokio::test]
+async fn a_made_up_send_hash_is_caught_and_the_real_transaction_is_followed() {
+    let chain = common::TestChain::start().await;
+    let lying = Faults { fake_send_hash: true, ..Faults::none(6) };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), lying).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let key = support::owner_key();
+    let receipts = dir.path().join("receipts");
+    let args = ["apply", path(&file), "--set", "arena.paused=true", "--yes", "--receipts-dir", path(&receipts)];
+    let env = [("GOVSTATE_PRIVATE_KEY", key.as_str()), ("ETH_RPC_URL", proxy.url.as_str())];
+    // Believing the fake hash means waiting ten minutes for it.
+    let run =
+        tokio::time::timeout(std::time::Duration::from_secs(60), govstate(&args, &dir.path().join("cache"), &env))
+            .await
+            .expect("the apply does not wait on a hash the node made up");
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let receipt = &common::receipts(&receipts)[0];
+    let recorded = receipt["transactions"][0]["hash"].as_str().expect("a hash").to_string();
+    assert_ne!(recorded, format!("0x{}", "ab".repeat(32)), "the made-up hash is not recorded");
+    let hash: alloy::primitives::B256 = recorded.parse().expect("a hash");
+    use alloy::providers::Provider;
+    let mined = chain.reader().get_transaction_receipt(hash).await.expect("rpc");
+    assert!(mined.is_some_and(|r| r.status()), "the recorded hash is the mined transaction");
+}

@@ -99,6 +99,8 @@ pub struct Faults {
     /// `eth_maxPriorityFeePerGas` and every reward of `eth_feeHistory`
     /// answer it (a lying or compromised node).
     pub fee_suggestion: Option<u128>,
+    /// Sends reach anvil, but their answer carries a made-up hash.
+    pub fake_send_hash: bool,
 }
 
 impl Faults {
@@ -119,6 +121,7 @@ impl Faults {
             method_error: None,
             max_batch: None,
             fee_suggestion: None,
+            fake_send_hash: false,
         }
     }
 
@@ -347,7 +350,7 @@ async fn forward(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
 fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
     let wants_chain = shared.faults.chain_id.is_some();
     let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes;
-    if !wants_chain && !wants_forge && shared.faults.fee_suggestion.is_none() {
+    if !wants_chain && !wants_forge && shared.faults.fee_suggestion.is_none() && !shared.faults.fake_send_hash {
         return answer;
     }
     let (Ok(request), Ok(mut answer_json)) =
@@ -364,6 +367,9 @@ fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
         let Some(asked) = requests.iter().find(|r| r["id"] == entry["id"]) else { return };
         if let (Some(chain), "eth_chainId") = (shared.faults.chain_id, asked["method"].as_str().unwrap_or("")) {
             entry["result"] = serde_json::Value::String(format!("{chain:#x}"));
+        }
+        if shared.faults.fake_send_hash && asked["method"] == "eth_sendRawTransaction" && entry["result"].is_string() {
+            entry["result"] = serde_json::Value::String(format!("0x{}", "ab".repeat(32)));
         }
         if let Some(fee) = shared.faults.fee_suggestion {
             let fee = serde_json::Value::String(format!("{fee:#x}"));
