@@ -302,3 +302,57 @@ async fn a_made_up_send_hash_is_caught_and_the_real_transaction_is_followed() {
     let mined = chain.reader().get_transaction_receipt(hash).await.expect("rpc");
     assert!(mined.is_some_and(|r| r.status()), "the recorded hash is the mined transaction");
 }
+
+/// A webhook receiver that redirects every request to `to`.
+async fn redirecting_to(to: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/hook/TOKENSECRET", listener.local_addr().expect("address"));
+    let to = to.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let to = to.clone();
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 8192];
+                let _ = stream.read(&mut buffer).await;
+                let head = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_redirecting_webhook_is_not_followed_and_its_url_can_come_from_the_environment_or_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    let file = file_naming(dir.path(), "DEAD_ENDPOINT");
+    let env = [("DEAD_ENDPOINT", "http://127.0.0.1:1")];
+    let thief = Receiver::start(&[]).await;
+    let hook = redirecting_to(&thief.url).await;
+    let state = dir.path().join("hook-state.json");
+    let args = ["drift", path(&file), "--retries", "0", "--webhook", &hook, "--webhook-state", path(&state)];
+    let run = govstate(&args, &cache, &env).await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(thief.requests().is_empty(), "the redirect was followed: {:?}", thief.requests());
+    assert!(run.stderr.contains("307"), "the refusal is told: {}", run.stderr);
+    assert!(!printed(&run).contains("TOKENSECRET"), "{run:?}");
+
+    // The URL, a secret, from the environment or from a file, never the command line.
+    let receiver = Receiver::start(&[]).await;
+    let from_env = [("DEAD_ENDPOINT", "http://127.0.0.1:1"), ("GOVSTATE_WEBHOOK_URL", receiver.url.as_str())];
+    let _ = std::fs::remove_file(&state);
+    let run =
+        govstate(&["drift", path(&file), "--retries", "0", "--webhook-state", path(&state)], &cache, &from_env).await;
+    assert_eq!(receiver.delivered().len(), 1, "posted to GOVSTATE_WEBHOOK_URL: {run:?}");
+    let url_file = dir.path().join("webhook-url");
+    std::fs::write(&url_file, format!("{}\n", receiver.url)).expect("write");
+    let _ = std::fs::remove_file(&state);
+    let args =
+        ["drift", path(&file), "--retries", "0", "--webhook-file", path(&url_file), "--webhook-state", path(&state)];
+    let run = govstate(&args, &cache, &env).await;
+    assert_eq!(receiver.delivered().len(), 2, "posted to the URL in the file: {run:?}");
+}
