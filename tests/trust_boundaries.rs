@@ -356,3 +356,58 @@ async fn a_redirecting_webhook_is_not_followed_and_its_url_can_come_from_the_env
     let run = govstate(&args, &cache, &env).await;
     assert_eq!(receiver.delivered().len(), 2, "posted to the URL in the file: {run:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_idle_connections_do_not_stop_metrics() {
+    use tokio::io::AsyncBufReadExt;
+    let chain = common::TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("devnet.yaml");
+    support::write_state(&chain, &file, None).await;
+    // A small descriptor limit, as a container or a service manager sets
+    // one: 200 idle connections exhaust it unless the server caps them.
+    let line = format!(
+        "ulimit -n 128 && exec {} drift {} --watch 1s --listen 127.0.0.1:0 --no-cache --rpc-url {}",
+        env!("CARGO_BIN_EXE_govstate"),
+        path(&file),
+        chain.devnet.url()
+    );
+    let mut child = tokio::process::Command::new("/bin/sh")
+        .args(["-c", &line])
+        .env_remove("GOVSTATE_WEBHOOK_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("govstate starts");
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let banner = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the banner comes")
+        .expect("stderr is readable")
+        .unwrap_or_default();
+    let address = banner.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("an address").to_string();
+    let metrics = || {
+        let url = format!("http://{address}/metrics");
+        async move {
+            let client = alloy::transports::http::reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()
+                .expect("client");
+            client.get(url).send().await.map(|r| r.status().as_u16()).ok()
+        }
+    };
+    assert!(common::eventually(30, || async { metrics().await == Some(200) }).await, "metrics served at first");
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.expect("connect");
+        // Half a request, never finished.
+        let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n").await;
+        idle.push(stream);
+    }
+    let started = std::time::Instant::now();
+    assert_eq!(metrics().await, Some(200), "/metrics answers with 200 idle connections open");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    drop(idle);
+    drop(lines);
+}
