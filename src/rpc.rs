@@ -5,6 +5,7 @@
 //! `--stats` can show what a command cost, and retries reads on a flaky
 //! endpoint (see [`Patience`]).
 
+mod bounded;
 mod redact;
 mod retry;
 mod send_once;
@@ -24,7 +25,7 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::{Http, reqwest};
+use alloy::transports::http::reqwest;
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
 
@@ -108,8 +109,8 @@ pub fn connect_signing_with(url: Url, stats: &RpcStats, signer: PrivateKeySigner
 /// with the time-out at the bottom.
 fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let http = reqwest::Client::builder().timeout(patience.timeout).build().unwrap_or_default();
-    let transport = Http::with_client(http, url.clone());
-    let local = transport.guess_local();
+    let local = alloy::transports::utils::guess_local_url(url.as_str());
+    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes);
     ClientBuilder::default()
         .layer(retry::RetryLayer::new(patience, &url))
         .layer(send_once::SendOnceLayer::new(patience, &url))

@@ -411,3 +411,61 @@ async fn two_hundred_idle_connections_do_not_stop_metrics() {
     drop(idle);
     drop(lines);
 }
+
+/// An endpoint whose every answer is `size` bytes of one JSON string, sent
+/// without a length (read until the connection closes).
+async fn huge_answers(size: usize) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 8192];
+                let _ = stream.read(&mut buffer).await;
+                let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":\"").await;
+                let chunk = vec![b'a'; 1 << 20];
+                for _ in 0..size / chunk.len() {
+                    if stream.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = stream.write_all(b"\"}").await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_gigabyte_answer_is_refused_under_a_bounded_peak_memory() {
+    let url = huge_answers(1 << 30).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = file_naming(dir.path(), "HUGE_ENDPOINT");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["plan", path(&file), "--no-cache", "--retries", "0", "--timeout", "120s"])
+        .env("HUGE_ENDPOINT", &url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate starts");
+    let pid = child.id() as i32;
+    let (status, peak) = tokio::task::spawn_blocking(move || {
+        let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
+        // SAFETY: waiting for our own child, with valid out-pointers.
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        assert_eq!(waited, pid, "wait4");
+        (status, usage.ru_maxrss as u64 * 1024)
+    })
+    .await
+    .expect("waited");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.expect("stderr"), &mut stderr).expect("stderr");
+    eprintln!("peak resident memory: {} MiB", peak >> 20);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1, "{status}: {stderr}");
+    assert!(stderr.contains("over the limit"), "{stderr}");
+    assert!(stderr.len() < 4_000, "the answer is not quoted: {} bytes", stderr.len());
+    assert!(peak < 400 << 20, "peak resident memory {} MiB", peak >> 20);
+}

@@ -46,6 +46,9 @@ pub struct Patience {
     pub min_backoff: Duration,
     /// The longest backoff (default 8 s).
     pub max_backoff: Duration,
+    /// The largest answer read from the node (default 128 MiB); a larger
+    /// one is refused unread (a batch is then halved where the reader can).
+    pub max_answer_bytes: usize,
 }
 
 impl Default for Patience {
@@ -55,6 +58,7 @@ impl Default for Patience {
             retries: 5,
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
+            max_answer_bytes: 128 << 20,
         }
     }
 }
