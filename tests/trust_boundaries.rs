@@ -444,6 +444,8 @@ async fn a_one_gigabyte_answer_is_refused_under_a_bounded_peak_memory() {
     let url = huge_answers(1 << 30).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = file_naming(dir.path(), "HUGE_ENDPOINT");
+    // Reaped with wait4 below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
         .args(["plan", path(&file), "--no-cache", "--retries", "0", "--timeout", "120s"])
         .env("HUGE_ENDPOINT", &url)
