@@ -40,6 +40,7 @@ impl Diagnostic {
     }
 
     /// Whether this diagnostic's path is `ancestor` or lies below it.
+    #[cfg(test)]
     pub(crate) fn is_under(&self, ancestor: &str) -> bool {
         match self.path.strip_prefix(ancestor) {
             Some(rest) => rest.is_empty() || rest.starts_with(['.', '[']) || ancestor.is_empty(),
