@@ -201,16 +201,15 @@ fn workflow_steps(workflow: &serde_yaml::Value) -> Vec<(String, serde_yaml::Valu
     steps
 }
 
-#[test]
-fn the_ci_plan_job_never_runs_the_pull_requests_code_with_secrets() {
-    let text = recipe("github-actions/govstate.yml");
-    let workflow = yaml("github-actions/govstate.yml");
+/// GitHub's hardening guide, step by step: actions pinned by commit,
+/// checkouts without credentials, secrets and the token only in the step
+/// that uses each, and no `${{ }}` expression inside a script.
+fn hardened(workflow: &serde_yaml::Value) {
     for (name, job) in workflow["jobs"].as_mapping().expect("jobs") {
         let env = serde_yaml::to_string(&job["env"]).unwrap_or_default();
         assert!(!env.contains("secrets.") && !env.contains("github.token"), "{name:?}: tokens job-wide: {env}");
     }
-    let steps = workflow_steps(&workflow);
-    for (job, step) in &steps {
+    for (job, step) in &workflow_steps(workflow) {
         let env = serde_yaml::to_string(&step["env"]).unwrap_or_default();
         let run = step["run"].as_str().unwrap_or_default();
         if let Some(uses) = step["uses"].as_str() {
@@ -229,7 +228,42 @@ fn the_ci_plan_job_never_runs_the_pull_requests_code_with_secrets() {
         if env.contains("secrets.") {
             assert!(run.contains("govstate "), "{job}: a secret only where govstate runs: {step:?}");
         }
+        assert!(!run.contains("${{"), "{job}: an expression in a script can inject: {run}");
     }
+}
+
+#[test]
+fn the_apply_workflow_applies_only_the_reviewed_digest() {
+    let workflow = yaml("github-actions/govstate-apply.yml");
+    hardened(&workflow);
+    let job = &workflow["jobs"]["apply"];
+    assert_eq!(job["environment"].as_str(), Some("production"), "a reviewer gates the key");
+    let mut applies = Vec::new();
+    for (_, step) in workflow_steps(&workflow) {
+        for words in step["run"].as_str().map(govstate_lines).unwrap_or_default() {
+            // The digest comes from the run's input; parse with a sample.
+            let sample = format!("0x{}", "ab".repeat(32));
+            let parsed: Vec<String> =
+                words.iter().map(|w| if w == "$DIGEST" { sample.clone() } else { w.clone() }).collect();
+            accepted(&parsed);
+            if subcommand(&words) == "apply" {
+                applies.push(words);
+            }
+        }
+    }
+    assert_eq!(applies.len(), 2, "{applies:?}");
+    for words in &applies {
+        assert!(words.windows(2).any(|w| w[0] == "--expect-digest" && w[1] == "$DIGEST"), "{words:?}");
+        assert!(!words.iter().any(|w| w == "--yes"), "{words:?}");
+    }
+}
+
+#[test]
+fn the_ci_plan_job_never_runs_the_pull_requests_code_with_secrets() {
+    let text = recipe("github-actions/govstate.yml");
+    let workflow = yaml("github-actions/govstate.yml");
+    hardened(&workflow);
+    let steps = workflow_steps(&workflow);
     // The plan job builds govstate from the base branch's checkout, never the PR's.
     let plan: Vec<&serde_yaml::Value> = steps.iter().filter(|(j, _)| j == "plan").map(|(_, s)| s).collect();
     let base = plan

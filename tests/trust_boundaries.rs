@@ -471,3 +471,61 @@ async fn a_one_gigabyte_answer_is_refused_under_a_bounded_peak_memory() {
     assert!(stderr.len() < 4_000, "the answer is not quoted: {} bytes", stderr.len());
     assert!(peak < 400 << 20, "peak resident memory {} MiB", peak >> 20);
 }
+
+#[tokio::test]
+async fn a_swapped_saved_plan_cannot_transfer_ownership_or_pass_for_the_reviewed_one() {
+    use alloy::sol_types::SolCall;
+    let chain = common::TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    let cache = dir.path().join("cache");
+    let reader = [("ETH_RPC_URL", chain.devnet.url().as_str())];
+    let digest_of = |run: &support::Run| {
+        run.stdout.lines().find_map(|l| l.strip_prefix("Plan digest: ")).unwrap_or_default().to_string()
+    };
+    // The reviewed plan: pause the arena.
+    let reviewed = dir.path().join("reviewed.json");
+    let run =
+        govstate(&["plan", path(&file), "--set", "arena.paused=true", "--out", path(&reviewed)], &cache, &reader).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let reviewed_digest = digest_of(&run);
+    // Someone with read access and no key makes another plan, allowed to
+    // move the arena's owner, and swaps it in.
+    let dead = "0x000000000000000000000000000000000000dEaD";
+    let swapped = dir.path().join("swapped.json");
+    let args = [
+        "plan",
+        path(&file),
+        "--set",
+        &format!("arena.owner={dead}"),
+        "--allow-ownership-transfer",
+        "--out",
+        path(&swapped),
+    ];
+    let run = govstate(&args, &cache, &reader).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let key = support::owner_key();
+    let signer = [("ETH_RPC_URL", chain.devnet.url().as_str()), ("GOVSTATE_PRIVATE_KEY", key.as_str())];
+    let owner = chain.devnet.owner();
+    let before = chain.nonce(owner).await;
+    let arena = chain.address("arena");
+    let owner_now = || async {
+        let data = govstate::contracts::arena::SelfPlayArena::ownerCall {}.abi_encode();
+        chain.read(arena, data).await
+    };
+    let owner_before = owner_now().await;
+
+    let run = govstate(&["apply", path(&swapped)], &cache, &signer).await;
+    assert_eq!(run.code, Some(1), "the plan's own allow_ownership_transfer is no permission: {run:?}");
+    assert!(run.stderr.contains("--allow-ownership-transfer"), "{}", run.stderr);
+    let expect = ["apply", path(&swapped), "--allow-ownership-transfer", "--expect-digest", &reviewed_digest];
+    let run = govstate(&expect, &cache, &signer).await;
+    assert_eq!(run.code, Some(1), "not the plan that was reviewed: {run:?}");
+    assert!(run.stderr.contains(&reviewed_digest), "{}", run.stderr);
+    assert_eq!(chain.nonce(owner).await, before, "nothing was sent");
+    assert_eq!(owner_now().await, owner_before, "the owner is unchanged");
+
+    let run = govstate(&["apply", path(&reviewed), "--expect-digest", &reviewed_digest], &cache, &signer).await;
+    assert_eq!(run.code, Some(0), "the reviewed plan applies: {run:?}");
+    assert_eq!(chain.nonce(owner).await, before + 1);
+}

@@ -26,9 +26,16 @@ pub struct ApplyArgs {
     /// `--set arena.paused=true`; shown in the plan and kept in the receipt.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
-    /// Plan owner and governance transfers (refused otherwise).
+    /// Plan owner and governance transfers (refused otherwise). A saved
+    /// plan with such calls needs it too, at apply time: what the plan file
+    /// says about itself is no permission.
     #[arg(long)]
     allow_ownership_transfer: bool,
+    /// Apply the saved plan only if its digest is this one: the digest the
+    /// reviewer saw (`plan` prints it; the CI comment shows it). Binds the
+    /// apply to the reviewed plan, whatever file sits at the path.
+    #[arg(long, value_name = "DIGEST")]
+    expect_digest: Option<alloy::primitives::B256>,
     /// Confirmations to wait for after each phase.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
@@ -127,8 +134,13 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         if !args.overrides.is_empty() {
             bail!("--set applies to a desired-state file, not to a saved plan");
         }
-        (read_plan(&args.target)?, None)
+        let saved = read_plan(&args.target)?;
+        authorise_saved(&saved, &args)?;
+        (saved, None)
     } else {
+        if args.expect_digest.is_some() {
+            bail!("--expect-digest binds apply to a saved plan (`plan --out PLAN`); a file is planned afresh");
+        }
         let loaded = load_desired_with(&args.target, &args.overrides)?;
         let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
         let observed = args.chain.observe(&provider, &loaded.desired, &source).await?;
@@ -222,6 +234,24 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A saved plan is applied only as the operator allows now: its digest must
+/// be the reviewed one when `--expect-digest` is given, and ownership
+/// transfers need `--allow-ownership-transfer` on this command line.
+fn authorise_saved(plan: &Plan, args: &ApplyArgs) -> anyhow::Result<()> {
+    let source = args.target.display();
+    if let Some(expected) = args.expect_digest
+        && plan.digest != expected
+    {
+        bail!(
+            "{source}: refused; nothing was sent: its digest is {}, not the reviewed {expected} (--expect-digest)",
+            plan.digest
+        );
+    }
+    let now = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
+    govstate::plan::permitted(plan, &now)
+        .with_context(|| format!("{source}: refused; nothing was sent (pass --allow-ownership-transfer to apply it)"))
 }
 
 /// The owners' signatures kept beside a saved plan (`PLAN.signatures.json`),

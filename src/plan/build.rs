@@ -226,6 +226,15 @@ fn role_call(wanted: &DesiredContract, set: &RoleSet, account: Address, allowed:
     }
 }
 
+/// Whether `options` (the flags given *now*) permit every call of `plan`.
+/// What a plan file says about itself (`allow_ownership_transfer`) is data,
+/// never permission: a saved plan with owner or governance transfers is
+/// applied only when the operator passes `--allow-ownership-transfer` at
+/// apply time.
+pub fn permitted(plan: &Plan, options: &PlanOptions) -> Result<(), PlanError> {
+    refuse_unallowed_transfers(&plan.calls, options)
+}
+
 fn refuse_unallowed_transfers(calls: &[PlannedCall], options: &PlanOptions) -> Result<(), PlanError> {
     if options.allow_ownership_transfer {
         return Ok(());

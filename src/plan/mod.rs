@@ -25,7 +25,7 @@ mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
-pub use build::plan;
+pub use build::{permitted, plan};
 pub use integrity::{IntegrityError, rederive};
 pub use safe::safe_batch;
 pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
