@@ -239,4 +239,13 @@ mod tests {
         let text = sanitize(error, &Redactor::new(&url)).to_string();
         assert_eq!(text, "HTTP error 401 with body: (14 bytes from http://node.example/…, not shown)");
     }
+
+    #[test]
+    fn a_deeply_nested_answer_is_not_quoted_in_its_error() {
+        let url: Url = "http://node.example/KEY123".parse().expect("url");
+        let nested = "[".repeat(200_000);
+        let Err(parse) = serde_json::from_str::<serde_json::Value>(&nested) else { panic!("too deep to parse") };
+        let text = sanitize(TransportError::deser_err(parse, nested), &Redactor::new(&url)).to_string();
+        assert!(text.len() < 200 && text.contains("200000 bytes from http://node.example/…, not shown"), "{text}");
+    }
 }
