@@ -5,10 +5,16 @@
 //! `--stats` can show what a command cost, and retries reads on a flaky
 //! endpoint (see [`Patience`]).
 
+mod bounded;
+mod redact;
 mod retry;
 mod send_once;
 
-pub use retry::{MAX_RETRY_AFTER, Patience, endpoint_name};
+pub use redact::{Redactor, endpoint_name, sanitize};
+pub use retry::{MAX_RETRY_AFTER, Patience};
+
+/// An endpoint's URL.
+pub use alloy::transports::http::reqwest::Url;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,9 +25,31 @@ use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::client::{ClientBuilder, RpcClient};
 use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::transports::http::{Http, reqwest, reqwest::Url};
+use alloy::transports::http::reqwest;
 use alloy::transports::{TransportError, TransportFut};
 use tower::{Layer, Service};
+
+/// Why a configured endpoint cannot be used. The value is never repeated:
+/// a variable named by a file may hold any secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The value is not an `http://` or `https://` URL.
+    #[error("the RPC endpoint from {origin} is not an http(s) URL (its value is not shown: it may be a secret)")]
+    NotHttp {
+        /// Where the value came from: a flag or a variable's name.
+        origin: String,
+    },
+}
+
+/// The endpoint `text` given by `origin` (`--rpc-url`, a variable's name),
+/// parsed; only `http` and `https` URLs with a host are endpoints.
+pub fn parse_endpoint(text: &str, origin: &str) -> Result<Url, EndpointError> {
+    match Url::parse(text.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
+        _ => Err(EndpointError::NotHttp { origin: origin.to_string() }),
+    }
+}
 
 /// Requests and round trips made through the providers sharing it.
 #[derive(Debug, Clone, Default)]
@@ -81,12 +109,13 @@ pub fn connect_signing_with(url: Url, stats: &RpcStats, signer: PrivateKeySigner
 /// with the time-out at the bottom.
 fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let http = reqwest::Client::builder().timeout(patience.timeout).build().unwrap_or_default();
-    let transport = Http::with_client(http, url.clone());
-    let local = transport.guess_local();
+    let local = alloy::transports::utils::guess_local_url(url.as_str());
+    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes);
     ClientBuilder::default()
         .layer(retry::RetryLayer::new(patience, &url))
         .layer(send_once::SendOnceLayer::new(patience, &url))
         .layer(CountingLayer(stats.clone()))
+        .layer(redact::SanitizeLayer::new(&url))
         .transport(transport, local)
 }
 

@@ -109,15 +109,7 @@ pub async fn on_fork(
     sender: Option<Address>,
     cancel_stale: bool,
 ) -> Result<Simulation, SimulateError> {
-    let fork = AnvilProcess::spawn(&AnvilOptions {
-        fork: Some((url.to_string(), plan.block.number)),
-        ..AnvilOptions::default()
-    })?;
-    let endpoint: Url = fork.endpoint().parse().map_err(|_| AnvilError::NotListening {
-        path: "anvil".into(),
-        detail: format!("bad endpoint {}", fork.endpoint()),
-    })?;
-    let provider = ProviderBuilder::new().connect_http(endpoint);
+    let (fork, provider) = start_fork(url, plan.block.number).await?;
     let through_safe = plan.routes.iter().any(|r| match &r.via {
         RouteKind::Safe(_) => true,
         RouteKind::Timelock(batch) => batch.proposer.is_some(),
@@ -267,6 +259,28 @@ async fn replay(provider: &impl Provider, plan: &Plan, simulation: &mut Simulati
         }
     }
     Ok(())
+}
+
+/// A fresh anvil, then forked from `url` at `block` through its own loopback
+/// JSON-RPC (`anvil_reset`): the URL, which may hold an API key, is never on
+/// the child's command line. An error is told without the URL.
+async fn start_fork(url: &Url, block: u64) -> Result<(AnvilProcess, impl Provider + use<>), SimulateError> {
+    let fork = AnvilProcess::spawn(&AnvilOptions::default())?;
+    let endpoint: Url = fork.endpoint().parse().map_err(|_| AnvilError::NotListening {
+        path: "anvil".into(),
+        detail: format!("bad endpoint {}", fork.endpoint()),
+    })?;
+    let provider = ProviderBuilder::new().connect_http(endpoint);
+    let forking = serde_json::json!({ "forking": { "jsonRpcUrl": url.as_str(), "blockNumber": block } });
+    let reset: Result<serde_json::Value, TransportError> = provider.raw_request("anvil_reset".into(), (forking,)).await;
+    if let Err(error) = reset {
+        let text = crate::rpc::Redactor::new(url).redact(&error.to_string());
+        return Err(SimulateError::Rpc {
+            doing: "forking the chain".into(),
+            source: TransportError::local_usage_str(&text),
+        });
+    }
+    Ok((fork, provider))
 }
 
 /// Each route's final authority, the delay to skip first, and its calls:

@@ -141,7 +141,12 @@ async fn the_confirmation_prompt_goes_to_stderr_not_to_redirected_stdout() {
     let stdout = std::fs::read_to_string(&out).unwrap_or_default();
     let stderr = std::fs::read_to_string(s._dir.path().join("err.txt")).unwrap_or_default();
     assert!(!stdout.contains("[y/N]"), "the prompt is not in stdout: {stdout}");
-    assert!(stderr.contains("Apply these 1 calls? [y/N]"), "status {status:?}; stderr: {stderr}");
+    // The prompt says the most a transaction may pay per gas.
+    assert!(
+        stderr.contains("Apply these 1 calls, at most ") && stderr.contains(" gwei per gas? [y/N]"),
+        "status {status:?}; stderr: {stderr}"
+    );
+    assert!(stdout.contains("Fees: at most"), "the fee is shown before the prompt: {stdout}");
     assert!(stdout.contains("Nothing was sent."), "{stdout}");
 }
 

@@ -78,7 +78,7 @@ fn prometheus_out(words: &[String]) -> Option<&str> {
 #[test]
 fn the_ci_workflow_validates_and_plans_pull_requests_and_checks_drift_on_a_schedule() {
     let workflow = yaml("github-actions/govstate.yml");
-    let paths = &workflow["on"]["pull_request"]["paths"];
+    let paths = &workflow["on"]["pull_request_target"]["paths"];
     assert!(paths.as_sequence().is_some_and(|p| p.iter().any(|p| p.as_str() == Some("state/**"))), "{paths:?}");
     assert!(workflow["on"]["schedule"][0]["cron"].as_str().is_some(), "a schedule");
     let mut commands = Vec::new();
@@ -188,4 +188,114 @@ fn every_recipe_file_is_checked_by_a_test_here() {
         let name = file.strip_prefix(&dir).ok().and_then(Path::to_str).unwrap_or_default().to_string();
         assert!(source.contains(&format!("\"{name}\"")), "{name} has no test in tests/recipes.rs");
     }
+}
+
+/// Every step of every job of the CI workflow, with its job's name.
+fn workflow_steps(workflow: &serde_yaml::Value) -> Vec<(String, serde_yaml::Value)> {
+    let mut steps = Vec::new();
+    for (name, job) in workflow["jobs"].as_mapping().expect("jobs") {
+        for step in job["steps"].as_sequence().expect("steps") {
+            steps.push((name.as_str().unwrap_or_default().to_string(), step.clone()));
+        }
+    }
+    steps
+}
+
+/// GitHub's hardening guide, step by step: actions pinned by commit,
+/// checkouts without credentials, secrets and the token only in the step
+/// that uses each, and no `${{ }}` expression inside a script.
+fn hardened(workflow: &serde_yaml::Value) {
+    for (name, job) in workflow["jobs"].as_mapping().expect("jobs") {
+        let env = serde_yaml::to_string(&job["env"]).unwrap_or_default();
+        assert!(!env.contains("secrets.") && !env.contains("github.token"), "{name:?}: tokens job-wide: {env}");
+    }
+    for (job, step) in &workflow_steps(workflow) {
+        let env = serde_yaml::to_string(&step["env"]).unwrap_or_default();
+        let run = step["run"].as_str().unwrap_or_default();
+        if let Some(uses) = step["uses"].as_str() {
+            let pin = uses.rsplit_once('@').map(|(_, p)| p).unwrap_or_default();
+            assert!(
+                pin.len() == 40 && pin.chars().all(|c| c.is_ascii_hexdigit()),
+                "{job}: {uses} is not pinned by commit"
+            );
+        }
+        if step["uses"].as_str().is_some_and(|u| u.starts_with("actions/checkout@")) {
+            assert_eq!(step["with"]["persist-credentials"].as_bool(), Some(false), "{job}: {step:?}");
+        }
+        if env.contains("github.token") {
+            assert!(run.trim_start().starts_with("gh "), "{job}: the token only where gh runs: {step:?}");
+        }
+        if env.contains("secrets.") {
+            assert!(run.contains("govstate "), "{job}: a secret only where govstate runs: {step:?}");
+        }
+        assert!(!run.contains("${{"), "{job}: an expression in a script can inject: {run}");
+    }
+}
+
+#[test]
+fn the_apply_workflow_applies_only_the_reviewed_digest() {
+    let workflow = yaml("github-actions/govstate-apply.yml");
+    hardened(&workflow);
+    let job = &workflow["jobs"]["apply"];
+    assert_eq!(job["environment"].as_str(), Some("production"), "a reviewer gates the key");
+    let mut applies = Vec::new();
+    for (_, step) in workflow_steps(&workflow) {
+        for words in step["run"].as_str().map(govstate_lines).unwrap_or_default() {
+            // The digest comes from the run's input; parse with a sample.
+            let sample = format!("0x{}", "ab".repeat(32));
+            let parsed: Vec<String> =
+                words.iter().map(|w| if w == "$DIGEST" { sample.clone() } else { w.clone() }).collect();
+            accepted(&parsed);
+            if subcommand(&words) == "apply" {
+                applies.push(words);
+            }
+        }
+    }
+    assert_eq!(applies.len(), 2, "{applies:?}");
+    for words in &applies {
+        assert!(words.windows(2).any(|w| w[0] == "--expect-digest" && w[1] == "$DIGEST"), "{words:?}");
+        assert!(!words.iter().any(|w| w == "--yes"), "{words:?}");
+    }
+}
+
+#[test]
+fn the_ci_plan_job_never_runs_the_pull_requests_code_with_secrets() {
+    let text = recipe("github-actions/govstate.yml");
+    let workflow = yaml("github-actions/govstate.yml");
+    hardened(&workflow);
+    let steps = workflow_steps(&workflow);
+    // The plan job builds govstate from the base branch's checkout, never the PR's.
+    let plan: Vec<&serde_yaml::Value> = steps.iter().filter(|(j, _)| j == "plan").map(|(_, s)| s).collect();
+    let base = plan
+        .iter()
+        .find(|s| s["with"]["ref"].as_str().is_some_and(|r| r.contains("pull_request.base.sha")))
+        .and_then(|s| s["with"]["path"].as_str())
+        .expect("the base branch is checked out into its own directory");
+    let installs: Vec<&str> =
+        plan.iter().filter_map(|s| s["run"].as_str()).filter(|r| r.contains("cargo install")).collect();
+    assert_eq!(installs.len(), 1, "{installs:?}");
+    assert!(installs[0].contains(&format!("--path {base}")), "{installs:?} builds from {base}");
+    assert!(
+        workflow["on"]["pull_request_target"].is_mapping(),
+        "the workflow's own definition comes from the base branch"
+    );
+    assert!(!text.contains("--path ."), "{text}");
+}
+
+#[test]
+fn no_recipe_puts_the_webhook_url_on_a_command_line() {
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    let cronjob = yaml("kubernetes/govstate-drift-cronjob.yaml");
+    let container = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<String> =
+        container["args"].as_sequence().into_iter().flatten().filter_map(|s| s.as_str().map(str::to_string)).collect();
+    lines.push(args);
+    for unit in ["systemd/govstate-drift.service", "systemd/govstate-drift-watch.service"] {
+        lines.extend(unit_values(&recipe(unit), "ExecStart").iter().map(|l| shell_words(l)));
+    }
+    for words in &lines {
+        assert!(!words.iter().any(|w| w == "--webhook" || w.contains("WEBHOOK_URL")), "{words:?}");
+    }
+    let watch = recipe("systemd/govstate-drift-watch.service");
+    assert!(watch.contains("GOVSTATE_WEBHOOK_URL"), "the webhook is still configured, from the environment");
 }

@@ -140,3 +140,26 @@ fn pending_operations_read_with_what_they_would_set_and_how_they_stand_to_the_fi
     assert_eq!(scopes, ["stale", "out of the file's scope", "not decodable"]);
     insta::assert_snapshot!(text(&plan, "state/mainnet.yaml", Style { color: false }));
 }
+
+/// A file name a pull request can choose: a mention, HTML, a link, a fake
+/// "No changes" line and an unclosed comment that would hide the calls.
+const HOSTILE_NAME: &str =
+    "state/x`.yaml @org/admins <img src=x onerror=alert(1)> [click](https://evil.example) |\n\n**No changes.**\n<!--";
+
+#[test]
+fn an_injected_file_name_renders_inert_in_markdown() {
+    let rendered = markdown(&the_plan(), HOSTILE_NAME);
+    insta::assert_snapshot!(rendered);
+    // Outside code spans, nothing of the name is markup.
+    let outside: String = rendered.split('`').step_by(2).collect();
+    for markup in ["@org", "<img", "<!--", "](https", "\n**No changes.**"] {
+        assert!(!outside.contains(markup), "{markup:?} is live markup:\n{rendered}");
+    }
+    assert!(!rendered.contains("\n\n**No changes.**\n<!--"), "{rendered}");
+}
+
+#[test]
+fn an_injected_file_name_cannot_drive_the_terminal() {
+    let rendered = text(&the_plan(), "state/\u{1b}[2J\u{1b}]0;owned\u{7}x.yaml\r", Style { color: false });
+    assert!(!rendered.contains('\u{1b}') && !rendered.contains('\r') && !rendered.contains('\u{7}'), "{rendered:?}");
+}

@@ -305,30 +305,50 @@ async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("govstate starts");
-        let url = s.chain.devnet.url().as_str().trim_end_matches('/').to_string();
-        let started = common::eventually(60, || async { !forks_of(&url).is_empty() }).await;
+        // The fork URL is never on anvil's command line: the fork is found
+        // as govstate's anvil child.
+        let mut forks = Vec::new();
+        let started = common::eventually(60, || {
+            forks = anvil_children_of(child.id());
+            let found = !forks.is_empty();
+            async move { found }
+        })
+        .await;
         assert!(started, "the fork started");
         // SAFETY: signalling our own child by its pid.
         unsafe { libc::kill(child.id() as i32, signal) };
         let status = child.wait().expect("govstate exits");
         assert!(!status.success(), "interrupted");
-        let gone = common::eventually(10, || async { forks_of(&url).is_empty() }).await;
-        assert!(gone, "no fork of {url} left after signal {signal}: {:?}", forks_of(&url));
+        let gone = common::eventually(10, || {
+            let alive: Vec<u32> = forks.iter().copied().filter(|pid| is_running(*pid)).collect();
+            async move { alive.is_empty() }
+        })
+        .await;
+        assert!(gone, "a fork of govstate is left after signal {signal}: {forks:?}");
     }
 }
 
-/// Processes whose command line forks `url`.
-fn forks_of(url: &str) -> Vec<u32> {
+/// The anvil processes whose parent is `parent`.
+fn anvil_children_of(parent: u32) -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
         .filter(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            cmdline.contains("--fork-url") && cmdline.contains(url)
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
+            let comm = stat.split_once('(').and_then(|(_, rest)| rest.rsplit_once(')'));
+            let ppid = comm.and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+            comm.is_some_and(|(name, _)| name == "anvil") && ppid == Some(parent)
         })
         .collect()
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn is_running(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
+    state.is_some_and(|s| s != "Z" && s != "X")
 }
 
 #[tokio::test]

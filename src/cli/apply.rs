@@ -33,9 +33,16 @@ pub struct ApplyArgs {
     /// the file manages.
     #[arg(long = "target", value_name = "KEY_PATH")]
     targets: Vec<KeyPath>,
-    /// Plan owner and governance transfers (refused otherwise).
+    /// Plan owner and governance transfers (refused otherwise). A saved
+    /// plan with such calls needs it too, at apply time: what the plan file
+    /// says about itself is no permission.
     #[arg(long)]
     allow_ownership_transfer: bool,
+    /// Apply the saved plan only if its digest is this one: the digest the
+    /// reviewer saw (`plan` prints it; the CI comment shows it). Binds the
+    /// apply to the reviewed plan, whatever file sits at the path.
+    #[arg(long, value_name = "DIGEST")]
+    expect_digest: Option<alloy::primitives::B256>,
     /// Confirmations to wait for after each phase.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
@@ -47,6 +54,11 @@ pub struct ApplyArgs {
     /// the node's suggestion.
     #[arg(long, value_name = "PRICE", value_parser = parse_price)]
     priority_gas_price: Option<u128>,
+    /// The most any transaction may offer per gas, replacements included:
+    /// a fee above it (the node's suggestion or `--gas-price`) is refused
+    /// before anything is sent.
+    #[arg(long, value_name = "PRICE", value_parser = parse_price, default_value = "200 gwei")]
+    max_fee_per_gas: u128,
     /// Replace a transaction still unmined after this long (`2m`) with the
     /// same call at the same nonce and a higher fee. Default: wait.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -132,8 +144,13 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         if !args.targets.is_empty() {
             bail!("--target applies to a desired-state file, not to a saved plan; pass it to `plan --out` instead");
         }
-        (read_plan(&args.target)?, None)
+        let saved = read_plan(&args.target)?;
+        authorise_saved(&saved, &args)?;
+        (saved, None)
     } else {
+        if args.expect_digest.is_some() {
+            bail!("--expect-digest binds apply to a saved plan (`plan --out PLAN`); a file is planned afresh");
+        }
         let loaded = load_desired_with(&args.target, &args.overrides)?.only(&args.targets, &source)?;
         let provider = args.chain.connect(loaded.rpc_url_env.as_deref(), &stats)?;
         let observed = args.chain.observe(&provider, &loaded.desired, &source).await?;
@@ -154,7 +171,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if plan.calls.is_empty() && !cancelling {
         return Ok(ExitCode::SUCCESS);
     }
-    if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len())? {
+    let fees = settle_fees(&args, &url, &stats).await?;
+    println!("{fees}");
+    if !is_saved_plan(&args.target) && !args.yes && !confirmed(plan.calls.len(), &fees)? {
         println!("Nothing was sent.");
         return Ok(ExitCode::from(1));
     }
@@ -178,8 +197,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let options = ApplyOptions {
         sending: Sending {
             confirmations: args.confirmations,
-            max_fee_per_gas: args.gas_price,
-            priority_fee_per_gas: args.priority_gas_price,
+            max_fee_per_gas: Some(fees.max_fee_per_gas),
+            priority_fee_per_gas: Some(fees.priority_fee_per_gas),
+            fee_ceiling: Some(fees.ceiling),
             stop: Some(stop.clone()),
             progress: Some(|line| eprintln!("{line}")),
             bump_after: args.bump_after,
@@ -238,6 +258,24 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A saved plan is applied only as the operator allows now: its digest must
+/// be the reviewed one when `--expect-digest` is given, and ownership
+/// transfers need `--allow-ownership-transfer` on this command line.
+fn authorise_saved(plan: &Plan, args: &ApplyArgs) -> anyhow::Result<()> {
+    let source = args.target.display();
+    if let Some(expected) = args.expect_digest
+        && plan.digest != expected
+    {
+        bail!(
+            "{source}: refused; nothing was sent: its digest is {}, not the reviewed {expected} (--expect-digest)",
+            plan.digest
+        );
+    }
+    let now = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
+    govstate::plan::permitted(plan, &now)
+        .with_context(|| format!("{source}: refused; nothing was sent (pass --allow-ownership-transfer to apply it)"))
+}
+
 /// The owners' signatures kept beside a saved plan (`PLAN.signatures.json`),
 /// if any.
 fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::SignatureFile> {
@@ -245,6 +283,22 @@ fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::Signature
         return Ok(govstate::route::SignatureFile::default());
     }
     Ok(govstate::route::SignatureFile::load(&govstate::route::signatures_path(target))?)
+}
+
+/// The fees every transaction of this apply offers, checked against the
+/// latest block's base fee and the ceiling before anything is sent.
+async fn settle_fees(
+    args: &ApplyArgs,
+    url: &govstate::rpc::Url,
+    stats: &RpcStats,
+) -> anyhow::Result<govstate::execute::fees::Fees> {
+    let reader = govstate::rpc::connect_with(url.clone(), stats, args.chain.patience());
+    let request = govstate::execute::fees::FeeRequest {
+        max_fee_per_gas: args.gas_price,
+        priority_fee_per_gas: args.priority_gas_price,
+        ceiling: args.max_fee_per_gas,
+    };
+    Ok(govstate::execute::fees::settle(&reader, request).await?)
 }
 
 /// A fee as the file writes amounts: wei, or a number with a unit (`30 gwei`).
@@ -300,13 +354,14 @@ fn default_receipts_dir(target: &Path) -> PathBuf {
 }
 
 /// Asks on the terminal; without one, refuses.
-fn confirmed(calls: usize) -> anyhow::Result<bool> {
+fn confirmed(calls: usize, fees: &govstate::execute::fees::Fees) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!("refusing to apply without confirmation: no terminal to ask on; pass --yes to apply {calls} calls");
     }
     // The prompt goes to stderr: stdout carries only the result, and may be
     // redirected to a file.
-    eprint!("Apply these {calls} calls? [y/N] ");
+    let most = govstate::execute::fees::gwei(fees.max_fee_per_gas);
+    eprint!("Apply these {calls} calls, at most {most} per gas? [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;

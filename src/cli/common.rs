@@ -7,7 +7,7 @@ use alloy::transports::http::reqwest::Url;
 use anyhow::{Context, bail};
 use clap::Args;
 use govstate::observe::{ObserveOptions, Observed, Scope, cache, observe};
-use govstate::rpc::{Patience, RpcStats, connect_with};
+use govstate::rpc::{Patience, RpcStats, connect_with, parse_endpoint};
 use govstate::spec::{Desired, KeyPath, load_file_with_overrides};
 
 /// How to reach the chain and how to read it.
@@ -58,7 +58,8 @@ impl ChainArgs {
     /// The endpoint: `--rpc-url`, else the file's variable, else `ETH_RPC_URL`.
     pub fn url(&self, file_env: Option<&str>) -> anyhow::Result<Url> {
         let url = self.rpc_url(file_env)?;
-        url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
+        let origin = if self.rpc_url.is_some() { "--rpc-url" } else { file_env.unwrap_or("ETH_RPC_URL") };
+        Ok(parse_endpoint(&url, origin)?)
     }
 
     /// The endpoint for files that name no variable: `--rpc-url`, else

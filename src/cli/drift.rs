@@ -51,15 +51,20 @@ pub struct DriftArgs {
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_interval)]
     deadline: Duration,
     /// POST a JSON payload here for the deployments whose status changed
-    /// since the last run.
-    #[arg(long, value_name = "URL")]
+    /// since the last run. The URL usually holds a token: prefer
+    /// `GOVSTATE_WEBHOOK_URL` or `--webhook-file` to a command line, which
+    /// `ps` shows. Redirects are not followed.
+    #[arg(long, value_name = "URL", env = "GOVSTATE_WEBHOOK_URL", hide_env_values = true)]
     webhook: Option<String>,
+    /// Read the webhook URL from this file (its first line), e.g. a mounted secret.
+    #[arg(long, value_name = "FILE", conflicts_with = "webhook")]
+    webhook_file: Option<PathBuf>,
     /// Where the webhook remembers the last status of each deployment.
     /// Default: `drift-webhook-state.json` in the cache directory.
-    #[arg(long, value_name = "FILE", requires = "webhook")]
+    #[arg(long, value_name = "FILE")]
     webhook_state: Option<PathBuf>,
     /// Retries of a webhook on 5xx, 408, 429, timeouts and connection errors, with backoff.
-    #[arg(long, value_name = "N", default_value_t = 3, requires = "webhook")]
+    #[arg(long, value_name = "N", default_value_t = 3)]
     webhook_retries: u32,
     /// Keep running: check every INTERVAL (e.g. `30s`, `5m`), serve
     /// `/metrics` and `/healthz` on `--listen`; stop on SIGTERM or Ctrl-C.
@@ -93,11 +98,17 @@ struct Notifier {
 
 impl Notifier {
     fn from_args(args: &DriftArgs) -> anyhow::Result<Option<Self>> {
-        let Some(url) = &args.webhook else {
-            return Ok(None);
+        let url = match (&args.webhook, &args.webhook_file) {
+            (Some(url), _) => url.clone(),
+            (None, Some(file)) => webhook_from_file(file)?,
+            (None, None) => return Ok(None),
         };
         // The URL may carry a token: do not repeat it.
-        let url: Url = url.parse().ok().context("--webhook: not a URL")?;
+        let url: Url = url
+            .trim()
+            .parse()
+            .ok()
+            .context("the webhook URL (--webhook, GOVSTATE_WEBHOOK_URL or --webhook-file) is not a URL")?;
         let state = match (&args.webhook_state, cache::default_dir()) {
             (Some(path), _) => path.clone(),
             (None, Some(dir)) => dir.join("drift-webhook-state.json"),
@@ -122,6 +133,20 @@ impl Notifier {
         }
         Ok(memory.store(&self.state)?)
     }
+}
+
+/// The first line of `file`, read with a bound: a secret file holds one URL.
+fn webhook_from_file(file: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(64 * 1024).read_to_string(&mut text))
+        .with_context(|| format!("--webhook-file: could not read {}", file.display()))?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(str::to_string)
+        .with_context(|| format!("--webhook-file: {} holds no URL", file.display()))
 }
 
 pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {

@@ -125,14 +125,28 @@ pub fn usage(error: &clap::Error) -> ExitCode {
 /// Prints an error with its causes and returns exit code 1. A cause whose
 /// text the message above it already contains is not repeated.
 pub fn report(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error}");
+    eprintln!("error: {}", for_terminal(&error.to_string()));
     let mut shown = error.to_string();
     for cause in error.chain().skip(1) {
         let text = cause.to_string();
         if !shown.contains(&text) {
-            eprintln!("  caused by: {text}");
+            eprintln!("  caused by: {}", for_terminal(&text));
         }
         shown = text;
     }
     ExitCode::from(1)
+}
+
+/// The longest error line shown; a longer one (a node's huge answer quoted
+/// by a library) is cut, saying how much was left out.
+const LONGEST_ERROR_LINE: usize = 2_000;
+
+/// An error's text made safe for a terminal: control characters escaped,
+/// its length bounded.
+fn for_terminal(text: &str) -> String {
+    let text = govstate::render::escape::terminal(text);
+    match text.char_indices().nth(LONGEST_ERROR_LINE) {
+        Some((cut, _)) => format!("{}… ({} more bytes not shown)", &text[..cut], text.len() - cut),
+        None => text.into_owned(),
+    }
 }

@@ -5,6 +5,13 @@
 //! kill anvil when its parent dies (`PR_SET_PDEATHSIG` on Linux), so no anvil
 //! is left running whatever way govstate ends.
 //!
+//! anvil is found only where the user installed it ([`locate`]), never in
+//! the directory govstate happens to run in, and runs with a cleared
+//! environment: it gets no signing key, no endpoint, no token. A fork's
+//! upstream URL (which may hold an API key) is handed to it over its own
+//! loopback JSON-RPC (`anvil_reset`), never on its command line, where `ps`
+//! would show it to every user of the machine.
+//!
 //! The kernel ties the node to the *thread* that started it: start it from a
 //! thread that lives as long as the node (the main thread, an async runtime's
 //! worker, a test's own thread), never from a short-lived blocking-pool thread.
@@ -55,9 +62,6 @@ pub struct AnvilOptions {
     pub port: Option<u16>,
     /// Seconds between blocks; `None` (the default) mines a block per transaction.
     pub block_time: Option<u64>,
-    /// Fork this endpoint at this block instead of starting an empty chain
-    /// (default `None`).
-    pub fork: Option<(String, u64)>,
 }
 
 /// A running anvil node; dropping it stops the node.
@@ -81,9 +85,9 @@ impl AnvilProcess {
         if let Some(seconds) = options.block_time {
             command.args(["--block-time", &seconds.to_string()]);
         }
-        if let Some((url, block)) = &options.fork {
-            command.args(["--fork-url", url, "--fork-block-number", &block.to_string(), "--no-storage-caching"]);
-        }
+        // Nothing of govstate's environment (keys, endpoints, tokens) is
+        // anvil's business.
+        command.env_clear();
         die_with_parent(&mut command);
         let mut child = command.spawn().map_err(|source| AnvilError::Spawn { path: path.clone(), source })?;
         match wait_until_listening(&mut child) {
@@ -118,22 +122,24 @@ fn stop(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Finds the anvil binary: `GOVSTATE_ANVIL`, then the platform binary of the
-/// npm package `@foundry-rs/anvil` (in the current directory or an ancestor,
-/// then in the govstate checkout this binary was built from), then `PATH`.
+/// Finds the anvil binary where the user installed it: `GOVSTATE_ANVIL`,
+/// then the platform binary of the npm package `@foundry-rs/anvil` in the
+/// govstate checkout this binary was built from, then `PATH`.
+///
+/// Never the current directory or its parents: a state repository or a pull
+/// request could carry a `node_modules/` there, and its program would run
+/// with govstate's trust.
 ///
 /// `node_modules/.bin/anvil` is deliberately not used: it is a Node wrapper
 /// that starts the real binary as its own child, so stopping the wrapper
 /// would leave anvil running.
 pub fn locate() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("GOVSTATE_ANVIL") {
+    if let Some(path) = std::env::var_os("GOVSTATE_ANVIL").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
     let relative = Path::new("node_modules/@foundry-rs").join(platform_package()).join("bin/anvil");
-    let cwd = std::env::current_dir().ok();
-    let roots = cwd.iter().flat_map(|dir| dir.ancestors()).map(Path::to_path_buf);
-    let checkout = std::iter::once(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    roots.chain(checkout).map(|root| root.join(&relative)).find(|path| path.is_file()).or_else(|| find_on_path("anvil"))
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    Some(checkout).filter(|path| path.is_file()).or_else(|| find_on_path("anvil"))
 }
 
 fn platform_package() -> String {
@@ -150,9 +156,11 @@ fn platform_package() -> String {
     format!("anvil-{os}-{arch}")
 }
 
+/// `name` in a directory of `PATH`; relative entries (`.`, an empty entry)
+/// are skipped, as they name the current directory.
 fn find_on_path(name: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|path| path.is_file())
+    std::env::split_paths(&paths).filter(|dir| dir.is_absolute()).map(|dir| dir.join(name)).find(|path| path.is_file())
 }
 
 /// Reads anvil's stdout until it says where it listens; keeps draining it

@@ -10,7 +10,7 @@ use futures::StreamExt;
 use super::diff::differences;
 use super::report::{DeploymentReport, DriftReport, Status};
 use crate::observe::{ObserveError, ObserveOptions, Scope, observe};
-use crate::rpc::{RpcStats, connect};
+use crate::rpc::{Redactor, RpcStats, connect, parse_endpoint};
 use crate::spec::{KeyPath, Spec, SpecError, load_file};
 
 /// How to check.
@@ -216,7 +216,7 @@ fn endpoint(spec: &Spec, file: &str, default: Option<&str>) -> Result<Url, Check
             None => return Err(CheckError::NoEndpoint { file: file.into() }),
         },
     };
-    url.parse().map_err(|_| CheckError::BadUrl { file: file.into(), origin })
+    parse_endpoint(&url, &origin).map_err(|_| CheckError::BadUrl { file: file.into(), origin })
 }
 
 /// An error with its causes on one line, a cause the text already holds
@@ -234,17 +234,14 @@ fn describe(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The message without the endpoint, which may hold an API key: transport
-/// errors quote the URL they failed on.
+/// The message without the endpoint's secrets (user, password, path,
+/// query: any may hold an API key): transport errors quote the URL they
+/// failed on.
 fn redact(message: String, endpoint: Option<&Url>) -> String {
-    let Some(url) = endpoint else {
-        return message;
-    };
-    let full = url.as_str();
-    let short = full.trim_end_matches('/');
-    let hidden = "the endpoint";
-    let message = message.replace(full, hidden);
-    if short.is_empty() { message } else { message.replace(short, hidden) }
+    match endpoint {
+        Some(url) => Redactor::new(url).redact(&message),
+        None => message,
+    }
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -271,9 +268,9 @@ mod tests {
     fn the_endpoint_is_taken_out_of_error_messages() {
         let url: Url = "https://eth.example/v3/secret-key/".parse().expect("a URL");
         let message = "error sending request for url (https://eth.example/v3/secret-key/): refused".to_string();
-        assert_eq!(redact(message, Some(&url)), "error sending request for url (the endpoint): refused");
+        assert_eq!(redact(message, Some(&url)), "error sending request for url (https://eth.example/…): refused");
         let message = "at https://eth.example/v3/secret-key, refused".to_string();
-        assert_eq!(redact(message, Some(&url)), "at the endpoint, refused");
+        assert_eq!(redact(message, Some(&url)), "at https://eth.example/…, refused");
     }
 
     #[tokio::test]

@@ -183,8 +183,13 @@ impl Webhook {
     /// Posts `payload`, retrying with backoff; returns the attempts made.
     pub async fn post(&self, payload: &Payload) -> Result<u32, NotifyError> {
         let body = serde_json::to_vec(payload).unwrap_or_default();
+        // A redirect is refused, not followed: following would re-post the
+        // payload wherever the receiver points, with a Referer naming the
+        // webhook URL and its token.
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| NotifyError::Undelivered { attempts: 0, last: e.to_string() })?;
         let mut wait = self.backoff;

@@ -1,10 +1,17 @@
 //! Serving `/metrics` (Prometheus exposition) and `/healthz` while
 //! `drift --watch` runs, with hyper: it is already in the tree under
 //! reqwest, and two fixed routes need no framework.
+//!
+//! Nobody can starve it: a client has [`HEADER_READ_TIMEOUT`] to send its
+//! request's headers, at most [`MAX_CONNECTIONS`] connections are served at
+//! once, and a new connection beyond that closes the oldest one, so a scrape
+//! always gets through however many idle connections are held open. A
+//! failed accept (out of descriptors) waits a moment instead of spinning.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use http_body_util::Full;
@@ -13,7 +20,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 /// The latest metrics, shared between the check loop and the server.
@@ -39,6 +46,39 @@ impl Exposition {
     }
 }
 
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most connections served at once; a new one closes the oldest.
+pub const MAX_CONNECTIONS: usize = 32;
+
+/// How long to wait after a failed accept (out of descriptors, say).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The connections being served, oldest first.
+#[derive(Debug, Default, Clone)]
+struct Connections(Arc<Mutex<VecDeque<(u64, tokio::task::AbortHandle)>>>);
+
+impl Connections {
+    /// Adds a connection, closing the oldest ones beyond the cap.
+    fn admit(&self, id: u64, task: tokio::task::AbortHandle) {
+        let Ok(mut open) = self.0.lock() else { return task.abort() };
+        while open.len() >= MAX_CONNECTIONS {
+            if let Some((_, oldest)) = open.pop_front() {
+                oldest.abort();
+            }
+        }
+        open.push_back((id, task));
+    }
+
+    /// Forgets a connection that ended.
+    fn close(&self, id: u64) {
+        if let Ok(mut open) = self.0.lock() {
+            open.retain(|(other, _)| *other != id);
+        }
+    }
+}
+
 /// Serves until `shutdown` completes, then stops accepting and returns,
 /// releasing the port. `/healthz` answers 200 while the last check finished
 /// less than `stale_after` ago, 503 before the first and once checks stall.
@@ -49,19 +89,31 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
+    let connections = Connections::default();
+    let mut next_id = 0u64;
     loop {
         tokio::select! {
             () = &mut shutdown => return,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let exposition = exposition.clone();
-                tokio::spawn(async move {
+                let Ok((stream, _)) = accepted else {
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                };
+                let (exposition, open, id) = (exposition.clone(), connections.clone(), next_id);
+                next_id += 1;
+                let task = tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
                         let response = respond(&exposition, request.uri().path(), stale_after);
                         async move { Ok::<_, Infallible>(response) }
                     });
-                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(HEADER_READ_TIMEOUT)
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    open.close(id);
                 });
+                connections.admit(id, task.abort_handle());
             }
         }
     }

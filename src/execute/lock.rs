@@ -32,6 +32,14 @@ pub enum LockError {
         /// The lock file.
         path: PathBuf,
     },
+    /// Something other than a plain file of govstate's is at the lock's path
+    /// (a symbolic link, a hard link to another file, a directory): it is
+    /// left as it is, never opened for writing.
+    #[error("the apply lock {} is not a plain file (a link or planted entry?); it was left untouched", path.display())]
+    NotPlain {
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The lock file could not be made or written.
     #[error("could not take the apply lock {}: {source}", path.display())]
     Io {
@@ -103,7 +111,7 @@ pub fn acquire(dir: &Path, plan: &Plan, holder: &Holder) -> Result<ApplyLock, Lo
     let path = path_for(dir, plan);
     let io = |source| LockError::Io { path: path.clone(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io)?;
+    let mut file = open_plain(&path)?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => return Err(LockError::Held { holder: read_holder(&mut file), path }),
@@ -113,6 +121,52 @@ pub fn acquire(dir: &Path, plan: &Plan, holder: &Holder) -> Result<ApplyLock, Lo
     file.set_len(0).and_then(|()| file.seek(SeekFrom::Start(0))).map_err(io)?;
     file.write_all(text.as_bytes()).and_then(|()| file.sync_data()).map_err(io)?;
     Ok(ApplyLock { file, path })
+}
+
+/// Opens (or creates) the lock file without following a symbolic link at
+/// its path, and refuses anything but a plain file with one name: the
+/// name is computable from a plan, so a repository could plant a link
+/// there pointing at a file worth truncating.
+fn open_plain(path: &Path) -> Result<File, LockError> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let opened = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path);
+    let not_plain = || LockError::NotPlain { path: path.to_path_buf() };
+    let file = match opened {
+        Ok(file) => file,
+        Err(error) if error.raw_os_error() == Some(libc::ELOOP) => return Err(not_plain()),
+        Err(source) => return Err(LockError::Io { path: path.to_path_buf(), source }),
+    };
+    let metadata = file.metadata().map_err(|source| LockError::Io { path: path.to_path_buf(), source })?;
+    if !metadata.file_type().is_file() || metadata.nlink() != 1 {
+        return Err(not_plain());
+    }
+    Ok(file)
+}
+
+/// Writes `bytes` to `path` through a fresh temporary file beside it, then
+/// a rename: the temporary is created new (`O_EXCL`, which never follows a
+/// link; a leftover one, link or not, is removed first), so a link planted
+/// at its predictable name cannot redirect the write.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut name = path.file_name().map(std::ffi::OsString::from).unwrap_or_default();
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temporary = path.with_file_name(name);
+    match std::fs::remove_file(&temporary) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_data()?;
+    std::fs::rename(&temporary, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
 }
 
 /// The holder as its file describes it (bounded read: the file is small).
@@ -174,5 +228,35 @@ mod tests {
         assert!(second.contains(&expected) && second.contains("applying plan.json"), "{second}");
         drop(first);
         assert!(acquire(dir.path(), &plan(), &me).is_ok(), "free again once released");
+    }
+
+    #[test]
+    fn a_link_planted_at_a_temporary_name_is_not_written_through() {
+        let dir = tempfile::tempdir().expect("dir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").expect("write");
+        let target = dir.path().join("receipt.json");
+        let temporary = dir.path().join(format!("receipt.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &temporary).expect("symlink");
+        replace_file(&target, b"{}").expect("written");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "{}");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious", "the link's target is untouched");
+    }
+
+    #[test]
+    fn a_planted_symlink_or_hard_link_at_the_lock_path_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().expect("dir");
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").expect("write");
+        let me = this_process(Address::ZERO, "plan.json", "2026-01-01T00:00:00Z".into());
+        let lock = path_for(dir.path(), &plan());
+        std::os::unix::fs::symlink(&victim, &lock).expect("symlink");
+        let refused = acquire(dir.path(), &plan(), &me).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("not a plain file"), "{refused}");
+        std::fs::remove_file(&lock).expect("unlink");
+        std::fs::hard_link(&victim, &lock).expect("hard link");
+        let refused = acquire(dir.path(), &plan(), &me).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("not a plain file"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&victim).expect("read"), "precious", "the target is untouched");
     }
 }

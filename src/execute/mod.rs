@@ -17,6 +17,7 @@
 //!
 //! Every apply that sends writes a receipt as it goes.
 
+pub mod fees;
 mod fit;
 mod integrity;
 pub mod lock;

@@ -157,9 +157,7 @@ impl ReceiptLog {
     /// Rewrites the file with the current receipt.
     pub fn save(&self) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(&self.receipt).map_err(std::io::Error::other)?;
-        let temporary = self.path.with_extension("json.tmp");
-        std::fs::write(&temporary, json)?;
-        std::fs::rename(&temporary, &self.path)
+        super::lock::replace_file(&self.path, &json)
     }
 }
 

@@ -148,6 +148,9 @@ pub struct Sending {
     /// Replace a transaction still unmined after this long with the same
     /// call at the same nonce and a higher fee (default: never).
     pub bump_after: Option<std::time::Duration>,
+    /// The most a replacement may offer per gas (default: no ceiling; the
+    /// command line sets [`super::fees::DEFAULT_FEE_CEILING`] or the flag).
+    pub fee_ceiling: Option<u128>,
 }
 
 impl Sending {
@@ -334,7 +337,7 @@ async fn mined(
             && sent_at.elapsed() >= after
             && !sending.stopped()
         {
-            let replacement = replace(provider, &sent, latest).await?;
+            let replacement = replace(provider, &sent, latest, sending).await?;
             if let Some(progress) = sending.progress {
                 let function = &sent.tx.function;
                 progress(&format!(
@@ -356,9 +359,14 @@ async fn mined(
 
 /// The same call at the same nonce with fees at least 12.5 % above the
 /// version `current` (what nodes ask of a replacement) and at least what the
-/// node suggests now. A version the node dropped is sent again only while
+/// node suggests now, but never above the fee ceiling. A version the node dropped is sent again only while
 /// its nonce is unused.
-async fn replace(provider: &impl Provider, sent: &Sent<'_>, current: B256) -> Result<B256, ApplyError> {
+async fn replace(
+    provider: &impl Provider,
+    sent: &Sent<'_>,
+    current: B256,
+    sending: &Sending,
+) -> Result<B256, ApplyError> {
     use alloy::consensus::Transaction as _;
     let failed = |e: alloy::transports::TransportError| ApplyError::Waiting { hash: current, reason: e.to_string() };
     let old = provider.get_transaction_by_hash(current).await.map_err(failed)?;
@@ -373,7 +381,20 @@ async fn replace(provider: &impl Provider, sent: &Sent<'_>, current: B256) -> Re
     let (old_fee, old_tip) =
         old.map_or((0, 0), |o| (o.inner.max_fee_per_gas(), o.inner.max_priority_fee_per_gas().unwrap_or(0)));
     let tip = bumped(old_tip).max(suggested.max_priority_fee_per_gas);
-    let max_fee = bumped(old_fee).max(suggested.max_fee_per_gas).max(tip);
+    // Never above the ceiling: offer it at most, as long as that is still
+    // the bump a node asks of a replacement.
+    let ceiling = sending.fee_ceiling.unwrap_or(u128::MAX);
+    let max_fee = bumped(old_fee).max(suggested.max_fee_per_gas).max(tip).min(ceiling);
+    let tip = tip.min(max_fee);
+    if max_fee < bumped(old_fee) || tip < bumped(old_tip) {
+        return Err(ApplyError::Waiting {
+            hash: current,
+            reason: format!(
+                "a replacement would have to offer more than the ceiling of {} per gas (--max-fee-per-gas); it was not sent",
+                super::fees::gwei(ceiling)
+            ),
+        });
+    }
     let request = request(sent.tx, sent.from)
         .nonce(sent.nonce)
         .gas_limit(sent.gas)

@@ -80,11 +80,8 @@ pub fn store(dir: &Path, chain_id: u64, contract: Address, role_set: &str, entry
     let Ok(json) = serde_json::to_vec(entry) else {
         return;
     };
-    let temporary = path.with_extension("json.tmp");
-    let written =
-        path.parent().map(std::fs::create_dir_all).transpose().is_ok() && std::fs::write(&temporary, json).is_ok();
-    if written {
-        let _ = std::fs::rename(&temporary, &path);
+    if path.parent().map(std::fs::create_dir_all).transpose().is_ok() {
+        let _ = crate::execute::lock::replace_file(&path, &json);
     }
 }
 

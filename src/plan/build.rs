@@ -277,6 +277,15 @@ fn role_call(wanted: &DesiredContract, set: &RoleSet, account: Address, allowed:
     }
 }
 
+/// Whether `options` (the flags given *now*) permit every call of `plan`.
+/// What a plan file says about itself (`allow_ownership_transfer`) is data,
+/// never permission: a saved plan with owner or governance transfers is
+/// applied only when the operator passes `--allow-ownership-transfer` at
+/// apply time.
+pub fn permitted(plan: &Plan, options: &PlanOptions) -> Result<(), PlanError> {
+    refuse_unallowed_transfers(&plan.calls, options)
+}
+
 fn refuse_unallowed_transfers(calls: &[PlannedCall], options: &PlanOptions) -> Result<(), PlanError> {
     if options.allow_ownership_transfer {
         return Ok(());
@@ -293,19 +302,18 @@ fn refuse_unallowed_transfers(calls: &[PlannedCall], options: &PlanOptions) -> R
 fn order(mut pending: Vec<PlannedCall>, mut model: Model) -> Result<Vec<PlannedCall>, PlanError> {
     let mut ordered = Vec::with_capacity(pending.len());
     for phase in Phase::ALL {
-        let mut in_phase: Vec<PlannedCall> = Vec::new();
-        pending.retain(|c| {
-            if c.phase == phase {
-                in_phase.push(c.clone());
-                false
-            } else {
-                true
-            }
-        });
+        let (mut in_phase, rest): (Vec<PlannedCall>, Vec<PlannedCall>) =
+            pending.into_iter().partition(|c| c.phase == phase);
+        pending = rest;
         in_phase.sort_by_key(|c| contract_rank(&c.contract, phase));
+        // A deque: the call that goes next is nearly always the first, and
+        // taking it is then O(1), so 190,000 grants order in linear time.
+        let mut in_phase = std::collections::VecDeque::from(in_phase);
         while !in_phase.is_empty() {
-            let next = in_phase.iter().position(|c| model.check(c).is_ok()).ok_or_else(|| stuck(&in_phase, &model))?;
-            let call = in_phase.remove(next);
+            let next = in_phase.iter().position(|c| model.check(c).is_ok());
+            let Some(call) = next.and_then(|next| in_phase.remove(next)) else {
+                return Err(stuck(in_phase.make_contiguous(), &model));
+            };
             model.apply(&call);
             ordered.push(call);
         }

@@ -26,7 +26,7 @@ mod types;
 mod value_serde;
 
 pub use crate::spec::{Desired, DesiredContract};
-pub use build::plan;
+pub use build::{permitted, plan};
 pub use integrity::{IntegrityError, rederive};
 pub use pending::{Effect, Judged, OperationScope, judge};
 pub use safe::safe_batch;

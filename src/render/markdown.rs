@@ -2,11 +2,14 @@
 
 use std::fmt::Write;
 
+use super::escape::code_span;
 use super::{call_signature, contract_title, partly, route_lines, show, stale_lines, summary, via_line};
 use crate::plan::RouteKind;
 use crate::plan::{ChangeKind, Plan};
 
-/// Renders `plan`, made from the file `source`, as markdown.
+/// Renders `plan`, made from the file `source`, as markdown. The file name
+/// is the author's text: it is only shown inside code spans, so it cannot
+/// add markup, mentions, links or comments to the posted comment.
 pub fn markdown(plan: &Plan, source: &str) -> String {
     markdown_for(plan, &super::Subject::file(source))
 }
@@ -15,9 +18,11 @@ pub fn markdown(plan: &Plan, source: &str) -> String {
 /// from the file is quoted before the digest, and the summary says what
 /// the chain matches.
 pub fn markdown_for(plan: &Plan, subject: &super::Subject<'_>) -> String {
-    let source = subject.source;
+    let source = &code_span(subject.source, false);
+    // The name is the pull request's to choose: shown only escaped.
+    let subject = &super::Subject { source, ..*subject };
     let mut out = String::new();
-    let _ = writeln!(out, "### govstate plan: `{source}`\n");
+    let _ = writeln!(out, "### govstate plan: {source}\n");
     let _ = writeln!(out, "Chain {}, block {} (`{}`).\n", plan.chain_id, plan.block.number, plan.block.hash);
     if let Some(wait) = super::pause_wait(plan) {
         let _ = writeln!(out, "> **{wait}**\n");
@@ -77,7 +82,7 @@ pub fn markdown_for(plan: &Plan, subject: &super::Subject<'_>) -> String {
         let _ = writeln!(out, "{}", mermaid(plan));
     }
     for line in stale_lines(plan) {
-        let _ = writeln!(out, "> **Stale:** {line}\n");
+        let _ = writeln!(out, "> **Pending:** {line}\n");
     }
     let _ = writeln!(out, "**{}**\n", summary(plan, &subject.to_string()));
     for note in subject.notes() {

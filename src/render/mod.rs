@@ -3,6 +3,7 @@
 //! (the plan itself), and a unified diff of the state as YAML.
 
 mod diff;
+pub mod escape;
 mod markdown;
 mod receipt;
 mod safe_tx_builder;

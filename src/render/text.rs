@@ -34,7 +34,8 @@ impl Style {
     }
 }
 
-/// Renders `plan`, made from the file `source`.
+/// Renders `plan`, made from the file `source` (its control characters
+/// escaped: a file name is its author's text).
 pub fn text(plan: &Plan, source: &str, style: Style) -> String {
     text_for(plan, &super::Subject::file(source), style)
 }
@@ -42,7 +43,8 @@ pub fn text(plan: &Plan, source: &str, style: Style) -> String {
 /// Renders `plan`, made from `subject`: the summary says what the chain
 /// matches (`the targeted keys of FILE`, `FILE with overrides`).
 pub fn text_for(plan: &Plan, subject: &super::Subject<'_>, style: Style) -> String {
-    let source = subject.source;
+    let source = &super::escape::terminal(subject.source);
+    let subject = &super::Subject { source, ..*subject };
     let mut out = String::new();
     let block = &plan.block;
     let _ = writeln!(

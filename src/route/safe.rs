@@ -284,9 +284,20 @@ pub fn collect(
 /// The signer of a 65-byte signature as the Safe reads it: `v` 27/28 over
 /// the hash itself, `v` 31/32 over the `eth_sign`-prefixed hash (what
 /// `cast wallet sign 0xHASH` makes, with 4 added to `v`).
+/// Any other `v` is refused: the Safe reads 0 as a contract signature and
+/// 1 as an approved hash (both would recover here like 27/28 and mean
+/// something else on chain), and the rest as nothing valid.
 fn recover(bytes: &[u8; 65], hash: B256) -> Result<Address, String> {
     let mut raw = *bytes;
-    let prefixed = raw[64] > 30;
+    let prefixed = match raw[64] {
+        27 | 28 => false,
+        31 | 32 => true,
+        v => {
+            return Err(format!(
+                "v = {v}, but an offline signature has v 27 or 28 (over the hash) or 31 or 32 (eth_sign); the Safe would read it as another kind of signature"
+            ));
+        }
+    };
     if prefixed {
         raw[64] -= 4;
     }
@@ -347,6 +358,25 @@ mod tests {
         let file = SignatureFile { format_version: SIGNATURES_FORMAT_VERSION, signatures: vec![entry] };
         let packed = collect(&file, &batch, &owners, 1, Address::ZERO).expect("counts");
         assert_eq!(packed.as_ref(), bytes.as_slice(), "sent as given: the Safe checks v + 4 itself");
+    }
+
+    #[test]
+    fn a_signature_whose_v_the_safe_reads_as_another_kind_is_refused() {
+        let owners = owners();
+        let batch = batch(&owners, 1);
+        let good = signed_by(&batch, &[1]);
+        let v = good.signatures[0].signature[64];
+        assert!(v == 27 || v == 28, "a plain signature: {v}");
+        // 0 and 1 recover like 27 and 28 but mean a contract or an
+        // approved-hash signature to the Safe; 29, 30, 33 mean nothing.
+        for bad in [v - 27, v + 2, 33, 255] {
+            let mut file = good.clone();
+            let mut bytes = file.signatures[0].signature.to_vec();
+            bytes[64] = bad;
+            file.signatures[0].signature = Bytes::from(bytes);
+            let error = collect(&file, &batch, &owners, 1, Address::ZERO).map(|_| ()).expect_err("refused");
+            assert!(error.to_string().contains(&format!("v = {bad}")), "{error}");
+        }
     }
 
     #[test]

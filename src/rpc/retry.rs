@@ -28,6 +28,8 @@ use tower::retry::{Policy, Retry};
 use tower::util::rng::HasherRng;
 use tower::{Layer, Service};
 
+use super::redact::Redactor;
+
 /// The longest `Retry-After` honoured; a longer one waits this long.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -44,6 +46,9 @@ pub struct Patience {
     pub min_backoff: Duration,
     /// The longest backoff (default 8 s).
     pub max_backoff: Duration,
+    /// The largest answer read from the node (default 128 MiB); a larger
+    /// one is refused unread (a batch is then halved where the reader can).
+    pub max_answer_bytes: usize,
 }
 
 impl Default for Patience {
@@ -53,6 +58,7 @@ impl Default for Patience {
             retries: 5,
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
+            max_answer_bytes: 128 << 20,
         }
     }
 }
@@ -64,15 +70,6 @@ impl Patience {
         let attempts = self.retries.saturating_add(1);
         self.timeout.saturating_mul(attempts) + self.max_backoff.saturating_mul(self.retries.saturating_mul(2))
     }
-}
-
-/// `http://host:port`, with `/…` when the URL has a path: enough to name
-/// the endpoint without printing a key that may be part of the path.
-pub fn endpoint_name(url: &Url) -> String {
-    let host = url.host_str().unwrap_or("?");
-    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let path = if url.path().len() > 1 || url.query().is_some() { "/…" } else { "" };
-    format!("{}://{host}{port}{path}", url.scheme())
 }
 
 /// The layer that retries reads.
@@ -91,7 +88,7 @@ impl RetryLayer {
             HasherRng::default(),
         );
         let backoff = maker.ok().map(|mut m| m.make_backoff());
-        let endpoint = Endpoint { name: endpoint_name(url).into(), url: url.as_str().into() };
+        let endpoint = Endpoint::new(url);
         Self { policy: ReadPolicy { left: patience.retries, tried: 0, backoff, endpoint } }
     }
 }
@@ -139,18 +136,23 @@ struct ReadPolicy {
     endpoint: Endpoint,
 }
 
-/// An endpoint's shown name, and its full URL (kept out of messages).
+/// An endpoint's shown name, and what takes its URL out of messages.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    /// What messages call it ([`endpoint_name`]).
+    /// What messages call it ([`endpoint_name`](super::endpoint_name)).
     pub name: Arc<str>,
-    /// The URL, which may hold a key.
-    pub url: Arc<str>,
+    redactor: Redactor,
 }
 
 impl Endpoint {
-    /// `error` with its causes (`…: connection refused`), the URL replaced
-    /// by the endpoint's name.
+    /// The endpoint at `url`.
+    pub fn new(url: &Url) -> Self {
+        let redactor = Redactor::new(url);
+        Self { name: redactor.name().into(), redactor }
+    }
+
+    /// `error` with its causes (`…: connection refused`), every secret part
+    /// of the URL taken out.
     pub fn describe(&self, error: &TransportError) -> String {
         let mut text = error.to_string();
         let mut source = std::error::Error::source(error);
@@ -161,7 +163,7 @@ impl Endpoint {
             }
             source = cause.source();
         }
-        text.replace(&*self.url, &self.name).replace(self.url.trim_end_matches('/'), &self.name)
+        self.redactor.redact(&text)
     }
 }
 
@@ -245,14 +247,6 @@ fn incomplete(request: &RequestPacket, answer: &ResponsePacket) -> Option<String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_endpoint_is_named_without_the_path_that_may_hold_its_key() {
-        let url: Url = "https://eth-mainnet.example.com/v2/SECRET?x=1".parse().expect("url");
-        assert_eq!(endpoint_name(&url), "https://eth-mainnet.example.com/…");
-        let local: Url = "http://127.0.0.1:8545".parse().expect("url");
-        assert_eq!(endpoint_name(&local), "http://127.0.0.1:8545");
-    }
 
     #[test]
     fn the_budget_bounds_every_attempt_and_every_backoff() {

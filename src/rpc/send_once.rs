@@ -17,6 +17,11 @@
 //!
 //! An answer in which the node rejects the transaction is passed on as it
 //! is (unless the node turns out to have it already).
+//!
+//! The hash a node answers is a claim, checked: a transaction's hash is the
+//! keccak of its signed bytes. An answer with any other hash is not passed
+//! on; the node is asked about the real hash, which is answered when the
+//! node has it, and the send fails (nothing more sent) when it does not.
 
 use std::task::{Context, Poll};
 
@@ -45,7 +50,7 @@ impl SendOnceLayer {
     /// Rebroadcasts at most `patience.retries` times; errors name the
     /// endpoint of `url`.
     pub fn new(patience: Patience, url: &alloy::transports::http::reqwest::Url) -> Self {
-        let endpoint = Endpoint { name: super::endpoint_name(url).into(), url: url.as_str().into() };
+        let endpoint = Endpoint::new(url);
         Self { patience, endpoint }
     }
 }
@@ -131,7 +136,15 @@ where
             attempts += 1;
             let answer = self.inner.clone().oneshot(request.clone()).await;
             let failure = match answer {
-                Ok(ResponsePacket::Single(ref r)) if r.is_success() => return answer,
+                Ok(ResponsePacket::Single(ref r)) if r.is_success() => {
+                    if answered_hash(r) == Some(signed.hash) {
+                        return answer;
+                    }
+                    return match self.fate(signed).await {
+                        Fate::Known => Ok(sent(id, signed.hash)),
+                        _ => Err(made_up(signed, r)),
+                    };
+                }
                 Ok(rejected) => match self.fate(signed).await {
                     Fate::Known => return Ok(sent(id, signed.hash)),
                     _ => return Ok(rejected),
@@ -196,6 +209,22 @@ where
             "{endpoint} did not take transaction {hash} (nonce {nonce}) after {attempts} attempts with the same signed bytes; last failure: {failure}"
         ))
     }
+}
+
+/// The hash in a successful send answer, when it is one.
+fn answered_hash(answer: &Response) -> Option<B256> {
+    match &answer.payload {
+        ResponsePayload::Success(raw) => serde_json::from_str(raw.get()).ok(),
+        ResponsePayload::Failure(_) => None,
+    }
+}
+
+fn made_up(signed: Signed, answer: &Response) -> TransportError {
+    let Signed { hash, nonce, .. } = signed;
+    let claimed = answered_hash(answer).map_or_else(|| "something that is not a hash".to_string(), |h| h.to_string());
+    TransportErrorKind::custom_str(&format!(
+        "the node answered {claimed} for transaction {hash} (nonce {nonce}; the keccak of its signed bytes) and does not know {hash}: the endpoint's answers cannot be trusted; nothing more was sent"
+    ))
 }
 
 fn nonce_taken(signed: Signed) -> TransportError {

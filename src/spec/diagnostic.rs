@@ -40,6 +40,7 @@ impl Diagnostic {
     }
 
     /// Whether this diagnostic's path is `ancestor` or lies below it.
+    #[cfg(test)]
     pub(crate) fn is_under(&self, ancestor: &str) -> bool {
         match self.path.strip_prefix(ancestor) {
             Some(rest) => rest.is_empty() || rest.starts_with(['.', '[']) || ancestor.is_empty(),
@@ -50,7 +51,9 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        // A file's keys and name are the file author's text: shown, never run.
+        let safe = crate::render::escape::terminal;
+        f.write_str(&safe(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(column) = self.column {
@@ -58,9 +61,9 @@ impl fmt::Display for Diagnostic {
             }
         }
         if !self.path.is_empty() {
-            write!(f, ": {}", self.path)?;
+            write!(f, ": {}", safe(&self.path))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", safe(&self.message))
     }
 }
 

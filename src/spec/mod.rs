@@ -176,30 +176,39 @@ fn promote(root: &yaml::Node) -> Result<DesiredState, Vec<Diagnostic>> {
     let mut diagnostics = reader.into_diagnostics();
     if let Some(state) = &state {
         let invariants = state.check();
-        let fresh: Vec<_> = invariants.into_iter().filter(|d| !already_reported(d, &diagnostics)).collect();
+        let reported: std::collections::HashSet<&str> = diagnostics.iter().map(|d| d.path.as_str()).collect();
+        let fresh: Vec<_> = invariants.into_iter().filter(|d| !already_reported(d, &reported)).collect();
         diagnostics.extend(fresh);
     }
     match state {
         Some(state) if diagnostics.is_empty() => Ok(state),
-        _ => Err(sorted(diagnostics.into_iter().map(|d| locate(d, root)).collect())),
+        _ => {
+            let mut parents = Parents::default();
+            Err(sorted(diagnostics.into_iter().map(|d| locate(d, root, &mut parents)).collect()))
+        }
     }
 }
 
 /// A value that could not be read is not checked again: its invariant
-/// diagnostic would only repeat the first problem.
-fn already_reported(invariant: &Diagnostic, read_errors: &[Diagnostic]) -> bool {
-    read_errors.iter().any(|e| invariant.is_under(&e.path))
+/// diagnostic would only repeat the first problem. Looks up the path and
+/// each of its ancestors (`a.b[2]`, `a.b`, `a`, the document) among the
+/// paths read errors were reported at: linear in the diagnostics, however
+/// many there are.
+fn already_reported(invariant: &Diagnostic, read_errors: &std::collections::HashSet<&str>) -> bool {
+    let path = invariant.path.as_str();
+    let ancestors = path.match_indices(['.', '[']).map(|(end, _)| &path[..end]);
+    read_errors.contains("") || read_errors.contains(path) || ancestors.into_iter().any(|a| read_errors.contains(a))
 }
 
 /// Positions a diagnostic that has none yet at its key, or else at the nearest
 /// ancestor written in the file (e.g. a missing key's mapping).
-fn locate(diagnostic: Diagnostic, root: &yaml::Node) -> Diagnostic {
+fn locate<'a>(diagnostic: Diagnostic, root: &'a yaml::Node, parents: &mut Parents<'a>) -> Diagnostic {
     if diagnostic.line.is_some() {
         return diagnostic;
     }
     let mut path = diagnostic.path.as_str();
     loop {
-        if let Some(mark) = root.locate(path) {
+        if let Some(mark) = mark_of(path, root, parents) {
             return diagnostic.at(mark.line, mark.column);
         }
         match path.rfind(['.', '[']) {
@@ -207,6 +216,21 @@ fn locate(diagnostic: Diagnostic, root: &yaml::Node) -> Diagnostic {
             None => return diagnostic,
         }
     }
+}
+
+/// The nodes already found for parent paths: a thousand diagnostics under
+/// `arena.orchestrators` find that list once, not once each (a mapping is
+/// searched key by key, so finding it each time would be quadratic).
+type Parents<'a> = std::collections::HashMap<String, Option<&'a yaml::Node>>;
+
+/// The mark of the key or item at `path`, its parent looked up once.
+fn mark_of<'a>(path: &str, root: &'a yaml::Node, parents: &mut Parents<'a>) -> Option<yaml::Mark> {
+    let Some(end) = path.rfind(['.', '[']) else {
+        return root.locate(path);
+    };
+    let (parent, last) = path.split_at(end);
+    let node = *parents.entry(parent.to_string()).or_insert_with(|| root.at(parent).map(|(node, _)| node));
+    node?.locate(last)
 }
 
 fn sorted(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {

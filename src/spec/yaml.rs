@@ -89,6 +89,12 @@ impl Node {
     /// The position of a key path such as `arena.orchestrators[2]`: the key's own
     /// position for a mapping key, the item's for a list index.
     pub(crate) fn locate(&self, path: &str) -> Option<Mark> {
+        self.at(path).and_then(|(_, mark)| mark)
+    }
+
+    /// The node at `path` below this one, and its mark (`None` for this
+    /// node itself, an empty path).
+    pub(crate) fn at(&self, path: &str) -> Option<(&Node, Option<Mark>)> {
         let mut node = self;
         let mut mark = None;
         for segment in segments(path) {
@@ -96,7 +102,7 @@ impl Node {
             node = next;
             mark = Some(at);
         }
-        mark
+        Some((node, mark))
     }
 
     fn child(&self, segment: Segment<'_>) -> Option<(&Node, Mark)> {

@@ -95,6 +95,12 @@ pub struct Faults {
     pub method_error: Option<(&'static str, i64)>,
     /// Batches longer than this are refused as a whole (a provider's cap).
     pub max_batch: Option<usize>,
+    /// The fee the node suggests, in wei: `eth_gasPrice`,
+    /// `eth_maxPriorityFeePerGas` and every reward of `eth_feeHistory`
+    /// answer it (a lying or compromised node).
+    pub fee_suggestion: Option<u128>,
+    /// Sends reach anvil, but their answer carries a made-up hash.
+    pub fake_send_hash: bool,
 }
 
 impl Faults {
@@ -114,6 +120,8 @@ impl Faults {
             refuse_sends: Vec::new(),
             method_error: None,
             max_batch: None,
+            fee_suggestion: None,
+            fake_send_hash: false,
         }
     }
 
@@ -342,7 +350,7 @@ async fn forward(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
 fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
     let wants_chain = shared.faults.chain_id.is_some();
     let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes;
-    if !wants_chain && !wants_forge {
+    if !wants_chain && !wants_forge && shared.faults.fee_suggestion.is_none() && !shared.faults.fake_send_hash {
         return answer;
     }
     let (Ok(request), Ok(mut answer_json)) =
@@ -359,6 +367,23 @@ fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
         let Some(asked) = requests.iter().find(|r| r["id"] == entry["id"]) else { return };
         if let (Some(chain), "eth_chainId") = (shared.faults.chain_id, asked["method"].as_str().unwrap_or("")) {
             entry["result"] = serde_json::Value::String(format!("{chain:#x}"));
+        }
+        if shared.faults.fake_send_hash && asked["method"] == "eth_sendRawTransaction" && entry["result"].is_string() {
+            entry["result"] = serde_json::Value::String(format!("0x{}", "ab".repeat(32)));
+        }
+        if let Some(fee) = shared.faults.fee_suggestion {
+            let fee = serde_json::Value::String(format!("{fee:#x}"));
+            match asked["method"].as_str().unwrap_or("") {
+                "eth_gasPrice" | "eth_maxPriorityFeePerGas" => entry["result"] = fee.clone(),
+                "eth_feeHistory" => {
+                    if let Some(rewards) = entry["result"]["reward"].as_array_mut() {
+                        for block in rewards.iter_mut().filter_map(|b| b.as_array_mut()) {
+                            block.iter_mut().for_each(|r| *r = fee.clone());
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
         let by_number = asked["method"] == "eth_getBlockByNumber"
             && asked["params"][0].as_str().is_some_and(|p| p.starts_with("0x"));
