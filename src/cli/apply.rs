@@ -271,6 +271,12 @@ fn authorise_saved(plan: &Plan, args: &ApplyArgs) -> anyhow::Result<()> {
             plan.digest
         );
     }
+    if args.expect_digest.is_none() && !plan.calls.is_empty() {
+        eprintln!(
+            "warning: {source} is applied without --expect-digest: nothing binds it to the plan that was reviewed (its digest is {})",
+            plan.digest
+        );
+    }
     let now = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
     govstate::plan::permitted(plan, &now)
         .with_context(|| format!("{source}: refused; nothing was sent (pass --allow-ownership-transfer to apply it)"))
