@@ -288,3 +288,31 @@ async fn after_a_base_fee_spike_a_stuck_transaction_is_replaced_at_a_higher_fee_
     assert!(sent["replaced"].as_array().is_some_and(|r| !r.is_empty()), "earlier versions are kept: {sent}");
     s.chain.automine(true).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_waiting_for_receipts_exits_130_and_the_receipt_keeps_the_sent_transaction() {
+    let s = setup().await;
+    s.chain.automine(false).await;
+    let receipts = s.receipts();
+    let url = s.url();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["apply", &s.file, "--yes", "--no-cache", "--private-key", OWNER_KEY, "--rpc-url", &url])
+        .args(["--receipts-dir", &receipts, "--set", "arena.paused=true"])
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate starts");
+    // The only transaction is in the pool and is never mined: interrupt the wait.
+    assert!(common::eventually(60, || async { s.chain.pending_count().await >= 1 }).await, "the pause was sent");
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let output = child.wait_with_output().expect("govstate exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Run the same apply again to resume"), "{stderr}");
+    s.chain.automine(true).await;
+    let receipt = &common::receipts(std::path::Path::new(&receipts))[0];
+    let sent = receipt["transactions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(sent.len(), 1, "the sent transaction is recorded: {sent:?}");
+}

@@ -216,7 +216,9 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
         Err(error) if error.after_sending() => {
-            let interrupted = matches!(error, govstate::ApplyError::Interrupted { .. });
+            // A stop asked for while waiting for receipts ends in a
+            // waiting error: it was an interruption all the same.
+            let interrupted = matches!(error, govstate::ApplyError::Interrupted { .. }) || *stop.borrow();
             if let Some(receipt) = latest_receipt(&options.receipts_dir) {
                 eprint!("{}", transactions(&receipt));
             }
