@@ -560,7 +560,7 @@ async fn an_emergency_pauser_held_by_another_key_is_named_and_the_pauses_the_sig
     let all = s.write("all.yaml", "system_pause:\n  paused: true\narena:\n  paused: true\n");
     let (code, stdout, stderr) = s.apply(&all, OWNER_KEY, &[]);
     assert_eq!(code, Some(1), "the module pauses are the guardian's: {stdout}{stderr}");
-    assert!(stderr.contains(&format!("SystemPause's modules.job_registry")), "{stderr}");
+    assert!(stderr.contains("SystemPause's modules.job_registry"), "{stderr}");
     assert!(stderr.contains(&guardian.to_string()) && stderr.contains("apply with that account's key"), "{stderr}");
     assert!(s.paused(s.chain.address("arena")).await, "the arena's pause, the signer's own, went");
     let guardian_key = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
