@@ -500,7 +500,9 @@ mod devices {
 
 /// AWS and Google Cloud KMS, through alloy's signer crates.
 mod kms {
-    use super::{GcpKey, Signer, SignerError, line};
+    #[cfg(any(feature = "aws", feature = "gcp"))]
+    use super::line;
+    use super::{GcpKey, Signer, SignerError};
 
     #[cfg(feature = "aws")]
     pub(super) async fn aws(key_id: &str) -> Result<Signer, SignerError> {
