@@ -104,6 +104,22 @@ pub fn connect_signing_with(url: Url, stats: &RpcStats, signer: PrivateKeySigner
     ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_client(client).erased()
 }
 
+/// A provider for `url` that signs with `wallet` (any kind of signer), or,
+/// without one, leaves signing to the endpoint (`eth_sendTransaction` for
+/// an account it holds unlocked); traffic counted in `stats`, reads (never
+/// sends) retried as `patience` says.
+pub fn connect_wallet_with(
+    url: Url,
+    stats: &RpcStats,
+    wallet: Option<EthereumWallet>,
+    patience: Patience,
+) -> DynProvider {
+    match wallet {
+        Some(wallet) => ProviderBuilder::new().wallet(wallet).connect_client(client(url, stats, patience)).erased(),
+        None => connect_with(url, stats, patience),
+    }
+}
+
 /// The JSON-RPC client: read retries outside, then the reconciliation of
 /// lost send answers, then counting (every attempt is a round trip), HTTP
 /// with the time-out at the bottom.

@@ -298,9 +298,11 @@ async fn a_safe_with_threshold_one_whose_owner_applies_goes_through_in_one_run()
     assert_eq!(code, Some(0), "{stdout}");
 }
 
-/// The Transaction Builder checksum, written apart from govstate's: the
-/// canonical serialisation of contracts.md built by a stack-free fold over
-/// a sorted copy of the document.
+/// The Transaction Builder checksum, written apart from govstate's, as the
+/// app validates an imported file (`validateChecksum` in the app's
+/// `checksum.ts`): `meta.checksum` removed, `meta.name` set to null (the key
+/// kept), then the canonical serialisation of contracts.md, built over a
+/// sorted copy of the document.
 fn independent_checksum(file: &Json) -> String {
     fn serialise(value: &Json, out: &mut String) {
         match value {
@@ -329,6 +331,7 @@ fn independent_checksum(file: &Json) -> String {
     }
     let mut copy = file.clone();
     copy["meta"].as_object_mut().expect("meta").remove("checksum");
+    copy["meta"]["name"] = Json::Null;
     let mut text = String::new();
     serialise(&copy, &mut text);
     alloy::primitives::keccak256(text.as_bytes()).to_string()
@@ -351,6 +354,12 @@ async fn the_transaction_builder_file_has_the_canonical_checksum_and_its_calls_a
     let mut edited = file.clone();
     edited["transactions"][0]["value"] = Json::from("1");
     assert_ne!(independent_checksum(&edited), independent_checksum(&file), "the checksum covers the calls");
+    let mut renamed = file.clone();
+    renamed["meta"]["name"] = Json::from("rotate the rogue orchestrator");
+    assert_eq!(independent_checksum(&renamed), independent_checksum(&file), "renaming the batch keeps it valid");
+    let mut described = file.clone();
+    described["meta"]["description"] = Json::from("edited");
+    assert_ne!(independent_checksum(&described), independent_checksum(&file), "the description is covered");
 
     let calls = plan_json["calls"].as_array().cloned().unwrap_or_default();
     let transactions = file["transactions"].as_array().cloned().unwrap_or_default();

@@ -6,13 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use govstate::execute::{ApplyOptions, Sending, SignerSource, apply};
+use govstate::execute::{ApplyOptions, Sending, apply};
 use govstate::plan::{Plan, PlanOptions, RouteKind, plan};
 use govstate::render::{Style, Subject, operations, text_for, transactions};
-use govstate::rpc::{RpcStats, connect_signing_with};
+use govstate::rpc::{RpcStats, connect_wallet_with, connect_with};
 use govstate::spec::KeyPath;
 
 use super::common::{ChainArgs, load_desired_with};
+use super::signer::SignerArgs;
 
 /// Arguments of `govstate apply`.
 #[derive(Debug, Args)]
@@ -86,56 +87,12 @@ pub struct ApplyArgs {
     chain: ChainArgs,
 }
 
-/// Signer options, as Foundry has them: a flag given on the command line
-/// wins over any environment variable (`GOVSTATE_PRIVATE_KEY`,
-/// `ETH_KEYSTORE`), which are read only when no signer flag is given.
-#[derive(Args)]
-pub struct SignerArgs {
-    /// Private key (hex). Never printed, logged or written. Default:
-    /// `GOVSTATE_PRIVATE_KEY`.
-    #[arg(long, value_name = "KEY")]
-    private_key: Option<String>,
-    /// Keystore file. Default: `ETH_KEYSTORE`.
-    #[arg(long, value_name = "PATH", conflicts_with = "private_key")]
-    keystore: Option<PathBuf>,
-    /// File holding the keystore password (else `ETH_PASSWORD`).
-    #[arg(long, value_name = "PATH")]
-    password_file: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for SignerArgs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignerArgs").field("keystore", &self.keystore).finish_non_exhaustive()
-    }
-}
-
-impl SignerArgs {
-    pub(super) fn source(&self) -> anyhow::Result<SignerSource> {
-        let password = match &self.password_file {
-            Some(path) => {
-                Some(std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?)
-            }
-            None => std::env::var("ETH_PASSWORD").ok(),
-        };
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let (private_key, keystore) = match (&self.private_key, &self.keystore) {
-            (None, None) => match (env("GOVSTATE_PRIVATE_KEY"), env("ETH_KEYSTORE")) {
-                (Some(_), Some(_)) => {
-                    bail!(
-                        "both GOVSTATE_PRIVATE_KEY and ETH_KEYSTORE are set: pass --private-key or --keystore to choose"
-                    )
-                }
-                (key, keystore) => (key, keystore.map(PathBuf::from)),
-            },
-            (key, keystore) => (key.clone(), keystore.clone()),
-        };
-        Ok(SignerSource { private_key, keystore, password })
-    }
-}
-
 pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let source = args.target.display().to_string();
-    let signer = args.signer.source()?.signer()?;
+    let signing = args.signer.source()?;
+    // A key, a device or a KMS is reached first, so a missing device fails
+    // before anything is read; an unlocked account once the endpoint is known.
+    let early = if signing.needs_endpoint() { None } else { Some(signing.resolve(None).await?) };
     let stats = RpcStats::default();
     let (plan, rpc_env) = if is_saved_plan(&args.target) {
         if !args.overrides.is_empty() {
@@ -161,6 +118,10 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         )
     };
     let url = args.chain.url(rpc_env.as_deref())?;
+    let signer = match early {
+        Some(signer) => signer,
+        None => signing.resolve(Some(&connect_with(url.clone(), &stats, args.chain.patience()))).await?,
+    };
     let subject = Subject { source: &source, targets: &args.targets, overrides: &args.overrides };
     print!("{}", text_for(&plan, &subject, Style::detect()));
     for note in subject.notes() {
@@ -193,7 +154,7 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     let stop = stop_on_signal()?;
     let address = signer.address();
-    let provider = connect_signing_with(url, &stats, signer, args.chain.patience());
+    let provider = connect_wallet_with(url, &stats, signer.wallet(), args.chain.patience());
     let options = ApplyOptions {
         sending: Sending {
             confirmations: args.confirmations,

@@ -10,6 +10,7 @@ mod drift;
 mod import;
 mod plan;
 mod sign;
+mod signer;
 mod validate;
 
 use std::path::PathBuf;
@@ -99,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema => validate::schema(),
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
-        Command::Sign(args) => sign::run(&args),
+        Command::Sign(args) => sign::run(&args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {

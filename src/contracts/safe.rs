@@ -117,6 +117,37 @@ pub fn safe_tx_hash(chain_id: u64, safe: Address, to: Address, operation: u8, da
     safe_tx(to, operation, data, nonce).eip712_signing_hash(&domain)
 }
 
+/// The `SafeTx` as an EIP-712 document in `eth_signTypedData_v4`'s form:
+/// what an external signer or a device is asked to sign. It hashes to
+/// [`safe_tx_hash`] of the same arguments.
+pub fn safe_tx_typed_data(
+    chain_id: u64,
+    safe: Address,
+    to: Address,
+    operation: u8,
+    data: &Bytes,
+    nonce: u64,
+) -> serde_json::Value {
+    let field = |name: &str, kind: &str| serde_json::json!({ "name": name, "type": kind });
+    serde_json::json!({
+        "types": {
+            "EIP712Domain": [field("chainId", "uint256"), field("verifyingContract", "address")],
+            "SafeTx": [
+                field("to", "address"), field("value", "uint256"), field("data", "bytes"),
+                field("operation", "uint8"), field("safeTxGas", "uint256"), field("baseGas", "uint256"),
+                field("gasPrice", "uint256"), field("gasToken", "address"), field("refundReceiver", "address"),
+                field("nonce", "uint256"),
+            ],
+        },
+        "primaryType": "SafeTx",
+        "domain": { "chainId": chain_id, "verifyingContract": safe },
+        "message": {
+            "to": to, "value": "0", "data": data, "operation": operation, "safeTxGas": "0", "baseGas": "0",
+            "gasPrice": "0", "gasToken": Address::ZERO, "refundReceiver": Address::ZERO, "nonce": nonce.to_string(),
+        },
+    })
+}
+
 fn safe_tx(to: Address, operation: u8, data: &Bytes, nonce: u64) -> SafeTx {
     SafeTx {
         to,

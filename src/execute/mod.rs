@@ -31,7 +31,7 @@ mod stale;
 
 pub use receipt::{OperationRecord, Receipt, ReceiptLog, TransactionRecord};
 pub use send::{Sending, revert_name};
-pub use signer::{SignerError, SignerSource};
+pub use signer::{GCP_KMS_ENDPOINT, GcpKey, HdPath, Signer, SignerError, SignerSource};
 pub use stale::{differences, made_already, promised, promised_by, scope_of};
 
 use std::path::PathBuf;

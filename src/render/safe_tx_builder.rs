@@ -86,11 +86,26 @@ pub fn safe_tx_builder(plan: &Plan, batch: &SafeBatch) -> Value {
     file
 }
 
-/// keccak256 of the file's canonical serialisation, without `meta.checksum`.
+/// The checksum Safe{Wallet}'s Transaction Builder expects in
+/// `meta.checksum`, computed as its `validateChecksum` does on import: the
+/// file without `meta.checksum`, with `meta.name` set to null (the key kept,
+/// so a batch renamed in the app stays valid), serialised canonically and
+/// hashed with keccak256.
 pub fn checksum(file: &Value) -> B256 {
     let mut file = file.clone();
     if let Some(meta) = file.get_mut("meta").and_then(Value::as_object_mut) {
         meta.remove("checksum");
+    }
+    app_checksum(&file)
+}
+
+/// The app's `calculateChecksum`: `meta.name` nulled (added as null where
+/// missing), everything else, `meta.checksum` included if present, hashed
+/// as it is.
+fn app_checksum(file: &Value) -> B256 {
+    let mut file = file.clone();
+    if let Some(meta) = file.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.insert("name".to_string(), Value::Null);
     }
     keccak256(canonical(&file).as_bytes())
 }
@@ -115,4 +130,76 @@ fn object(map: &Map<String, Value>) -> String {
     }
     out.push('}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The batch of the app's own checksum test (`checksum.test.js`), whose
+    /// `addChecksum` hashes it with `checksum: ""` still in `meta`.
+    fn app_test_batch() -> Value {
+        let to = "0x49d4450977E2c95362C13D3a31a09311E0Ea26A6";
+        json!({
+            "version": "1.0",
+            "chainId": "4",
+            "createdAt": 1_646_321_521_061u64,
+            "meta": {
+                "name": "test batch file",
+                "txBuilderVersion": "1.4.0",
+                "checksum": "",
+                "createdFromSafeAddress": "0xDF8a1Ce35c9a6ACE153B4e0767942f1E2291a1Aa",
+                "createdFromOwnerAddress": to,
+            },
+            "transactions": [
+                {
+                    "to": to,
+                    "value": "0",
+                    "contractMethod": {
+                        "inputs": [{ "internalType": "address", "name": "paramAddress", "type": "address" }],
+                        "name": "testAddress",
+                        "payable": false,
+                    },
+                    "contractInputsValues": { "paramAddress": to },
+                },
+                {
+                    "to": to,
+                    "value": "0",
+                    "contractMethod": {
+                        "inputs": [{ "internalType": "bool", "name": "paramBool", "type": "bool" }],
+                        "name": "testBool",
+                        "payable": false,
+                    },
+                    "contractInputsValues": { "paramAddress": "", "paramBool": "false" },
+                },
+                {
+                    "to": to,
+                    "value": "2000000000000000000",
+                    "data": "0x42f4579000000000000000000000000049d4450977e2c95362c13d3a31a09311e0ea26a6",
+                },
+            ],
+        })
+    }
+
+    #[test]
+    fn the_apps_own_test_vector_gives_the_apps_checksum() {
+        let expected = "0x4ecbfd364aa6759983915644e73f8bd411e85a2dc306f252a387c2728c4db64c";
+        assert_eq!(app_checksum(&app_test_batch()).to_string(), expected);
+        let mut renamed = app_test_batch();
+        renamed["meta"]["name"] = json!("another name");
+        assert_eq!(app_checksum(&renamed).to_string(), expected, "the name is not covered");
+        let mut reordered = app_test_batch();
+        reordered["transactions"].as_array_mut().expect("array").reverse();
+        assert_ne!(app_checksum(&reordered).to_string(), expected, "the order of the calls is");
+    }
+
+    #[test]
+    fn a_checksum_is_validated_without_the_checksum_key_and_with_the_name_nulled() {
+        let mut file = app_test_batch();
+        file["meta"]["checksum"] = json!("0x00");
+        let mut bare = app_test_batch();
+        bare["meta"].as_object_mut().expect("meta").remove("checksum");
+        bare["meta"]["name"] = Value::Null;
+        assert_eq!(checksum(&file), keccak256(canonical(&bare).as_bytes()));
+    }
 }

@@ -19,8 +19,8 @@ mod steps;
 
 pub use account::Account;
 pub use safe::{
-    OwnerSignature, SIGNATURES_FORMAT_VERSION, SafeError, SignatureFile, check_batch, collect, safe_batches, sign,
-    signatures_path,
+    OwnerSignature, SIGNATURES_FORMAT_VERSION, SafeError, SignatureFile, add_signature, check_batch, collect, may_sign,
+    safe_batches, sign, signatures_path,
 };
 pub use steps::{RoleNeed, SafeStep, Steps, Transaction, Waiting, steps};
 

@@ -229,6 +229,44 @@ pub fn sign(
     Ok(())
 }
 
+/// Refuses before anything is signed (or a device prompts) when `owner`
+/// is not an owner of `batch`'s Safe (as the plan observed them) or
+/// already signed it in `file`.
+pub fn may_sign(file: &SignatureFile, batch: &SafeBatch, owner: Address) -> Result<(), SafeError> {
+    if !batch.owners.contains(&owner) {
+        return Err(SafeError::NotOwner { signer: owner, safe: batch.safe, owners: batch.owners.clone() });
+    }
+    let hash = batch.safe_tx_hash;
+    if file.signatures.iter().any(|s| s.safe_tx_hash == hash && s.owner == owner) {
+        return Err(SafeError::AlreadySigned { owner, safe: batch.safe, safe_tx_hash: hash });
+    }
+    Ok(())
+}
+
+/// Adds `owner`'s signature of `batch` (made by any signer: `v` 27/28 over
+/// the hash, 31/32 in the `eth_sign` form) to `file`, after the checks of
+/// [`may_sign`] and a check that it recovers to `owner`.
+pub fn add_signature(
+    file: &mut SignatureFile,
+    batch: &SafeBatch,
+    owner: Address,
+    signature: [u8; 65],
+) -> Result<(), SafeError> {
+    may_sign(file, batch, owner)?;
+    let hash = batch.safe_tx_hash;
+    if !matches!(signature[64], 27 | 28 | 31 | 32) {
+        return Err(SafeError::Sign(hash, format!("v is {}, expected 27, 28, 31 or 32", signature[64])));
+    }
+    match recover(&signature, hash) {
+        Ok(recovered) if recovered == owner => {}
+        Ok(recovered) => return Err(SafeError::Sign(hash, format!("the signature is {recovered}'s, not {owner}'s"))),
+        Err(e) => return Err(SafeError::Sign(hash, e)),
+    }
+    let bytes = Bytes::from(signature.to_vec());
+    file.signatures.push(OwnerSignature { safe: batch.safe, safe_tx_hash: hash, owner, signature: bytes });
+    Ok(())
+}
+
 /// The `signatures` argument of `execTransaction` for `batch`, sent by
 /// `sender`, with `owners` and `threshold` as they are now: every entry of
 /// `file` for the transaction must recover to its owner and be the only one
