@@ -140,3 +140,80 @@ fn pending_operations_read_with_what_they_would_set_and_how_they_stand_to_the_fi
     assert_eq!(scopes, ["stale", "out of the file's scope", "not decodable"]);
     insta::assert_snapshot!(text(&plan, "state/mainnet.yaml", Style { color: false }));
 }
+
+/// The plan as `plan --out` saves it: made from a file at a commit.
+fn saved_plan() -> Plan {
+    let mut saved = the_plan();
+    saved.source = Some(govstate::plan::Reviewed {
+        file: "state/mainnet.yaml".into(),
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        uncommitted: false,
+    });
+    saved.sealed()
+}
+
+/// The receipt of applying [`saved_plan`]: two calls mined, the chain
+/// after showing the pause and the rotation.
+fn the_receipt() -> govstate::execute::Receipt {
+    use govstate::execute::{Receipt, TransactionRecord};
+    let plan = saved_plan();
+    let tx = |n: usize, nonce: u64, block: u64| {
+        let call = &plan.calls[n - 1];
+        TransactionRecord {
+            call: n,
+            phase: call.phase,
+            contract: call.contract.clone(),
+            function: call.function.clone(),
+            decoded: govstate::render::call_signature(call),
+            args: call.args.clone(),
+            hash: B256::repeat_byte(0xc0 + n as u8),
+            nonce,
+            status: "success".into(),
+            block: Some(block),
+            gas_used: Some(30_000 + n as u64),
+            effective_gas_price: Some(1_500_000_000),
+            revert: None,
+            operation: None,
+            replaced: Vec::new(),
+        }
+    };
+    let before = plan.contracts.clone();
+    let mut after = before.clone();
+    after[1].fields.insert("paused".into(), Value::Bool(true));
+    after[1].role_sets.insert("orchestrators".into(), vec![Address::repeat_byte(0x22)]);
+    Receipt {
+        format_version: govstate::execute::RECEIPT_FORMAT_VERSION,
+        source: "receipts/../rotate.plan.json".into(),
+        reviewed: plan.source.clone(),
+        plan_digest: plan.digest,
+        started_at: "2026-12-01T10:00:00.000Z".into(),
+        finished_at: Some("2026-12-01T10:00:07.000Z".into()),
+        signer: Address::repeat_byte(0xf3),
+        overrides: Vec::new(),
+        targets: vec!["arena".into()],
+        transactions: vec![tx(2, 7, 43), tx(3, 8, 44), tx(4, 9, 44)],
+        operations: Vec::new(),
+        before,
+        after: Some(after),
+        outcome: Some("converged".into()),
+        warnings: Vec::new(),
+        plan,
+    }
+}
+
+#[test]
+fn show_of_a_saved_plan_names_its_source_commit_and_digest() {
+    insta::assert_snapshot!(govstate::render::show_plan(&saved_plan(), "rotate.plan.json"));
+}
+
+#[test]
+fn show_of_a_receipt_reads_each_call_with_its_arguments_outcome_and_fee() {
+    insta::assert_snapshot!(govstate::render::show_receipt(&the_receipt(), "receipts/apply-1.json"));
+}
+
+#[test]
+fn show_of_a_receipt_in_markdown_is_an_incident_log_entry() {
+    let written =
+        govstate::render::Written::Receipt { file: "receipts/apply-1.json".into(), receipt: Box::new(the_receipt()) };
+    insta::assert_snapshot!(govstate::render::show_markdown(&written));
+}

@@ -188,6 +188,11 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
         observe: args.chain.observe_options(),
         source: source.clone(),
+        reviewed: if is_saved_plan(&args.target) {
+            plan.source.clone()
+        } else {
+            Some(govstate::plan::Reviewed::of(&args.target))
+        },
         overrides: args.overrides.clone(),
         targets: args.targets.iter().map(ToString::to_string).collect(),
         cancel_stale: args.cancel_stale,

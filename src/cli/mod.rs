@@ -9,6 +9,7 @@ mod devnet;
 mod drift;
 mod import;
 mod plan;
+mod show;
 mod sign;
 mod validate;
 
@@ -39,6 +40,9 @@ enum Command {
     /// Sign a saved plan's Safe transactions as one owner, offline: the
     /// signature goes to `PLAN.signatures.json` beside it.
     Sign(sign::SignArgs),
+    /// Read back saved plans and receipts: decoded calls with their
+    /// arguments, routes, operation ids, fees and outcomes.
+    Show(show::ShowArgs),
     /// Check many deployment files against their chains, read-only: exit 0
     /// all in sync, 2 any drift, 1 any error.
     Drift(drift::DriftArgs),
@@ -100,6 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Sign(args) => sign::run(&args),
+        Command::Show(args) => show::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {

@@ -6,6 +6,7 @@ mod diff;
 mod markdown;
 mod receipt;
 mod safe_tx_builder;
+mod show;
 mod subject;
 mod text;
 
@@ -13,6 +14,9 @@ pub use diff::state_diff;
 pub use markdown::{markdown, markdown_for};
 pub use receipt::{operations, transactions};
 pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
+pub use show::{
+    FieldChange, Written, change_lines, field_changes, reviewed_line, show_markdown, show_plan, show_receipt,
+};
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
 
@@ -316,7 +320,7 @@ fn call_list(calls: &[usize]) -> String {
 }
 
 /// `setRewards(rewards.teacher: 150 ether, …)` with short values.
-fn call_signature(call: &crate::plan::PlannedCall) -> String {
+pub fn call_signature(call: &crate::plan::PlannedCall) -> String {
     let name = call.function.split('(').next().unwrap_or(&call.function);
     let args: Vec<String> =
         call.args.iter().map(|a| format!("{}: {}", a.name, show(&call.contract, &a.name, Some(a.value)))).collect();

@@ -1,0 +1,112 @@
+//! The operator's view (issue 19): what govstate wrote can be read back,
+//! names the reviewed file and its commit, and each call with its arguments.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{TestChain, receipts};
+
+/// anvil's first development key (public, from the test mnemonic).
+const OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Runs git in `dir` and returns its trimmed output.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_applied_leaves_a_receipt_naming_the_reviewed_file_its_commit_the_digest_and_each_call_with_its_arguments()
+ {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await;
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "devnet.yaml"]);
+    git(dir.path(), &["commit", "-q", "-m", "the reviewed change"]);
+    let commit = git(dir.path(), &["rev-parse", "HEAD"]);
+    let (file, plan_file) = (file.to_string_lossy().into_owned(), dir.path().join("fee.plan.json"));
+    let plan_path = plan_file.to_string_lossy().into_owned();
+    let receipts_dir = dir.path().join("receipts").to_string_lossy().into_owned();
+
+    let set = "--set=stake_manager.fees_pct.fee=5";
+    let (code, stdout, stderr) = chain.govstate(&["plan", &file, set, "--no-cache", "--out", &plan_path]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&plan_file).expect("plan")).expect("json");
+    assert_eq!(saved["source"]["file"], file.as_str(), "the plan names the file it was made from");
+    assert_eq!(saved["source"]["commit"], commit.as_str());
+
+    let args = ["apply", &plan_path, "--no-cache", "--private-key", OWNER_KEY, "--receipts-dir", &receipts_dir];
+    let (code, stdout, stderr) = chain.govstate(&args);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("      setFeePct(fees_pct.fee: 5%)\n"), "apply shows the call with its argument: {stdout}");
+
+    let receipt = &receipts(Path::new(&receipts_dir))[0];
+    assert_eq!(receipt["reviewed"]["file"], file.as_str(), "{receipt}");
+    assert_eq!(receipt["reviewed"]["commit"], commit.as_str(), "{receipt}");
+    assert_eq!(receipt["plan_digest"], saved["digest"], "{receipt}");
+    let sent = &receipt["transactions"][0];
+    assert_eq!(sent["decoded"], "setFeePct(fees_pct.fee: 5%)", "{sent}");
+    assert_eq!(sent["args"][0]["name"], "fees_pct.fee", "{sent}");
+    assert!(!receipt.to_string().contains(&OWNER_KEY[2..]), "the key is never in a receipt");
+
+    let receipt_file = std::fs::read_dir(&receipts_dir)
+        .expect("receipts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a receipt file");
+    let receipt_path = receipt_file.to_string_lossy().into_owned();
+    let (code, shown, stderr) = chain.govstate(&["show", &plan_path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(shown.contains(&format!("Made from {file} at commit {}", &commit[..12])), "{shown}");
+    assert!(shown.contains("configure  stake_manager  setFeePct(fees_pct.fee: 5%)"), "{shown}");
+    let (code, shown, stderr) = chain.govstate(&["show", &receipt_path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(shown.contains(&format!("reviewed      {file} at commit {}", &commit[..12])), "{shown}");
+    assert!(shown.contains("success in block") && shown.contains("setFeePct(fees_pct.fee: 5%)"), "{shown}");
+    assert!(shown.contains("~ stake_manager.fees_pct.fee: 0% → 5%"), "before and after: {shown}");
+    assert!(shown.contains("      fee: ") && shown.contains(" gas at "), "fees: {shown}");
+
+    let (code, json, stderr) = chain.govstate(&["show", "--format", "json", &plan_path, &receipt_path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(json[0]["kind"], "plan");
+    assert_eq!(json[1]["kind"], "receipt");
+    assert_eq!(json[1]["receipt"]["plan_digest"], saved["digest"]);
+    let (code, markdown, _) = chain.govstate(&["show", "--format", "markdown", &receipt_path]);
+    assert_eq!(code, Some(0));
+    assert!(
+        markdown.contains("| 1 | configure | stake_manager | `setFeePct(fees_pct.fee: 5%)` | success in block"),
+        "{markdown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn planning_a_saved_plan_points_at_show_instead_of_listing_unknown_keys() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let plan_path = dir.path().join("p.plan.json").to_string_lossy().into_owned();
+    let (code, _, stderr) = chain.govstate(&["plan", &file, "--no-cache", "--out", &plan_path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = chain.govstate(&["plan", &plan_path]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains(&format!("`govstate show {plan_path}` reads it back")), "{stderr}");
+    assert!(!stderr.contains("unknown key"), "{stderr}");
+}
+
+#[test]
+fn a_receipt_outside_any_git_repository_says_so_and_still_shows() {
+    let reviewed = govstate::plan::Reviewed { file: "state/x.yaml".into(), commit: None, uncommitted: false };
+    assert_eq!(govstate::render::reviewed_line(&reviewed), "state/x.yaml (not in a git repository)");
+}
