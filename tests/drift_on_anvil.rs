@@ -85,7 +85,13 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
         run.stdout
     );
     assert!(lines.iter().any(|l| l.contains("~ stake_manager.fees_pct.fee: chain 7%, file 0%")), "{}", run.stdout);
-    assert!(lines.iter().any(|l| l.contains(&format!("+ arena.orchestrators: {}", rogue()))), "{}", run.stdout);
+    let revoke =
+        format!("- arena.orchestrators: {} (holds the role on chain, not in the file: apply revokes it)", rogue());
+    assert!(
+        lines.iter().any(|l| l.contains(&revoke)),
+        "a holder apply revokes is marked as plan marks it: {}",
+        run.stdout
+    );
     assert!(lines.iter().any(|l| l.starts_with("error") && l.contains("dead.yaml")), "{}", run.stdout);
 
     std::fs::remove_file(states.join("dead.yaml")).expect("removed");

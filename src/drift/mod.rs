@@ -24,6 +24,8 @@ pub use check::{CheckError, DriftOptions, check_all, check_file, deployment_file
 pub use diff::differences;
 pub use notify::{Memory, NotifyError, Payload, Webhook};
 pub use prometheus::{METRICS, escape, exposition, write_atomically};
-pub use report::{DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, Status, Summary};
+pub use report::{
+    Attribution, DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, PendingDrift, Status, Summary,
+};
 pub use serve::{Exposition, serve};
 pub use text::{deployment_line, drift_line, summary_line, text};
