@@ -254,8 +254,10 @@ fn signatures_beside(target: &Path) -> anyhow::Result<govstate::route::Signature
 
 /// A fee as the file writes amounts: wei, or a number with a unit (`30 gwei`).
 fn parse_price(text: &str) -> Result<u128, String> {
-    let amount: govstate::spec::Amount = serde_yaml::from_str(text)
-        .map_err(|_| format!("{text:?} is not a price; expected e.g. 30 gwei or 30000000000"))?;
+    // FromStr, not the file's reader: a price below 1 gwei is ordinary on
+    // some chains and needs no unit.
+    let amount: govstate::spec::Amount =
+        text.parse().map_err(|_| format!("{text:?} is not a price; expected e.g. 30 gwei or 30000000000"))?;
     u128::try_from(amount.get()).map_err(|_| format!("{text:?} is too large a price"))
 }
 
