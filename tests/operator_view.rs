@@ -110,3 +110,25 @@ fn a_receipt_outside_any_git_repository_says_so_and_still_shows() {
     let reviewed = govstate::plan::Reviewed { file: "state/x.yaml".into(), commit: None, uncommitted: false };
     assert_eq!(govstate::render::reviewed_line(&reviewed), "state/x.yaml (not in a git repository)");
 }
+
+#[test]
+fn help_about_help_is_help_not_an_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_govstate")).args(["help", "--help"]).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("Usage: govstate <COMMAND>"), "{stdout}");
+    let output = Command::new(env!("CARGO_BIN_EXE_govstate")).args(["help", "plan", "-h"]).output().expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Usage: govstate plan"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_for_another_topology_is_told_its_address_looks_like_another_contract() {
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let (code, _, stderr) = chain.govstate(&["plan", "examples/emergency-pause.yaml", "--no-cache"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("does not look like a SystemPause (its governance() reverted): is this the right address for contracts.system_pause.address?"),
+        "{stderr}"
+    );
+}

@@ -120,6 +120,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The command line with `--help`/`-h` dropped after the `help` command:
+/// clap reads `govstate help --help` as an unknown command, while people
+/// mean "help about help" (`help` alone), or `help plan --help` ("help
+/// about plan").
+pub fn help_flags_after_help(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if args.get(1).is_none_or(|a| a != "help") {
+        return args;
+    }
+    let flag = |a: &std::ffi::OsString| a == "--help" || a == "-h";
+    args.into_iter().enumerate().filter(|(i, a)| *i < 2 || !flag(a)).map(|(_, a)| a).collect()
+}
+
 /// Prints help, the version or a usage error. A usage error exits 1, not
 /// clap's 2: schedulers read 2 as drift (or changes), never as a typo.
 pub fn usage(error: &clap::Error) -> ExitCode {
