@@ -68,6 +68,11 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
     ]);
     let mut found = drifted["drift"].as_array().cloned().unwrap_or_default();
     found.sort_by_key(|d| d["contract"].to_string());
+    for entry in &mut found {
+        // Who made each change is asserted in tests/operator_view.rs.
+        let change = entry.as_object_mut().and_then(|o| o.remove("last_change"));
+        assert!(change.is_some_and(|c| c["transaction"].is_string()), "each change is attributed: {entry}");
+    }
     assert_eq!(Value::Array(found), expected);
     let dead = deployment(&report, "dead.yaml");
     assert_eq!(dead["status"], "error");

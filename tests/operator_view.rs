@@ -132,3 +132,46 @@ async fn a_file_for_another_topology_is_told_its_address_looks_like_another_cont
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_names_the_transaction_block_and_sender_that_last_changed_each_drifted_field() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let (second, _) = chain.account(1);
+    // The arena changes hands first; the file is written after, so only
+    // what follows is drift.
+    let handover = SelfPlayArena::transferOwnershipCall { newOwner: second }.abi_encode();
+    chain.send(0, chain.address("arena"), handover).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    let fee_receipt = chain.send(0, chain.address("stake_manager"), fee).await;
+    let rogue = govstate::devnet::dev_signer(3).expect("account 3").address();
+    let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
+    let grant_receipt = chain.send(1, chain.address("arena"), grant).await;
+
+    let (code, json, stderr) = chain.govstate(&["drift", &file, "--format", "json", "--no-cache"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let drift = report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default();
+    let change_of =
+        |field: &str| drift.iter().find(|d| d["field"] == field).map(|d| d["last_change"].clone()).unwrap_or_default();
+    let fee_change = change_of("fees_pct.fee");
+    assert_eq!(fee_change["transaction"], fee_receipt.transaction_hash.to_string(), "{drift:?}");
+    assert_eq!(fee_change["block"], fee_receipt.block_number.expect("mined"));
+    assert_eq!(fee_change["sender"], chain.devnet.owner().to_string());
+    assert_eq!(fee_change["event"], "FeePctUpdated");
+    let grant_change = change_of("orchestrators");
+    assert_eq!(grant_change["transaction"], grant_receipt.transaction_hash.to_string(), "{drift:?}");
+    assert_eq!(grant_change["sender"], second.to_string(), "the other account granted it");
+    assert_eq!(grant_change["event"], "OrchestratorUpdated");
+    assert!(grant_change["time_rfc3339"].as_str().is_some_and(|t| t.ends_with('Z')), "{grant_change}");
+
+    let (_, text, _) = chain.govstate(&["drift", &file, "--no-cache"]);
+    let line = format!("last changed by {second} in block {}", grant_receipt.block_number.expect("mined"));
+    assert!(text.contains(&line), "{text}");
+    assert!(text.contains(&format!("transaction {} (FeePctUpdated)", fee_receipt.transaction_hash)), "{text}");
+}

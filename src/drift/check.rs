@@ -171,6 +171,7 @@ async fn observe_file(
     report.block = Some(observed.block.number);
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
+    super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;
     Ok(drift)
 }
 

@@ -12,6 +12,7 @@
 //! [`write_atomically`] for node_exporter or served by [`serve`]), and
 //! webhook payloads on a change of status ([`Memory`], [`Webhook`]).
 
+mod attribute;
 mod check;
 mod diff;
 mod notify;
@@ -28,4 +29,4 @@ pub use report::{
     Attribution, DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, PendingDrift, Status, Summary,
 };
 pub use serve::{Exposition, serve};
-pub use text::{deployment_line, drift_line, summary_line, text};
+pub use text::{attribution_line, deployment_line, drift_line, summary_line, text};

@@ -15,6 +15,9 @@ pub fn text(report: &DriftReport) -> String {
         out.push_str(&deployment_line(deployment));
         for drifted in &deployment.drift {
             let _ = writeln!(out, "    {}", drift_line(drifted));
+            if let Some(change) = &drifted.last_change {
+                let _ = writeln!(out, "      {}", attribution_line(change));
+            }
         }
     }
     out.push_str(&summary_line(report));
@@ -79,6 +82,14 @@ pub fn drift_line(drifted: &Drifted) -> String {
         }
         DriftKind::PendingOperation => format!("! {key}: {}", drifted.chain.as_deref().unwrap_or(none)),
     }
+}
+
+/// `last changed by 0x… in block 12 at 2026-…Z chain time, transaction 0x… (FeePctUpdated)`.
+pub fn attribution_line(change: &super::report::Attribution) -> String {
+    format!(
+        "last changed by {} in block {} at {} chain time, transaction {} ({})",
+        change.sender, change.block, change.time_rfc3339, change.transaction, change.event
+    )
 }
 
 /// A number as its unit is meant (`150000000000000000000 (150 ether)`,

@@ -59,6 +59,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     key: "validator_lock_managers",
     getter: C::validatorLockManagersCall::SIGNATURE,
     event_topic: C::ValidatorLockManagerUpdated::SIGNATURE_HASH,
+    event_name: C::ValidatorLockManagerUpdated::SIGNATURE,
     calldata: |account| C::validatorLockManagersCall(account).abi_encode(),
     decode: decode_membership::<C::validatorLockManagersCall>,
     setter: C::setValidatorLockManagerCall::SIGNATURE,
@@ -71,6 +72,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
 const OTHER_SETTERS: &[Setter] = &[
     Setter {
         function: C::setMinStakeCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MinStakeUpdated>()),
         fields: &["min_stake"],
         phase: Phase::Configure,
         produces: None,
@@ -84,6 +86,7 @@ const OTHER_SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setMaxStakePerAddressCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MaxStakePerAddressUpdated>()),
         fields: &["max_stake_per_address"],
         phase: Phase::Configure,
         produces: None,
@@ -97,6 +100,7 @@ const OTHER_SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::OwnershipTransferred>()),
         fields: &["governance"],
         phase: Phase::Ownership,
         produces: None,
@@ -119,6 +123,7 @@ const SETTERS: &[Setter] = &[
     unpause_setter::<C::unpauseCall>(Some("pauser")),
     Setter {
         function: C::setPauserCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::PauserUpdated>()),
         fields: &["pauser"],
         phase: Phase::Revoke,
         produces: None,
@@ -132,6 +137,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::FeePctUpdated>()),
         fields: &[FEE],
         phase: Phase::Configure,
         produces: None,
@@ -145,6 +151,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::BurnPctUpdated>()),
         fields: &[BURN],
         phase: Phase::Configure,
         produces: None,
@@ -158,6 +165,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::ValidatorRewardPctUpdated>()),
         fields: &[VALIDATOR_REWARD],
         phase: Phase::Configure,
         produces: None,
@@ -171,6 +179,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MinStakeUpdated>()),
         fields: &["min_stake", "max_stake_per_address"],
         phase: Phase::Configure,
         produces: None,
@@ -187,6 +196,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::RoleMinimumUpdated>()),
         fields: &["role_minimums.agent", "role_minimums.validator", "role_minimums.platform"],
         phase: Phase::Configure,
         produces: None,
@@ -207,6 +217,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::UnbondingPeriodUpdated>()),
         fields: &["unbonding_period"],
         phase: Phase::Configure,
         produces: None,
@@ -223,6 +234,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::GovernanceUpdated>()),
         fields: &["governance"],
         phase: Phase::Ownership,
         produces: None,
