@@ -180,6 +180,8 @@ async fn a_hostile_pending_batch_and_a_fixing_one_are_decoded_and_classified_apa
     };
     assert_eq!(verdict_of(9), "moves_away", "{pending:?}");
     assert_eq!(verdict_of(0), "converges", "{pending:?}");
+    let checked = report["checked_at_rfc3339"].as_str().unwrap_or_default();
+    assert!(checked.ends_with('Z') && report["checked_at"].as_u64().is_some(), "both forms of time: {report}");
     let ready = pending[0]["operation"]["ready_at_rfc3339"].as_str().unwrap_or_default();
     assert!(ready.ends_with('Z') && pending[0]["operation"]["ready_at"].as_u64().is_some(), "{pending:?}");
 

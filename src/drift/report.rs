@@ -13,6 +13,9 @@ pub struct DriftReport {
     pub format_version: u32,
     /// When the run started, in seconds since the Unix epoch.
     pub checked_at: u64,
+    /// The same, as RFC 3339 (UTC).
+    #[serde(default)]
+    pub checked_at_rfc3339: String,
     /// How many deployments are in each status.
     pub summary: Summary,
     /// One entry per file, in the order the files were given.
@@ -182,7 +185,9 @@ impl DriftReport {
                 Status::Error => summary.error += 1,
             }
         }
-        Self { format_version: FORMAT_VERSION, checked_at, summary, deployments }
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(checked_at);
+        let checked_at_rfc3339 = humantime::format_rfc3339_seconds(at).to_string();
+        Self { format_version: FORMAT_VERSION, checked_at, checked_at_rfc3339, summary, deployments }
     }
 
     /// The exit code schedulers act on: 1 when any deployment could not be
