@@ -89,6 +89,20 @@ async fn a_saved_plan_applied_leaves_a_receipt_naming_the_reviewed_file_its_comm
         markdown.contains("| 1 | configure | stake_manager | `setFeePct(fees_pct.fee: 5%)` | success in block"),
         "{markdown}"
     );
+
+    let explorer = "https://explorer.example/tx/{hash}";
+    let (code, report, stderr) = chain.govstate(&["report", &receipt_path, "--explorer", explorer]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(report.contains("| stake_manager | fees_pct.fee | `0%` | `5%` |"), "{report}");
+    let hash = sent["hash"].as_str().unwrap_or_default();
+    assert!(report.contains(&format!("(https://explorer.example/tx/{hash})")), "{report}");
+    let (code, json, _) = chain.govstate(&["report", "--format", "json", &receipt_path]);
+    assert_eq!(code, Some(0));
+    let json: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(json["transactions"][0]["hash"], hash);
+    let (code, _, stderr) = chain.govstate(&["report", &plan_path]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("is a saved plan, not a receipt"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

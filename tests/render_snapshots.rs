@@ -217,3 +217,42 @@ fn show_of_a_receipt_in_markdown_is_an_incident_log_entry() {
         govstate::render::Written::Receipt { file: "receipts/apply-1.json".into(), receipt: Box::new(the_receipt()) };
     insta::assert_snapshot!(govstate::render::show_markdown(&written));
 }
+
+/// An incident's three applies: the pause, the rotation, the rebalance
+/// (scheduled through a timelock, waiting).
+fn incident_receipts() -> Vec<(String, govstate::execute::Receipt)> {
+    use govstate::execute::OperationRecord;
+    let full = the_receipt();
+    let mut pause = full.clone();
+    pause.transactions.truncate(1);
+    let mut after = pause.before.clone();
+    after[1].fields.insert("paused".into(), Value::Bool(true));
+    pause.after = Some(after.clone());
+    let mut rotate = full.clone();
+    rotate.transactions.remove(0);
+    rotate.started_at = "2026-12-01T10:05:00.000Z".into();
+    rotate.before = after.clone();
+    let mut rotated = after.clone();
+    rotated[1].role_sets.insert("orchestrators".into(), vec![Address::repeat_byte(0x22)]);
+    rotate.after = Some(rotated.clone());
+    let mut rebalance = full;
+    rebalance.transactions.clear();
+    rebalance.started_at = "2026-12-01T10:09:00.000Z".into();
+    rebalance.before = rotated.clone();
+    rebalance.after = Some(rotated);
+    rebalance.operations = vec![OperationRecord {
+        timelock: Address::repeat_byte(0xf3),
+        id: B256::repeat_byte(0x0b),
+        action: "scheduled".into(),
+        ready_at: Some(1_796_115_400),
+        batch: None,
+    }];
+    vec![("pause.json".into(), pause), ("rotate.json".into(), rotate), ("rebalance.json".into(), rebalance)]
+}
+
+#[test]
+fn incident_report_in_markdown_says_what_changed_who_sent_it_and_what_is_pending() {
+    let report = govstate::render::incident_report(&incident_receipts(), Some("https://etherscan.io/tx/{hash}"));
+    assert_eq!(report.changes.len(), 3, "{:?}", report.changes);
+    insta::assert_snapshot!(govstate::render::report_markdown(&report));
+}

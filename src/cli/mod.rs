@@ -9,6 +9,7 @@ mod devnet;
 mod drift;
 mod import;
 mod plan;
+mod report;
 mod show;
 mod sign;
 mod validate;
@@ -43,6 +44,9 @@ enum Command {
     /// Read back saved plans and receipts: decoded calls with their
     /// arguments, routes, operation ids, fees and outcomes.
     Show(show::ShowArgs),
+    /// The incident summary of some applies, from their receipts: each field
+    /// before → after, who sent what and when, pending operations.
+    Report(report::ReportArgs),
     /// Check many deployment files against their chains, read-only: exit 0
     /// all in sync, 2 any drift, 1 any error.
     Drift(drift::DriftArgs),
@@ -105,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args).await,
         Command::Sign(args) => sign::run(&args),
         Command::Show(args) => show::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {
