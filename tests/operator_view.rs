@@ -189,3 +189,101 @@ async fn drift_names_the_transaction_block_and_sender_that_last_changed_each_dri
     assert!(text.contains(&line), "{text}");
     assert!(text.contains(&format!("transaction {} (FeePctUpdated)", fee_receipt.transaction_hash)), "{text}");
 }
+
+/// A TCP forwarder to `target` that can be switched off: the endpoint goes
+/// down (connections refused, open ones cut) and comes back.
+struct Switch {
+    url: String,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Switch {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (is_up, tasks) = (up.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !is_up.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the connection is closed at once
+                }
+                let target = target.clone();
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().expect("lock").push(task);
+            }
+        });
+        Switch { url, up, open }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        if !up {
+            for task in self.open.lock().expect("lock").drain(..) {
+                task.abort();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_healthz_is_503_with_the_reason_while_the_endpoint_is_down_and_200_again_after() {
+    use tokio::io::AsyncBufReadExt;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let anvil = chain.devnet.url().as_str().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let switch = Switch::start(anvil).await;
+    let args = ["drift", &file, "--watch", "1s", "--listen", "127.0.0.1:0", "--rpc-url", &switch.url, "--no-cache"];
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(args)
+        .env_remove("ETH_RPC_URL")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starts");
+    let mut stderr = tokio::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let banner = stderr.next_line().await.expect("readable").unwrap_or_default();
+    let address = banner.split("http://").nth(1).and_then(|s| s.split('/').next()).expect("an address").to_string();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let client = alloy::transports::http::reqwest::Client::builder().build().expect("client");
+    let get = |route: &str| {
+        let (client, url) = (client.clone(), format!("http://{address}{route}"));
+        async move {
+            let response = client.get(url).send().await.ok()?;
+            Some((response.status().as_u16(), response.text().await.ok()?))
+        }
+    };
+    let until = |status: u16| {
+        let get = &get;
+        async move {
+            for _ in 0..600 {
+                if let Some(answer) = get("/healthz").await.filter(|(s, _)| *s == status) {
+                    return Some(answer);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            None
+        }
+    };
+    assert!(until(200).await.is_some(), "healthy while the endpoint answers");
+    let line = stdout.next_line().await.expect("readable").unwrap_or_default();
+    assert!(line.get(..4).is_some_and(|y| y.parse::<u16>().is_ok()) && line.contains("Z in sync"), "{line}");
+
+    switch.set(false);
+    let (_, reason) = until(503).await.expect("503 once a check failed");
+    assert!(reason.starts_with("last check failed: ") && reason.contains(&file), "{reason}");
+    let (_, metrics) = get("/metrics").await.expect("metrics");
+    assert!(metrics.contains(&format!("govstate_check_success{{file=\"{file}\"}} 0")), "{metrics}");
+    assert!(!metrics.contains(&format!("govstate_drifted_fields{{file=\"{file}\"}}")), "unknown, not 0: {metrics}");
+
+    switch.set(true);
+    assert!(until(200).await.is_some(), "healthy again once a check succeeds");
+}
