@@ -99,6 +99,7 @@ fn main() {
             receipts_dir: dir.join("receipts"),
             observe: ObserveOptions::without_cache(),
             source: "bench".to_string(),
+            reviewed: None,
             overrides: Vec::new(),
             targets: Vec::new(),
             cancel_stale: false,

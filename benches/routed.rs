@@ -76,6 +76,7 @@ async fn govstate_run(calls: usize) -> Run {
         receipts_dir: dir.path().join("receipts"),
         observe: ObserveOptions::without_cache(),
         source: "bench".into(),
+        reviewed: None,
         overrides: vec![],
         targets: vec![],
         cancel_stale: false,

@@ -8,7 +8,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let args = match cli::Cli::try_parse() {
+    let args = match cli::Cli::try_parse_from(cli::help_flags_after_help(std::env::args_os())) {
         Ok(args) => args,
         Err(error) => return cli::usage(&error),
     };

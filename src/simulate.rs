@@ -170,6 +170,7 @@ async fn as_apply(
             receipts_dir: receipts.path().to_path_buf(),
             observe: ObserveOptions { cache_dir: None, ..options.clone() },
             source: "the fork".to_string(),
+            reviewed: None,
             overrides: Vec::new(),
             targets: Vec::new(),
             cancel_stale,

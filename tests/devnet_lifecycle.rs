@@ -114,6 +114,10 @@ fn devnet_prints_the_address_book_and_writes_the_state_file() {
         assert!(text.contains(address), "state file names {key} at {address}");
     }
     assert!(text.contains("chain_id: 31337"));
+    assert!(!text.contains("Left out"), "the devnet's own file manages every key: {text}");
+    assert!(text.contains("reward_splits_bps:"), "{text}");
+    let validate = Command::new(env!("CARGO_BIN_EXE_govstate")).arg("validate").arg(&state).output().expect("runs");
+    assert_eq!(validate.status.code(), Some(0), "valid as written: {}", String::from_utf8_lossy(&validate.stdout));
     running.govstate.kill().expect("kill");
     running.govstate.wait().expect("wait");
     assert!(wait_until_gone(running.anvil_pid));

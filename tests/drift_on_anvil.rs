@@ -68,6 +68,11 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
     ]);
     let mut found = drifted["drift"].as_array().cloned().unwrap_or_default();
     found.sort_by_key(|d| d["contract"].to_string());
+    for entry in &mut found {
+        // Who made each change is asserted in tests/operator_view.rs.
+        let change = entry.as_object_mut().and_then(|o| o.remove("last_change"));
+        assert!(change.is_some_and(|c| c["transaction"].is_string()), "each change is attributed: {entry}");
+    }
     assert_eq!(Value::Array(found), expected);
     let dead = deployment(&report, "dead.yaml");
     assert_eq!(dead["status"], "error");
@@ -87,7 +92,13 @@ async fn drift_reports_each_deployment_on_two_devnets_and_exits_1_then_2_then_0(
         run.stdout
     );
     assert!(lines.iter().any(|l| l.contains("~ stake_manager.fees_pct.fee: chain 7%, file 0%")), "{}", run.stdout);
-    assert!(lines.iter().any(|l| l.contains(&format!("+ arena.orchestrators: {}", rogue()))), "{}", run.stdout);
+    let revoke =
+        format!("- arena.orchestrators: {} (holds the role on chain, not in the file: apply revokes it)", rogue());
+    assert!(
+        lines.iter().any(|l| l.contains(&revoke)),
+        "a holder apply revokes is marked as plan marks it: {}",
+        run.stdout
+    );
     assert!(lines.iter().any(|l| l.starts_with("error") && l.contains("dead.yaml")), "{}", run.stdout);
 
     std::fs::remove_file(states.join("dead.yaml")).expect("removed");

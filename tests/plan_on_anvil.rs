@@ -111,7 +111,12 @@ async fn each_field_changed_alone_plans_exactly_one_call_to_its_setter() {
             "setRoleMinimums",
             vec![uint(0), ether(5), uint(0)],
         ),
-        ("stake_manager.role_minimums.platform=3", "stake_manager", "setRoleMinimums", vec![uint(0), uint(0), uint(3)]),
+        (
+            "stake_manager.role_minimums.platform=3 wei",
+            "stake_manager",
+            "setRoleMinimums",
+            vec![uint(0), uint(0), uint(3)],
+        ),
         ("stake_manager.unbonding_period=1d", "stake_manager", "setUnbondingPeriod", vec![uint(86_400)]),
     ];
     for (set, contract, function, args) in cases {

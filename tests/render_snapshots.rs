@@ -163,3 +163,119 @@ fn an_injected_file_name_cannot_drive_the_terminal() {
     let rendered = text(&the_plan(), "state/\u{1b}[2J\u{1b}]0;owned\u{7}x.yaml\r", Style { color: false });
     assert!(!rendered.contains('\u{1b}') && !rendered.contains('\r') && !rendered.contains('\u{7}'), "{rendered:?}");
 }
+
+/// The plan as `plan --out` saves it: made from a file at a commit.
+fn saved_plan() -> Plan {
+    let mut saved = the_plan();
+    saved.source = Some(govstate::plan::Reviewed {
+        file: "state/mainnet.yaml".into(),
+        commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+        uncommitted: false,
+    });
+    saved.sealed()
+}
+
+/// The receipt of applying [`saved_plan`]: two calls mined, the chain
+/// after showing the pause and the rotation.
+fn the_receipt() -> govstate::execute::Receipt {
+    use govstate::execute::{Receipt, TransactionRecord};
+    let plan = saved_plan();
+    let tx = |n: usize, nonce: u64, block: u64| {
+        let call = &plan.calls[n - 1];
+        TransactionRecord {
+            call: n,
+            phase: call.phase,
+            contract: call.contract.clone(),
+            function: call.function.clone(),
+            decoded: govstate::render::call_signature(call),
+            args: call.args.clone(),
+            hash: B256::repeat_byte(0xc0 + n as u8),
+            nonce,
+            status: "success".into(),
+            block: Some(block),
+            gas_used: Some(30_000 + n as u64),
+            effective_gas_price: Some(1_500_000_000),
+            revert: None,
+            operation: None,
+            replaced: Vec::new(),
+        }
+    };
+    let before = plan.contracts.clone();
+    let mut after = before.clone();
+    after[1].fields.insert("paused".into(), Value::Bool(true));
+    after[1].role_sets.insert("orchestrators".into(), vec![Address::repeat_byte(0x22)]);
+    Receipt {
+        format_version: govstate::execute::RECEIPT_FORMAT_VERSION,
+        source: "receipts/../rotate.plan.json".into(),
+        reviewed: plan.source.clone(),
+        plan_digest: plan.digest,
+        started_at: "2026-12-01T10:00:00.000Z".into(),
+        finished_at: Some("2026-12-01T10:00:07.000Z".into()),
+        signer: Address::repeat_byte(0xf3),
+        overrides: Vec::new(),
+        targets: vec!["arena".into()],
+        transactions: vec![tx(2, 7, 43), tx(3, 8, 44), tx(4, 9, 44)],
+        operations: Vec::new(),
+        before,
+        after: Some(after),
+        outcome: Some("converged".into()),
+        warnings: Vec::new(),
+        plan,
+    }
+}
+
+#[test]
+fn show_of_a_saved_plan_names_its_source_commit_and_digest() {
+    insta::assert_snapshot!(govstate::render::show_plan(&saved_plan(), "rotate.plan.json"));
+}
+
+#[test]
+fn show_of_a_receipt_reads_each_call_with_its_arguments_outcome_and_fee() {
+    insta::assert_snapshot!(govstate::render::show_receipt(&the_receipt(), "receipts/apply-1.json"));
+}
+
+#[test]
+fn show_of_a_receipt_in_markdown_is_an_incident_log_entry() {
+    let written =
+        govstate::render::Written::Receipt { file: "receipts/apply-1.json".into(), receipt: Box::new(the_receipt()) };
+    insta::assert_snapshot!(govstate::render::show_markdown(&written));
+}
+
+/// An incident's three applies: the pause, the rotation, the rebalance
+/// (scheduled through a timelock, waiting).
+fn incident_receipts() -> Vec<(String, govstate::execute::Receipt)> {
+    use govstate::execute::OperationRecord;
+    let full = the_receipt();
+    let mut pause = full.clone();
+    pause.transactions.truncate(1);
+    let mut after = pause.before.clone();
+    after[1].fields.insert("paused".into(), Value::Bool(true));
+    pause.after = Some(after.clone());
+    let mut rotate = full.clone();
+    rotate.transactions.remove(0);
+    rotate.started_at = "2026-12-01T10:05:00.000Z".into();
+    rotate.before = after.clone();
+    let mut rotated = after.clone();
+    rotated[1].role_sets.insert("orchestrators".into(), vec![Address::repeat_byte(0x22)]);
+    rotate.after = Some(rotated.clone());
+    let mut rebalance = full;
+    rebalance.transactions.clear();
+    rebalance.started_at = "2026-12-01T10:09:00.000Z".into();
+    rebalance.before = rotated.clone();
+    rebalance.after = Some(rotated);
+    rebalance.operations = vec![OperationRecord {
+        timelock: Address::repeat_byte(0xf3),
+        id: B256::repeat_byte(0x0b),
+        action: "scheduled".into(),
+        ready_at: Some(1_796_115_400),
+        batch: None,
+    }];
+    vec![("pause.json".into(), pause), ("rotate.json".into(), rotate), ("rebalance.json".into(), rebalance)]
+}
+
+#[test]
+fn incident_report_in_markdown_says_what_changed_who_sent_it_and_what_is_pending() {
+    let report = govstate::render::incident_report(&incident_receipts(), Some("https://etherscan.io/tx/{hash}"));
+    assert_eq!(report.changes.len(), 3, "{:?}", report.changes);
+    insta::assert_snapshot!(govstate::render::report_markdown(&report));
+}

@@ -211,7 +211,9 @@ fn validate_exits_1_and_names_the_key_path_for_every_invalid_file() {
             .arg(&file)
             .output()
             .expect("govstate runs");
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        let reports: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        // One shape whatever the number of files: a list.
+        let report = &reports[0];
         let named = report["diagnostics"].as_array().into_iter().flatten().any(|d| {
             d["path"] == expected.path.as_str() && d["message"].as_str().is_some_and(|m| m.contains(&expected.message))
         });

@@ -169,6 +169,11 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
         observe: args.chain.observe_options(),
         source: source.clone(),
+        reviewed: if is_saved_plan(&args.target) {
+            plan.source.clone()
+        } else {
+            Some(govstate::plan::Reviewed::of(&args.target))
+        },
         overrides: args.overrides.clone(),
         targets: args.targets.iter().map(ToString::to_string).collect(),
         cancel_stale: args.cancel_stale,
@@ -272,8 +277,10 @@ async fn settle_fees(
 
 /// A fee as the file writes amounts: wei, or a number with a unit (`30 gwei`).
 fn parse_price(text: &str) -> Result<u128, String> {
-    let amount: govstate::spec::Amount = serde_yaml::from_str(text)
-        .map_err(|_| format!("{text:?} is not a price; expected e.g. 30 gwei or 30000000000"))?;
+    // FromStr, not the file's reader: a price below 1 gwei is ordinary on
+    // some chains and needs no unit.
+    let amount: govstate::spec::Amount =
+        text.parse().map_err(|_| format!("{text:?} is not a price; expected e.g. 30 gwei or 30000000000"))?;
     u128::try_from(amount.get()).map_err(|_| format!("{text:?} is too large a price"))
 }
 

@@ -109,8 +109,26 @@ pub struct Loaded {
 /// Loads and validates a desired-state file, with `key.path=value`
 /// overrides applied first; every problem is reported.
 pub fn load_desired_with(path: &Path, overrides: &[String]) -> anyhow::Result<Loaded> {
+    if written_by_govstate(path) {
+        anyhow::bail!(
+            "{} is a saved plan or a receipt, not a desired-state file: `govstate show {0}` reads it back, `govstate apply {0}` applies a saved plan",
+            path.display()
+        );
+    }
     let spec = load_file_with_overrides(path, overrides)?;
     Ok(Loaded { desired: spec.desired(), rpc_url_env: spec.rpc_url_env().map(str::to_string) })
+}
+
+/// True for JSON that govstate wrote (a saved plan or a receipt carries
+/// `format_version`; a desired-state file carries `version`).
+fn written_by_govstate(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        format_version: Option<serde::de::IgnoredAny>,
+    }
+    let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    json && std::fs::read(path)
+        .is_ok_and(|b| serde_json::from_slice::<Probe>(&b).is_ok_and(|p| p.format_version.is_some()))
 }
 
 impl Loaded {

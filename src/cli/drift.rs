@@ -209,6 +209,27 @@ fn render(report: &DriftReport, format: Format, one_line: bool) -> String {
     }
 }
 
+/// Why a cycle failed: each deployment that could not be checked.
+fn failure(report: &DriftReport) -> Option<String> {
+    let errors: Vec<&str> = report
+        .deployments
+        .iter()
+        .filter(|d| d.status == govstate::drift::Status::Error)
+        .map(|d| d.error.as_deref().unwrap_or(&d.file))
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
+}
+
+/// Text lines of a watch prefixed with the wall-clock time of the check
+/// (RFC 3339, UTC); JSON and metrics carry their own.
+fn timestamped(rendered: &str, format: Format) -> String {
+    if format != Format::Text {
+        return rendered.to_string();
+    }
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    rendered.lines().map(|line| format!("{now} {line}\n")).collect()
+}
+
 async fn watch(
     args: &DriftArgs,
     interval: Duration,
@@ -244,8 +265,8 @@ async fn watch(
             report = check_all(files, options) => report,
             _ = &mut stop => break,
         };
-        metrics.publish(exposition(&report));
-        print!("{}", render(&report, args.format, true));
+        metrics.publish_outcome(exposition(&report), failure(&report));
+        print!("{}", timestamped(&render(&report, args.format, true), args.format));
         publish(&report, args.prometheus_out.as_deref(), notifier).await;
     }
     let _ = stop_server.send(());

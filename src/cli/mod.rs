@@ -9,6 +9,8 @@ mod devnet;
 mod drift;
 mod import;
 mod plan;
+mod report;
+mod show;
 mod sign;
 mod signer;
 mod validate;
@@ -40,6 +42,12 @@ enum Command {
     /// Sign a saved plan's Safe transactions as one owner, offline: the
     /// signature goes to `PLAN.signatures.json` beside it.
     Sign(sign::SignArgs),
+    /// Read back saved plans and receipts: decoded calls with their
+    /// arguments, routes, operation ids, fees and outcomes.
+    Show(show::ShowArgs),
+    /// The incident summary of some applies, from their receipts: each field
+    /// before → after, who sent what and when, pending operations.
+    Report(report::ReportArgs),
     /// Check many deployment files against their chains, read-only: exit 0
     /// all in sync, 2 any drift, 1 any error.
     Drift(drift::DriftArgs),
@@ -101,6 +109,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Sign(args) => sign::run(&args).await,
+        Command::Show(args) => show::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
         Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {
@@ -114,6 +124,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { .. } => demo::run().await,
     }
+}
+
+/// The command line with `--help`/`-h` dropped after the `help` command:
+/// clap reads `govstate help --help` as an unknown command, while people
+/// mean "help about help" (`help` alone), or `help plan --help` ("help
+/// about plan").
+pub fn help_flags_after_help(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    if args.get(1).is_none_or(|a| a != "help") {
+        return args;
+    }
+    let flag = |a: &std::ffi::OsString| a == "--help" || a == "-h";
+    args.into_iter().enumerate().filter(|(i, a)| *i < 2 || !flag(a)).map(|(_, a)| a).collect()
 }
 
 /// Prints help, the version or a usage error. A usage error exits 1, not

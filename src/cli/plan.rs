@@ -96,7 +96,12 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         // to stderr unless the output is text for a person.
         if args.format == Format::Text { print!("{diff}") } else { eprint!("{diff}") }
     }
-    let made = made.with_context(|| format!("no plan for {source}"))?;
+    let mut made = made.with_context(|| format!("no plan for {source}"))?;
+    if args.out.is_some() {
+        // A saved plan names the file it was made from, as reviewed.
+        made.source = Some(govstate::plan::Reviewed::of(&args.file));
+        made = made.sealed();
+    }
     if args.format == Format::SafeTxBuilder {
         let json = tx_builder_file(&made, &source)?;
         match &args.out {

@@ -11,7 +11,7 @@ use govstate::spec::{ValidationReport, json_schema, load_file};
 pub enum Format {
     /// One line per problem.
     Text,
-    /// A JSON list of reports, for CI.
+    /// A JSON list with one report per file, whatever their number, for CI.
     Json,
 }
 
@@ -40,11 +40,8 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         reports.push(ValidationReport::new(&file, &result));
     }
     if args.format == Format::Json {
-        let json = if reports.len() == 1 {
-            serde_json::to_string_pretty(&reports[0])?
-        } else {
-            serde_json::to_string_pretty(&reports)?
-        };
+        // Always a list, whatever the number of files: one shape to parse.
+        let json = serde_json::to_string_pretty(&reports)?;
         println!("{json}");
     }
     Ok(if reports.iter().all(|r| r.valid) { ExitCode::SUCCESS } else { ExitCode::from(1) })

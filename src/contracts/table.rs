@@ -258,6 +258,8 @@ pub struct RoleSet {
     pub getter: &'static str,
     /// topic0 of the event emitted on every change; topic1 is the address.
     pub event_topic: B256,
+    /// That event's Solidity signature, for people.
+    pub event_name: &'static str,
     /// ABI-encoded membership getter call for one address.
     pub calldata: fn(Address) -> Vec<u8>,
     /// Decodes the membership getter's return data.
@@ -369,6 +371,10 @@ pub type Revert = &'static str;
 pub struct Setter {
     /// Solidity signature, e.g. `setRewards(uint256,uint256,uint256)`.
     pub function: &'static str,
+    /// The event the contract emits when this setter changes its fields:
+    /// how drift finds the transaction that last changed one (`None` when
+    /// the setter emits none of its own).
+    pub event: Option<Event>,
     /// The fields it writes, in argument order. A multi-field setter is
     /// called with the observed values of the fields the file leaves alone.
     pub fields: &'static [&'static str],
@@ -407,6 +413,34 @@ pub struct Setter {
 
 /// The gas bound of a plain setter call: a few storage writes and events.
 pub const SETTER_GAS: u64 = 100_000;
+
+/// An event a setter emits, named for people and by its topic for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// Solidity signature, e.g. `FeePctUpdated(uint256)`.
+    pub name: &'static str,
+    /// Its topic0.
+    pub topic: B256,
+}
+
+impl Event {
+    /// The event of a `sol!` binding.
+    pub const fn of<E: alloy::sol_types::SolEvent>() -> Event {
+        Event { name: E::SIGNATURE, topic: E::SIGNATURE_HASH }
+    }
+}
+
+/// `Paused(address)`, as OpenZeppelin's Pausable emits it.
+pub const PAUSED: Event = Event {
+    name: "Paused(address)",
+    topic: alloy::primitives::b256!("62e78cea01bee320cd4e420270b5ea74000d11b0c9f74754ebdbfc544b05a258"),
+};
+
+/// `Unpaused(address)`, as OpenZeppelin's Pausable emits it.
+pub const UNPAUSED: Event = Event {
+    name: "Unpaused(address)",
+    topic: alloy::primitives::b256!("5db9ee0a495bf2e6ff9c91a7834c1ba4fdd244a5e8aa4e537bd38aeae4b073aa"),
+};
 
 /// A setter was handed a value of the wrong shape (a bug in govstate, never
 /// in the user's file, which is checked first).
@@ -504,6 +538,7 @@ pub fn encode_switch<C: SolCall + Default>(_: &[Value]) -> Result<Vec<u8>, Value
 pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static str>) -> Setter {
     Setter {
         function: C::SIGNATURE,
+        event: Some(PAUSED),
         fields: &["paused"],
         phase: Phase::Pause,
         produces: Some(Value::Bool(true)),
@@ -525,6 +560,7 @@ pub const fn pause_setter<C: SolCall + Default>(also_allowed: Option<&'static st
 pub const fn unpause_setter<C: SolCall + Default>(also_allowed: Option<&'static str>) -> Setter {
     Setter {
         function: C::SIGNATURE,
+        event: Some(UNPAUSED),
         fields: &["paused"],
         phase: Phase::Unpause,
         produces: Some(Value::Bool(false)),

@@ -171,36 +171,70 @@ async fn observe_file(
     report.block = Some(observed.block.number);
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
+    super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;
     Ok(drift)
 }
 
 /// Each timelock operation pending on a managed contract that touches what
-/// the file manages, as a drift entry: the chain is about to change. One out
-/// of the file's scope is not this file's drift.
+/// the file manages, as a drift entry: the chain is about to change. Each is
+/// decoded and judged by the file's scope: converging toward the file, moving
+/// away from it, or not decodable. One out of the file's scope is not this
+/// file's drift.
 fn pending(desired: &crate::spec::Desired, observed: &crate::observe::Observed) -> Vec<super::Drifted> {
+    use crate::plan::OperationScope;
     let records: Vec<_> = desired.contracts.iter().map(crate::plan::DesiredRecord::of).collect();
-    let in_scope = |operation: &crate::observe::Operation| {
-        crate::plan::judge(operation, &records, observed, &[]).scope != crate::plan::OperationScope::OutOfScope
-    };
-    observed
-        .pending_operations()
-        .into_iter()
-        .filter(|(_, operation)| in_scope(operation))
-        .map(|(timelock, operation)| super::Drifted {
+    let now = observed.block.timestamp;
+    let mut found = Vec::new();
+    for (timelock, operation) in observed.pending_operations() {
+        let judged = crate::plan::judge(operation, &records, observed, &[]);
+        let verdict = match judged.scope {
+            OperationScope::OutOfScope => continue,
+            OperationScope::Converges => "converges",
+            OperationScope::Unknown => "unknown",
+            OperationScope::Stale | OperationScope::Ours => "moves_away",
+        };
+        let effects = crate::render::effect_phrases(&judged.effects);
+        let n = operation.calls.len();
+        let described = format!(
+            "{} on {timelock}: {}, {} ({n} call{}); {}{}",
+            operation.id,
+            operation.state.name(),
+            crate::render::when(operation.ready_at, now),
+            if n == 1 { "" } else { "s" },
+            verdict_text(verdict),
+            if effects.is_empty() { String::new() } else { format!(": it would {}", effects.join(", ")) },
+        );
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(operation.ready_at);
+        let decoded = super::PendingDrift {
+            id: operation.id.to_string(),
+            timelock: timelock.to_string(),
+            state: operation.state.name().to_string(),
+            ready_at: operation.ready_at,
+            ready_at_rfc3339: humantime::format_rfc3339_seconds(at).to_string(),
+            calls: n,
+            verdict: verdict.to_string(),
+            effects,
+        };
+        found.push(super::Drifted {
             contract: "timelock".to_string(),
             field: "pending_operation".to_string(),
             kind: super::DriftKind::PendingOperation,
-            chain: Some(format!(
-                "{} on {timelock}: {}, ready at {} ({} call{})",
-                operation.id,
-                operation.state.name(),
-                operation.ready_at,
-                operation.calls.len(),
-                if operation.calls.len() == 1 { "" } else { "s" }
-            )),
+            chain: Some(described),
             file: None,
-        })
-        .collect()
+            operation: Some(decoded),
+            last_change: None,
+        });
+    }
+    found
+}
+
+/// How a pending operation stands to the file, for people.
+fn verdict_text(verdict: &str) -> &'static str {
+    match verdict {
+        "converges" => "converges toward the file",
+        "moves_away" => "moves away from the file",
+        _ => "does not decode; judge it yourself",
+    }
 }
 
 /// The file's endpoint: its `rpc_url_env` variable when it names one, else

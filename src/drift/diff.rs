@@ -37,6 +37,8 @@ fn field_differences(wanted: &DesiredContract, seen: Option<&ObservedContract>) 
         kind: DriftKind::Value,
         chain: chain.map(|v| v.to_string()),
         file: Some(file.to_string()),
+        operation: None,
+        last_change: None,
     };
     let mut found = Vec::new();
     for (field, value) in &wanted.fields {
@@ -65,7 +67,15 @@ fn holder_differences(contract: &str, set: &str, chain: &BTreeSet<Address>, file
             DriftKind::HolderAdded => (Some(holder.to_string()), None),
             _ => (None, Some(holder.to_string())),
         };
-        Drifted { contract: contract.to_string(), field: set.to_string(), kind, chain, file }
+        Drifted {
+            contract: contract.to_string(),
+            field: set.to_string(),
+            kind,
+            chain,
+            file,
+            operation: None,
+            last_change: None,
+        }
     };
     let added = chain.difference(file).map(|h| entry(DriftKind::HolderAdded, h));
     let missing = file.difference(chain).map(|h| entry(DriftKind::HolderMissing, h));

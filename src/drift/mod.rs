@@ -12,6 +12,7 @@
 //! [`write_atomically`] for node_exporter or served by [`serve`]), and
 //! webhook payloads on a change of status ([`Memory`], [`Webhook`]).
 
+mod attribute;
 mod check;
 mod diff;
 mod notify;
@@ -24,6 +25,8 @@ pub use check::{CheckError, DriftOptions, check_all, check_file, deployment_file
 pub use diff::differences;
 pub use notify::{Memory, NotifyError, Payload, Webhook};
 pub use prometheus::{METRICS, escape, exposition, write_atomically};
-pub use report::{DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, Status, Summary};
+pub use report::{
+    Attribution, DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, PendingDrift, Status, Summary,
+};
 pub use serve::{Exposition, serve};
-pub use text::{deployment_line, drift_line, summary_line, text};
+pub use text::{attribution_line, deployment_line, drift_line, summary_line, text};

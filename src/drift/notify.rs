@@ -146,7 +146,10 @@ fn chat_text(changes: &[(Status, &DeploymentReport)]) -> String {
     for (before, deployment) in changes {
         let detail = match deployment.status {
             Status::InSync => "back in sync".to_string(),
-            Status::Drifted => format!("DRIFTED ({} fields)", deployment.drifted_fields()),
+            Status::Drifted => {
+                let n = deployment.drifted_fields();
+                format!("DRIFTED ({n} field{})", if n == 1 { "" } else { "s" })
+            }
             Status::Error => format!("cannot be checked: {}", deployment.error.as_deref().unwrap_or("unknown error")),
         };
         lines.push(format!("• {} was {}, now {detail}", deployment.file, before.name()));
@@ -240,6 +243,8 @@ mod tests {
                 kind: DriftKind::Value,
                 chain: Some(fee.into()),
                 file: Some("4".into()),
+                operation: None,
+                last_change: None,
             })
             .into_iter()
             .collect();

@@ -41,6 +41,10 @@ pub fn exposition(report: &DriftReport) -> String {
 fn samples(out: &mut String, name: &str, deployment: &DeploymentReport) {
     let file = format!("file=\"{}\"", escape(&deployment.file));
     let ok = deployment.status != Status::Error;
+    if name == "govstate_drifted_fields" && !ok {
+        // Unknown, not zero, when the check failed: left out.
+        return;
+    }
     let value = match name {
         "govstate_in_sync" => Some(f64::from(u8::from(deployment.status == Status::InSync))),
         "govstate_drifted_fields" => Some(deployment.drifted_fields() as f64),

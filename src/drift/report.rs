@@ -13,6 +13,9 @@ pub struct DriftReport {
     pub format_version: u32,
     /// When the run started, in seconds since the Unix epoch.
     pub checked_at: u64,
+    /// The same, as RFC 3339 (UTC).
+    #[serde(default)]
+    pub checked_at_rfc3339: String,
     /// How many deployments are in each status.
     pub summary: Summary,
     /// One entry per file, in the order the files were given.
@@ -120,6 +123,55 @@ pub struct Drifted {
     /// The value in the file (the absent holder, for `holder_missing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For a pending operation: what it would do, decoded, and how it
+    /// stands to the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<PendingDrift>,
+    /// The transaction that last changed the field or the holder, from the
+    /// event its setter emits, when one was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<Attribution>,
+}
+
+/// A pending timelock operation, decoded through the contract table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PendingDrift {
+    /// The operation id.
+    pub id: String,
+    /// The TimelockController.
+    pub timelock: String,
+    /// `waiting` or `ready`.
+    pub state: String,
+    /// When it is ready, in seconds since the Unix epoch, by the chain's clock.
+    pub ready_at: u64,
+    /// The same, as RFC 3339 (UTC).
+    pub ready_at_rfc3339: String,
+    /// How many calls it makes.
+    pub calls: usize,
+    /// `moves_away` (it sets a managed field to another value), `converges`
+    /// (toward the file) or `unknown` (it does not decode).
+    pub verdict: String,
+    /// What its calls would set: `set stake_manager.fees_pct.fee to 83%`.
+    pub effects: Vec<String>,
+}
+
+/// The transaction that last changed a field or a role holder.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    /// The block it was included in.
+    pub block: u64,
+    /// The block's time, in seconds since the Unix epoch (the chain's clock).
+    pub time: u64,
+    /// The same, as RFC 3339 (UTC).
+    pub time_rfc3339: String,
+    /// The transaction hash.
+    pub transaction: String,
+    /// Who sent it.
+    pub sender: String,
+    /// The event found, e.g. `FeePctUpdated`.
+    pub event: String,
 }
 
 impl DriftReport {
@@ -133,7 +185,9 @@ impl DriftReport {
                 Status::Error => summary.error += 1,
             }
         }
-        Self { format_version: FORMAT_VERSION, checked_at, summary, deployments }
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(checked_at);
+        let checked_at_rfc3339 = humantime::format_rfc3339_seconds(at).to_string();
+        Self { format_version: FORMAT_VERSION, checked_at, checked_at_rfc3339, summary, deployments }
     }
 
     /// The exit code schedulers act on: 1 when any deployment could not be
@@ -186,6 +240,8 @@ mod tests {
             kind,
             chain: Some(chain.into()),
             file: None,
+            operation: None,
+            last_change: None,
         };
         report.drift = vec![holder(DriftKind::HolderAdded, "0x1"), holder(DriftKind::HolderAdded, "0x2")];
         assert_eq!(report.drifted_fields(), 1);

@@ -31,18 +31,26 @@ pub struct Exposition(Arc<RwLock<Latest>>);
 struct Latest {
     metrics: Option<String>,
     updated: Option<Instant>,
+    /// Why the last check failed, when it did.
+    failure: Option<String>,
 }
 
 impl Exposition {
     /// Replaces the metrics served, and marks the check loop alive.
     pub fn publish(&self, metrics: String) {
+        self.publish_outcome(metrics, None);
+    }
+
+    /// Like [`Exposition::publish`], with why the check failed when it did:
+    /// `/healthz` then answers 503 with the reason until a check succeeds.
+    pub fn publish_outcome(&self, metrics: String, failure: Option<String>) {
         if let Ok(mut latest) = self.0.write() {
-            *latest = Latest { metrics: Some(metrics), updated: Some(Instant::now()) };
+            *latest = Latest { metrics: Some(metrics), updated: Some(Instant::now()), failure };
         }
     }
 
-    fn snapshot(&self) -> (Option<String>, Option<Instant>) {
-        self.0.read().map(|l| (l.metrics.clone(), l.updated)).unwrap_or_default()
+    fn snapshot(&self) -> (Option<String>, Option<Instant>, Option<String>) {
+        self.0.read().map(|l| (l.metrics.clone(), l.updated, l.failure.clone())).unwrap_or_default()
     }
 }
 
@@ -121,13 +129,17 @@ pub async fn serve(
 
 /// The answer to a request for `path`.
 fn respond(exposition: &Exposition, path: &str, stale_after: Duration) -> Response<Full<Bytes>> {
-    let (metrics, updated) = exposition.snapshot();
+    let (metrics, updated, failure) = exposition.snapshot();
     match path {
         "/metrics" => match metrics {
             Some(text) => reply(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text),
             None => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no check has finished yet\n".into()),
         },
         "/healthz" => match updated {
+            Some(_) if failure.is_some() => {
+                let reason = failure.unwrap_or_default();
+                reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", format!("last check failed: {reason}\n"))
+            }
             Some(at) if at.elapsed() <= stale_after => reply(StatusCode::OK, "text/plain", "ok\n".into()),
             Some(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "checks have stalled\n".into()),
             None => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no check has finished yet\n".into()),

@@ -15,6 +15,9 @@ pub fn text(report: &DriftReport) -> String {
         out.push_str(&deployment_line(deployment));
         for drifted in &deployment.drift {
             let _ = writeln!(out, "    {}", drift_line(drifted));
+            if let Some(change) = &drifted.last_change {
+                let _ = writeln!(out, "      {}", attribution_line(change));
+            }
         }
     }
     out.push_str(&summary_line(report));
@@ -29,15 +32,37 @@ pub fn deployment_line(deployment: &DeploymentReport) -> String {
     };
     match deployment.status {
         Status::InSync => format!("in sync  {}{at}\n", deployment.file),
-        Status::Drifted => {
-            let n = deployment.drifted_fields();
-            format!("drifted  {}{at}: {n} field{}\n", deployment.file, if n == 1 { "" } else { "s" })
-        }
+        Status::Drifted => format!("drifted  {}{at}: {}\n", deployment.file, counts(deployment)),
         Status::Error => format!("error    {}\n", deployment.error.as_deref().unwrap_or(&deployment.file)),
     }
 }
 
-/// `~ stake_manager.fees_pct.fee: chain 7%, file 4%`, `+ arena.orchestrators: 0x… (holds the role on chain, …)`.
+/// `2 fields (3 differences), 1 pending operation`: what the lines below
+/// hold, counted so that the numbers match them.
+fn counts(deployment: &DeploymentReport) -> String {
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let changes: Vec<&Drifted> = deployment.drift.iter().filter(|d| d.kind != DriftKind::PendingOperation).collect();
+    let mut keys: Vec<(&str, &str)> = changes.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut parts = Vec::new();
+    if !keys.is_empty() {
+        let mut fields = plural(keys.len(), "field", "fields");
+        if changes.len() != keys.len() {
+            fields.push_str(&format!(" ({})", plural(changes.len(), "difference", "differences")));
+        }
+        parts.push(fields);
+    }
+    let pending = deployment.drift.len() - changes.len();
+    if pending > 0 {
+        parts.push(plural(pending, "pending operation", "pending operations"));
+    }
+    parts.join(", ")
+}
+
+/// `~ stake_manager.fees_pct.fee: chain 7%, file 4%`, `- arena.orchestrators:
+/// 0x… (holds the role on chain, …: apply revokes it)`: `+` and `-` say what
+/// apply would grant and revoke, as in a plan.
 pub fn drift_line(drifted: &Drifted) -> String {
     let key = format!("{}.{}", drifted.contract, drifted.field);
     let none = "(none)";
@@ -46,17 +71,25 @@ pub fn drift_line(drifted: &Drifted) -> String {
             let show = |raw: Option<&str>| raw.map_or_else(|| none.to_string(), |raw| with_unit(drifted, raw));
             format!("~ {key}: chain {}, file {}", show(drifted.chain.as_deref()), show(drifted.file.as_deref()))
         }
+        // The marks mean what they mean in a plan: what apply would do.
         DriftKind::HolderAdded => {
-            format!("+ {key}: {} (holds the role on chain, not in the file)", drifted.chain.as_deref().unwrap_or(none))
+            let holder = drifted.chain.as_deref().unwrap_or(none);
+            format!("- {key}: {holder} (holds the role on chain, not in the file: apply revokes it)")
         }
         DriftKind::HolderMissing => {
-            format!(
-                "- {key}: {} (in the file, does not hold the role on chain)",
-                drifted.file.as_deref().unwrap_or(none)
-            )
+            let holder = drifted.file.as_deref().unwrap_or(none);
+            format!("+ {key}: {holder} (in the file, does not hold the role on chain: apply grants it)")
         }
         DriftKind::PendingOperation => format!("! {key}: {}", drifted.chain.as_deref().unwrap_or(none)),
     }
+}
+
+/// `last changed by 0x… in block 12 at 2026-…Z chain time, transaction 0x… (FeePctUpdated)`.
+pub fn attribution_line(change: &super::report::Attribution) -> String {
+    format!(
+        "last changed by {} in block {} at {} chain time, transaction {} ({})",
+        change.sender, change.block, change.time_rfc3339, change.transaction, change.event
+    )
 }
 
 /// A number as its unit is meant (`150000000000000000000 (150 ether)`,
@@ -96,6 +129,8 @@ mod tests {
             kind: DriftKind::Value,
             chain: Some(chain.into()),
             file: Some(file.into()),
+            operation: None,
+            last_change: None,
         }
     }
 
@@ -109,5 +144,25 @@ mod tests {
         assert_eq!(drift_line(&paused), "~ arena.paused: chain true, file false");
         let owner = value("arena", "owner", "0x00000000000000000000000000000000000000A1", "0xB2");
         assert_eq!(drift_line(&owner), "~ arena.owner: chain 0x00000000000000000000000000000000000000A1, file 0xB2");
+    }
+
+    #[test]
+    fn holders_are_marked_with_what_apply_would_do_as_in_a_plan() {
+        let holder = |kind, chain: Option<&str>, file: Option<&str>| Drifted {
+            contract: "arena".into(),
+            field: "orchestrators".into(),
+            kind,
+            chain: chain.map(Into::into),
+            file: file.map(Into::into),
+            operation: None,
+            last_change: None,
+        };
+        let extra = drift_line(&holder(DriftKind::HolderAdded, Some("0xA1"), None));
+        assert_eq!(extra, "- arena.orchestrators: 0xA1 (holds the role on chain, not in the file: apply revokes it)");
+        let missing = drift_line(&holder(DriftKind::HolderMissing, None, Some("0xB2")));
+        assert_eq!(
+            missing,
+            "+ arena.orchestrators: 0xB2 (in the file, does not hold the role on chain: apply grants it)"
+        );
     }
 }

@@ -213,6 +213,7 @@ mod tests {
             accounts: Vec::new(),
             desired: Vec::new(),
             allow_ownership_transfer: false,
+            source: None,
             digest: Default::default(),
         }
     }

@@ -29,7 +29,7 @@ mod send;
 mod signer;
 mod stale;
 
-pub use receipt::{OperationRecord, Receipt, ReceiptLog, TransactionRecord};
+pub use receipt::{OperationRecord, RECEIPT_FORMAT_VERSION, Receipt, ReceiptLog, TransactionRecord};
 pub use send::{Sending, revert_name};
 pub use signer::{GCP_KMS_ENDPOINT, GcpKey, HdPath, Signer, SignerError, SignerSource};
 pub use stale::{differences, made_already, promised, promised_by, scope_of};
@@ -59,6 +59,8 @@ pub struct ApplyOptions {
     pub observe: ObserveOptions,
     /// What was applied, for the receipt (a file or a saved plan).
     pub source: String,
+    /// The desired-state file reviewed, for the receipt (default: none).
+    pub reviewed: Option<crate::plan::Reviewed>,
     /// Fields overridden for this run only, for the receipt.
     pub overrides: Vec<String>,
     /// The `--target` key paths the run was narrowed to, for the receipt
@@ -566,6 +568,8 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
     Receipt {
         format_version: receipt::RECEIPT_FORMAT_VERSION,
         source: options.source.clone(),
+        reviewed: options.reviewed.clone(),
+        plan_digest: plan.digest,
         started_at: receipt::now(),
         finished_at: None,
         signer,

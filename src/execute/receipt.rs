@@ -20,6 +20,13 @@ pub struct Receipt {
     pub format_version: u32,
     /// The file or saved plan applied.
     pub source: String,
+    /// The desired-state file reviewed, with its git commit: the file
+    /// applied, or the one a saved plan was made from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<crate::plan::Reviewed>,
+    /// The digest of the plan applied: what the reviewer approved.
+    #[serde(default)]
+    pub plan_digest: B256,
     /// When the apply started (RFC 3339, UTC).
     pub started_at: String,
     /// When it ended, once it has.
@@ -61,6 +68,13 @@ pub struct TransactionRecord {
     pub contract: String,
     /// Solidity signature.
     pub function: String,
+    /// The call with its arguments, decoded: `setOrchestrator(orchestrator:
+    /// 0x…, allowed: true)`, or a batch's calls by contract.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub decoded: String,
+    /// The arguments of a single plan call, by the field they carry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<crate::plan::Argument>,
     /// Transaction hash.
     pub hash: B256,
     /// Sender nonce.
@@ -171,6 +185,8 @@ mod tests {
             phase: Phase::Configure,
             contract: "arena".into(),
             function: "pause()".into(),
+            decoded: "pause()".into(),
+            args: Vec::new(),
             hash: B256::repeat_byte(nonce as u8),
             nonce,
             status: status.into(),
@@ -196,11 +212,14 @@ mod tests {
             accounts: Vec::new(),
             desired: Vec::new(),
             allow_ownership_transfer: false,
+            source: None,
             digest: B256::ZERO,
         };
         Receipt {
             format_version: RECEIPT_FORMAT_VERSION,
             source: "x.yaml".into(),
+            reviewed: None,
+            plan_digest: B256::ZERO,
             started_at: now(),
             finished_at: finished.then(now),
             signer,

@@ -215,6 +215,8 @@ pub async fn send_phase(
             phase: tx.phase,
             contract: tx.contract.clone(),
             function: tx.function.clone(),
+            decoded: tx.decoded.clone(),
+            args: tx.args.clone(),
             hash,
             nonce,
             status: "sent".to_string(),

@@ -141,6 +141,23 @@ pub enum ObserveError {
         /// Why.
         reason: String,
     },
+    /// A getter of the kind reverted at the file's address: most likely the
+    /// address is another contract's (a file written for another topology).
+    #[error(
+        "{address} does not look like a {name} (its {getter} reverted): is this the right address for contracts.{contract}.address? ({reason})"
+    )]
+    WrongKind {
+        /// The contract's section key.
+        contract: &'static str,
+        /// The address the file gives.
+        address: Address,
+        /// The kind's Solidity name, e.g. `SystemPause`.
+        name: &'static str,
+        /// The getter that reverted.
+        getter: &'static str,
+        /// What the node said.
+        reason: String,
+    },
     /// The chain reorganised under the read (twice, when retried).
     #[error("the chain reorganised while reading block {number}: its hash was {expected}, then {found}")]
     Reorg {
@@ -467,16 +484,18 @@ fn collect(
     candidates: &[BTreeSet<Address>],
     results: &mut impl Iterator<Item = ReadResult>,
 ) -> Result<ObservedContract, ObserveError> {
+    let wrong = |error| wrong_kind(error, contract.deployed.address, kind);
     let mut fields = Vec::with_capacity(kind.fields.len());
     for field in kind.fields {
-        fields.push(decode_field(kind.key, field, results.next())?);
+        fields.push(decode_field(kind.key, field, results.next()).map_err(wrong)?);
     }
     let authority = decode(results.next(), kind.authority.decode, |reason| ObserveError::Getter {
         contract: kind.key,
         field: "authority".to_string(),
         getter: kind.authority.getter,
         reason,
-    })?;
+    })
+    .map_err(wrong)?;
     let mut role_sets = Vec::with_capacity(candidates.len());
     for ((set, _), holders) in contract.role_sets.iter().zip(candidates) {
         let mut members = BTreeSet::new();
@@ -488,6 +507,22 @@ fn collect(
         role_sets.push((set.key, members));
     }
     Ok(ObservedContract { kind, address: contract.deployed.address, fields, authority, role_sets })
+}
+
+/// A getter of the contract's own that reverted says the address is likely
+/// not this kind's: the error says so (a field read at another address,
+/// a module's, keeps its own error).
+fn wrong_kind(error: ObserveError, address: Address, kind: &'static crate::contracts::Kind) -> ObserveError {
+    match error {
+        ObserveError::Getter { contract, field, getter, reason } if reason.contains("revert") => {
+            let own = field == "authority" || kind.field(&field).is_some_and(|f| f.at.is_none());
+            if own {
+                return ObserveError::WrongKind { contract, address, name: kind.name, getter, reason };
+            }
+            ObserveError::Getter { contract, field, getter, reason }
+        }
+        other => other,
+    }
 }
 
 fn decode_field(

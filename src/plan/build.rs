@@ -59,6 +59,7 @@ pub fn plan(desired: &Desired, observed: &Observed, options: &PlanOptions) -> Re
         accounts: observed.accounts.clone(),
         desired: records,
         allow_ownership_transfer: options.allow_ownership_transfer,
+        source: None,
         digest: Default::default(),
     };
     Ok(plan.sealed())

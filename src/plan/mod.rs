@@ -18,6 +18,7 @@ mod build;
 mod integrity;
 pub mod model;
 mod pending;
+mod reviewed;
 mod route;
 mod safe;
 mod same_state;
@@ -29,6 +30,7 @@ pub use crate::spec::{Desired, DesiredContract};
 pub use build::{permitted, plan};
 pub use integrity::{IntegrityError, rederive};
 pub use pending::{Effect, Judged, OperationScope, judge};
+pub use reviewed::Reviewed;
 pub use safe::safe_batch;
 pub use saved::{MAX_PLAN_BYTES, SavedPlanError, load, load_file};
 pub use types::{

@@ -46,6 +46,11 @@ pub struct Plan {
     pub desired: Vec<DesiredRecord>,
     /// Whether owner and governance transfers were allowed when planning.
     pub allow_ownership_transfer: bool,
+    /// The desired-state file the plan was made from, and its git commit:
+    /// what a reviewer read (set by `plan --out`; none for a plan made in
+    /// memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<super::Reviewed>,
     /// keccak256 of the plan's canonical content (its JSON with this field
     /// zero): what a reviewer approved, printed by `plan` and `apply`.
     pub digest: B256,

@@ -6,14 +6,20 @@ mod diff;
 pub mod escape;
 mod markdown;
 mod receipt;
+mod report;
 mod safe_tx_builder;
+mod show;
 mod subject;
 mod text;
 
 pub use diff::state_diff;
 pub use markdown::{markdown, markdown_for};
 pub use receipt::{operations, transactions};
+pub use report::{IncidentReport, ReportedOperation, ReportedTransaction, incident_report, report_markdown};
 pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
+pub use show::{
+    FieldChange, Written, change_lines, field_changes, reviewed_line, show_markdown, show_plan, show_receipt,
+};
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
 
@@ -151,16 +157,18 @@ fn via_line(plan: &Plan, call: &PlannedCall) -> Option<String> {
     Some(format!("sent as {name} {}.{function}({}, the call above)", via.target, call.contract))
 }
 
-/// `ready at 2026-11-26T14:40:00Z, in 1m 0s` (or `ready since …`), against
-/// the chain's clock `now`.
-fn when(ready_at: u64, now: u64) -> String {
+/// `ready at 2026-11-26T14:40:00Z chain time, in 1m 0s` (or `ready since
+/// …`), against the chain's clock `now`: labelled, since a devnet's clock
+/// (moved by `evm_increaseTime`) need not be the wall clock.
+pub fn when(ready_at: u64, now: u64) -> String {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(ready_at);
     let at = humantime::format_rfc3339_seconds(at);
     if ready_at > now {
         let wait = humantime::format_duration(std::time::Duration::from_secs(ready_at - now));
-        format!("ready at {at}, in {wait}")
+        format!("ready at {at} chain time, in {wait}")
     } else {
-        format!("ready since {at}")
+        let ago = humantime::format_duration(std::time::Duration::from_secs(now - ready_at));
+        format!("ready since {at} chain time, {ago} ago")
     }
 }
 
@@ -293,12 +301,18 @@ fn stale_lines(plan: &Plan) -> Vec<String> {
         .collect()
 }
 
-/// `: sets stake_manager.fees_pct.fee to 4%, + arena.orchestrators 0x…`.
+/// `; it would set stake_manager.fees_pct.fee to 4%, grant arena.orchestrators to 0x…`.
 fn effects(effects: &[crate::plan::Effect]) -> String {
     if effects.is_empty() {
         return String::new();
     }
-    let shown: Vec<String> = effects
+    format!("; it would {}", effect_phrases(effects).join(", "))
+}
+
+/// Each effect of a pending operation, for people:
+/// `set stake_manager.fees_pct.fee to 4%`, `grant arena.orchestrators to 0x…`.
+pub fn effect_phrases(effects: &[crate::plan::Effect]) -> Vec<String> {
+    effects
         .iter()
         .map(|e| {
             let value = show(&e.contract, &e.field, Some(e.value));
@@ -308,8 +322,7 @@ fn effects(effects: &[crate::plan::Effect]) -> String {
                 ChangeKind::Remove => format!("revoke {}.{} from {value}", e.contract, e.field),
             }
         })
-        .collect();
-    format!("; it would {}", shown.join(", "))
+        .collect()
 }
 
 /// `calls 1-3` or `call 2` or `calls 1, 4`.
@@ -323,7 +336,7 @@ fn call_list(calls: &[usize]) -> String {
 }
 
 /// `setRewards(rewards.teacher: 150 ether, …)` with short values.
-fn call_signature(call: &crate::plan::PlannedCall) -> String {
+pub fn call_signature(call: &crate::plan::PlannedCall) -> String {
     let name = call.function.split('(').next().unwrap_or(&call.function);
     let args: Vec<String> =
         call.args.iter().map(|a| format!("{}: {}", a.name, show(&call.contract, &a.name, Some(a.value)))).collect();

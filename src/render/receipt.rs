@@ -29,23 +29,43 @@ pub fn operations(receipt: &Receipt, now: u64) -> String {
     out
 }
 
-/// `  1. pause      arena          pause()   success in block 5 (0x…)`.
+/// One line per transaction, its columns aligned across the receipt, and
+/// the call it made with its arguments beneath:
+///
+/// ```text
+///    1. pause      arena          success in block 5   0x…
+///       pause()
+/// ```
 pub fn transactions(receipt: &Receipt) -> String {
+    let rows: Vec<[String; 4]> = receipt.transactions.iter().map(row).collect();
+    let width = |column: usize| rows.iter().map(|r| r[column].chars().count()).max().unwrap_or(0);
+    let (phase, contract, outcome) = (width(1), width(2), width(3));
     let mut out = String::new();
-    for tx in &receipt.transactions {
-        let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("in block {b}"));
-        let revert = tx.revert.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
-        // A transaction that makes no call of the plan (a cancellation).
-        let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
+    for (tx, [call, phase_name, contract_name, result]) in receipt.transactions.iter().zip(rows) {
+        let revert = tx.revert.as_ref().map(|r| format!(" reverted with {r}")).unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {call:>2}. {:<9}  {:<13}  {:<32} {}{revert} {block} ({})",
-            tx.phase.name(),
-            tx.contract,
-            tx.function,
-            tx.status,
+            "  {call:>2}. {phase_name:<phase$}  {contract_name:<contract$}  {result:<outcome$}  {}{revert}",
             tx.hash
         );
+        let _ = writeln!(out, "      {}", decoded(tx));
     }
     out
+}
+
+/// The call a transaction made, with its arguments when the receipt has
+/// them (receipts before they were recorded name the signature only).
+pub(super) fn decoded(tx: &crate::execute::TransactionRecord) -> &str {
+    if tx.decoded.is_empty() { &tx.function } else { &tx.decoded }
+}
+
+/// The columns of one transaction's line: call, phase, contract, outcome.
+fn row(tx: &crate::execute::TransactionRecord) -> [String; 4] {
+    // A transaction that makes no call of the plan (a cancellation).
+    let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
+    let outcome = match tx.block {
+        Some(block) => format!("{} in block {block}", tx.status),
+        None => format!("{}, not mined", tx.status),
+    };
+    [call, tx.phase.name().to_string(), tx.contract.clone(), outcome]
 }

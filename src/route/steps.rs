@@ -30,6 +30,24 @@ pub struct Transaction {
     pub operation: Option<B256>,
     /// The plan calls (0-based) whose changes it makes once mined.
     pub makes: Vec<usize>,
+    /// What it does with its arguments, for people and receipts:
+    /// `setOrchestrator(orchestrator: 0x…, allowed: true)`, or a batch's
+    /// calls, `scheduleBatch(2 calls): arena.pause(), stake_manager.setFeePct(fees_pct.fee: 4%)`.
+    pub decoded: String,
+    /// The arguments of a single plan call (empty for a batch).
+    pub args: Vec<crate::plan::Argument>,
+}
+
+/// A call with its arguments, named by contract: `arena.pause()`.
+fn named_call(plan: &Plan, i: usize) -> Option<String> {
+    plan.calls.get(i).map(|c| format!("{}.{}", c.contract, crate::render::call_signature(c)))
+}
+
+/// `scheduleBatch(2 calls): a.f(x), b.g()`: a batch or a Safe transaction
+/// with its calls.
+fn batch_call(plan: &Plan, function: &str, calls: &[usize]) -> String {
+    let inner: Vec<String> = calls.iter().filter_map(|i| named_call(plan, *i)).collect();
+    format!("{function}: {}", inner.join(", "))
 }
 
 /// A role the signer needs on a timelock for a step.
@@ -123,7 +141,7 @@ pub fn steps(plan: &Plan, now: &Observed, cancel_stale: bool, made: &[usize]) ->
     for route in &plan.routes {
         if let RouteKind::Timelock(batch) = &route.via {
             let done = route.calls.iter().all(|i| made.contains(i));
-            timelock_steps(batch, &route.calls, phase_of(plan, &route.calls), now, done, &mut steps);
+            timelock_steps(plan, batch, &route.calls, phase_of(plan, &route.calls), now, done, &mut steps);
         }
     }
     if !cancel_stale {
@@ -168,6 +186,8 @@ fn cancel(stale: &[(Address, B256)], steps: &mut Steps) {
         data: timelock::cancel(*id).into(),
         operation: Some(*id),
         makes: Vec::new(),
+        decoded: format!("cancel(id: {id})"),
+        args: Vec::new(),
     });
     let mut timelocks: Vec<Address> = stale.iter().map(|(t, _)| *t).collect();
     timelocks.dedup();
@@ -195,6 +215,8 @@ fn safe_steps(plan: &Plan, batch: &SafeBatch, calls: &[usize], steps: &mut Steps
         data: safe::exec_transaction(batch.to, batch.operation, &batch.data, Default::default()).into(),
         operation: None,
         makes: calls.to_vec(),
+        decoded: batch_call(plan, &format!("execTransaction({n} call{})", plural(n)), calls),
+        args: Vec::new(),
     };
     steps.safe.push(SafeStep { group: steps.groups.len(), index: 0, batch: batch.clone() });
     steps.groups.push(vec![tx]);
@@ -225,6 +247,8 @@ fn direct(plan: &Plan, made: &[usize], steps: &mut Steps) {
                     data: data.clone(),
                     operation: None,
                     makes: vec![i],
+                    decoded: crate::render::call_signature(c),
+                    args: c.args.clone(),
                 }
             })
             .collect();
@@ -234,7 +258,15 @@ fn direct(plan: &Plan, made: &[usize], steps: &mut Steps) {
     }
 }
 
-fn timelock_steps(batch: &TimelockBatch, calls: &[usize], phase: Phase, now: &Observed, done: bool, steps: &mut Steps) {
+fn timelock_steps(
+    plan: &Plan,
+    batch: &TimelockBatch,
+    calls: &[usize],
+    phase: Phase,
+    now: &Observed,
+    done: bool,
+    steps: &mut Steps,
+) {
     let operations = match now.account(batch.timelock).map(|a| &a.kind) {
         Some(AccountKind::Timelock(state)) => state.operations.as_slice(),
         _ => &[],
@@ -244,10 +276,12 @@ fn timelock_steps(batch: &TimelockBatch, calls: &[usize], phase: Phase, now: &Ob
         call: first,
         phase,
         contract: "timelock".to_string(),
-        function,
         to: batch.timelock,
         data: data.into(),
         operation: Some(operation),
+        decoded: batch_call(plan, &function, calls),
+        args: Vec::new(),
+        function,
         makes,
     };
     let current = operations.iter().find(|o| o.id == batch.operation);
@@ -264,6 +298,7 @@ fn timelock_steps(batch: &TimelockBatch, calls: &[usize], phase: Phase, now: &Ob
                 // The Safe proposes: scheduling is the Safe's transaction.
                 schedule.to = proposer.safe;
                 schedule.function = format!("execTransaction({})", schedule.function);
+                schedule.decoded = format!("execTransaction({}", schedule.decoded.replacen("): ", ")): ", 1));
                 schedule.data =
                     safe::exec_transaction(proposer.to, proposer.operation, &proposer.data, Default::default()).into();
                 steps.safe.push(SafeStep { group: steps.groups.len(), index: 0, batch: proposer.clone() });

@@ -41,7 +41,7 @@ pub use diagnostic::{Diagnostic, SpecError, ValidationReport};
 pub use document::{ContractRef, Contracts, DesiredState, FormatVersion, Section, SectionEntry};
 pub use overrides::load_file_with_overrides;
 pub use target::{KeyPath, TargetError};
-pub use units::{Amount, AmountError, Duration, DurationError};
+pub use units::{Amount, AmountError, Duration, DurationError, Percent, percent_schema};
 
 pub(crate) use address::check_role_set;
 

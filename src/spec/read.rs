@@ -191,6 +191,7 @@ read_leaves!(
     String,
     super::units::Amount,
     super::units::Duration,
+    super::units::Percent,
     super::address::ChecksummedAddress,
     super::document::FormatVersion,
 );

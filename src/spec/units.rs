@@ -83,6 +83,24 @@ pub enum AmountError {
     /// Not a number at all.
     #[error("`{0}` is not an amount; {AMOUNT_FORMS}")]
     Invalid(String),
+    /// A small bare number: `150` is 150 wei, almost never what was meant.
+    #[error(
+        "`{0}` has no unit, so it is {0} wei; write `{0} ether`, or `{0} wei` if you mean it (a number without a unit is base units, and one below 10^9 must name its unit)"
+    )]
+    NoUnit(String),
+}
+
+/// Below this many base units (1 gwei), an amount must name its unit: a
+/// bare `150` is far more likely a forgotten `ether` than 150 wei.
+const BARE_MINIMUM: u64 = 1_000_000_000;
+
+/// Refuses a non-zero amount below [`BARE_MINIMUM`] written without a unit.
+fn refuse_small_bare(text: &str, value: U256) -> Result<Amount, AmountError> {
+    let bare = unit_word(text.trim()).is_empty();
+    if bare && !value.is_zero() && value < U256::from(BARE_MINIMUM) {
+        return Err(AmountError::NoUnit(text.trim().to_owned()));
+    }
+    Ok(Amount(value))
 }
 
 impl FromStr for Amount {
@@ -184,6 +202,9 @@ impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if let Some(text) = readable_amount(self.0) {
             serializer.serialize_str(&text)
+        } else if !self.0.is_zero() && self.0 < U256::from(BARE_MINIMUM) {
+            // Read back, a small bare number must name its unit.
+            serializer.serialize_str(&format!("{} wei", self.0))
         } else if let Ok(n) = u64::try_from(self.0) {
             serializer.serialize_u64(n)
         } else {
@@ -202,11 +223,11 @@ impl Visitor<'_> for AmountVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount, E> {
-        Ok(Amount(U256::from(v)))
+        refuse_small_bare(&v.to_string(), U256::from(v)).map_err(E::custom)
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Amount, E> {
-        Ok(Amount(U256::from(v)))
+        refuse_small_bare(&v.to_string(), U256::from(v)).map_err(E::custom)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Amount, E> {
@@ -224,7 +245,8 @@ impl Visitor<'_> for AmountVisitor {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Amount, E> {
-        v.parse().map_err(E::custom)
+        let amount: Amount = v.parse().map_err(E::custom)?;
+        refuse_small_bare(v, amount.0).map_err(E::custom)
     }
 }
 
@@ -386,6 +408,64 @@ impl JsonSchema for Duration {
     }
 }
 
+/// A whole percentage from 0 to 100, written `4` or `4%`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Percent(pub u64);
+
+/// What a percentage may be, for errors.
+const PERCENT_FORMS: &str = "expected a whole percentage from 0 to 100, e.g. `4` or `4%`";
+
+struct PercentVisitor;
+
+impl Visitor<'_> for PercentVisitor {
+    type Value = Percent;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(PERCENT_FORMS)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+        if v <= 100 { Ok(Percent(v)) } else { Err(E::custom(format!("`{v}` is more than 100; {PERCENT_FORMS}"))) }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("`{v}` is negative; {PERCENT_FORMS}"))),
+        }
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Percent, E> {
+        Err(E::custom(format!("`{v}` is more than 100; {PERCENT_FORMS}")))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Percent, E> {
+        let number = v.trim().strip_suffix('%').unwrap_or(v).trim();
+        match number.parse::<u64>() {
+            Ok(n) => self.visit_u64(n),
+            Err(_) if number.starts_with('-') => Err(E::custom(format!("`{v}` is negative; {PERCENT_FORMS}"))),
+            Err(_) => Err(E::custom(format!("`{v}` is not a percentage; {PERCENT_FORMS}"))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(PercentVisitor)
+    }
+}
+
+/// The JSON Schema of a percentage: `4` or `"4%"`, 0 to 100.
+pub fn percent_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "description": "A whole percentage from 0 to 100: `4` or `4%`.",
+        "anyOf": [
+            { "type": "integer", "minimum": 0, "maximum": 100 },
+            { "type": "string", "pattern": "^\\s*(100|[1-9]?[0-9])\\s*%\\s*$" }
+        ]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -479,5 +559,30 @@ mod tests {
             assert_eq!(Duration(secs).to_string(), text);
             assert_eq!(text.parse::<Duration>(), Ok(Duration(secs)));
         }
+    }
+
+    #[test]
+    fn a_small_amount_without_a_unit_is_refused_with_the_fix_and_written_back_with_its_unit() {
+        let read = |yaml: &str| serde_yaml::from_str::<Amount>(yaml).map_err(|e| e.to_string());
+        let refused = read("150").err().unwrap_or_default();
+        assert!(refused.contains("write `150 ether`, or `150 wei` if you mean it"), "{refused}");
+        assert!(read("\"1e3\"").is_err(), "scientific notation without a unit is base units too");
+        assert_eq!(read("150 wei"), Ok(Amount(U256::from(150u64))));
+        assert_eq!(read("0"), Ok(Amount::ZERO));
+        assert_eq!(read("1000000000"), Ok(Amount(U256::from(1_000_000_000u64))));
+        let written = serde_yaml::to_string(&Amount(U256::from(150u64))).unwrap_or_default();
+        assert_eq!(written.trim(), "150 wei");
+        assert_eq!(read(&written), Ok(Amount(U256::from(150u64))), "what is written reads back");
+    }
+
+    #[test]
+    fn a_percentage_reads_with_or_without_its_sign_and_states_its_real_range() {
+        let read = |yaml: &str| serde_yaml::from_str::<Percent>(yaml).map(|p| p.0).map_err(|e| e.to_string());
+        assert_eq!(read("4"), Ok(4));
+        assert_eq!(read("4%"), Ok(4));
+        assert_eq!(read("\"100 %\""), Ok(100));
+        let past = read("101").err().unwrap_or_default();
+        assert!(past.contains("from 0 to 100"), "{past}");
+        assert!(read("-1").is_err() && read("4.5%").is_err());
     }
 }

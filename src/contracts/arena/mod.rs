@@ -55,6 +55,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     key: "orchestrators",
     getter: C::orchestratorsCall::SIGNATURE,
     event_topic: C::OrchestratorUpdated::SIGNATURE_HASH,
+    event_name: C::OrchestratorUpdated::SIGNATURE,
     calldata: |account| C::orchestratorsCall(account).abi_encode(),
     decode: decode_membership::<C::orchestratorsCall>,
     setter: C::setOrchestratorCall::SIGNATURE,
@@ -69,6 +70,7 @@ const SPLITS: &[&str] = &["reward_splits_bps.teacher", "reward_splits_bps.studen
 /// arena without an owner for good.
 const OTHER_SETTERS: &[Setter] = &[Setter {
     function: C::renounceOwnershipCall::SIGNATURE,
+    event: Some(crate::contracts::Event::of::<C::OwnershipTransferred>()),
     fields: &["owner"],
     phase: Phase::Ownership,
     produces: Some(Value::Address(alloy::primitives::Address::ZERO)),
@@ -87,6 +89,7 @@ const SETTERS: &[Setter] = &[
     unpause_setter::<C::unpauseCall>(None),
     Setter {
         function: C::setRewardsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::RewardsUpdated>()),
         fields: REWARDS,
         phase: Phase::Configure,
         produces: None,
@@ -108,6 +111,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setCommitteeParametersCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::CommitteeParametersUpdated>()),
         fields: COMMITTEE,
         phase: Phase::Configure,
         produces: None,
@@ -128,6 +132,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setTargetSuccessRateBpsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::TargetSuccessRateUpdated>()),
         fields: &["target_success_rate_bps"],
         phase: Phase::Configure,
         produces: None,
@@ -142,6 +147,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setRewardSplitsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::RewardSplitsUpdated>()),
         fields: SPLITS,
         phase: Phase::Configure,
         produces: None,
@@ -163,6 +169,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::OwnershipTransferred>()),
         fields: &["owner"],
         phase: Phase::Ownership,
         produces: None,

@@ -58,14 +58,17 @@ pub struct StakeManagerDesired {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeesPct {
-    /// Fee percentage.
+    /// Fee percentage (`4` or `4%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::spec::percent_schema")]
     pub fee: Option<u64>,
-    /// Burn percentage.
+    /// Burn percentage (`1` or `1%`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::spec::percent_schema")]
     pub burn: Option<u64>,
     /// Validator-reward percentage (also sets the slash-reward share).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::spec::percent_schema")]
     pub validator_reward: Option<u64>,
 }
 
@@ -157,10 +160,11 @@ impl Read for StakeManagerDesired {
 
 impl Read for FeesPct {
     fn read(node: &Node, path: &str, reader: &mut Reader) -> Option<Self> {
+        let percent = |f: &mut crate::spec::read::Fields<'_>, key| f.optional::<crate::spec::Percent>(key).map(|p| p.0);
         reader.fields(node, path, |f| Self {
-            fee: f.optional("fee"),
-            burn: f.optional("burn"),
-            validator_reward: f.optional("validator_reward"),
+            fee: percent(f, "fee"),
+            burn: percent(f, "burn"),
+            validator_reward: percent(f, "validator_reward"),
         })
     }
 }

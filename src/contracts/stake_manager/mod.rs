@@ -59,6 +59,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
     key: "validator_lock_managers",
     getter: C::validatorLockManagersCall::SIGNATURE,
     event_topic: C::ValidatorLockManagerUpdated::SIGNATURE_HASH,
+    event_name: C::ValidatorLockManagerUpdated::SIGNATURE,
     calldata: |account| C::validatorLockManagersCall(account).abi_encode(),
     decode: decode_membership::<C::validatorLockManagersCall>,
     setter: C::setValidatorLockManagerCall::SIGNATURE,
@@ -71,6 +72,7 @@ const ROLE_SETS: &[RoleSet] = &[RoleSet {
 const OTHER_SETTERS: &[Setter] = &[
     Setter {
         function: C::setMinStakeCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MinStakeUpdated>()),
         fields: &["min_stake"],
         phase: Phase::Configure,
         produces: None,
@@ -85,6 +87,7 @@ const OTHER_SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setMaxStakePerAddressCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MaxStakePerAddressUpdated>()),
         fields: &["max_stake_per_address"],
         phase: Phase::Configure,
         produces: None,
@@ -99,6 +102,7 @@ const OTHER_SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::transferOwnershipCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::OwnershipTransferred>()),
         fields: &["governance"],
         phase: Phase::Ownership,
         produces: None,
@@ -122,6 +126,7 @@ const SETTERS: &[Setter] = &[
     unpause_setter::<C::unpauseCall>(Some("pauser")),
     Setter {
         function: C::setPauserCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::PauserUpdated>()),
         fields: &["pauser"],
         phase: Phase::Revoke,
         produces: None,
@@ -136,6 +141,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setFeePctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::FeePctUpdated>()),
         fields: &[FEE],
         phase: Phase::Configure,
         produces: None,
@@ -150,6 +156,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setBurnPctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::BurnPctUpdated>()),
         fields: &[BURN],
         phase: Phase::Configure,
         produces: None,
@@ -164,6 +171,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setValidatorRewardPctCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::ValidatorRewardPctUpdated>()),
         fields: &[VALIDATOR_REWARD],
         phase: Phase::Configure,
         produces: None,
@@ -178,6 +186,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setStakeRecommendationsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::MinStakeUpdated>()),
         fields: &["min_stake", "max_stake_per_address"],
         phase: Phase::Configure,
         produces: None,
@@ -195,6 +204,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setRoleMinimumsCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::RoleMinimumUpdated>()),
         fields: &["role_minimums.agent", "role_minimums.validator", "role_minimums.platform"],
         phase: Phase::Configure,
         produces: None,
@@ -216,6 +226,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setUnbondingPeriodCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::UnbondingPeriodUpdated>()),
         fields: &["unbonding_period"],
         phase: Phase::Configure,
         produces: None,
@@ -233,6 +244,7 @@ const SETTERS: &[Setter] = &[
     },
     Setter {
         function: C::setGovernanceCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::GovernanceUpdated>()),
         fields: &["governance"],
         phase: Phase::Ownership,
         produces: None,

@@ -147,6 +147,7 @@ const OTHER_SETTERS: &[Setter] = &[];
 const SETTERS: &[Setter] = &[
     Setter {
         function: C::setGlobalPauserCall::SIGNATURE,
+        event: Some(crate::contracts::Event::of::<C::PausersUpdated>()),
         fields: &["pauser"],
         phase: Phase::Revoke,
         produces: None,
@@ -215,6 +216,8 @@ const fn all_switch(
 ) -> Setter {
     Setter {
         function,
+        // The modules emit Paused/Unpaused, each at its own address.
+        event: None,
         fields: &PAUSED_KEYS,
         phase: if pause { Phase::Pause } else { Phase::Unpause },
         produces: Some(Value::Bool(pause)),
@@ -240,6 +243,7 @@ fn all_unlike(state: &ContractState, pause: bool) -> Result<(), Revert> {
 const fn module_switch(index: usize, pause: bool) -> Setter {
     Setter {
         function: C::executeGovernanceCallCall::SIGNATURE,
+        event: None,
         fields: std::slice::from_ref(&PAUSED_KEYS[index]),
         phase: if pause { Phase::Pause } else { Phase::Unpause },
         produces: Some(Value::Bool(pause)),
@@ -268,6 +272,7 @@ const fn module_switch(index: usize, pause: bool) -> Setter {
 const fn module_direct(index: usize, pause: bool) -> Setter {
     Setter {
         function: if pause { M::pauseCall::SIGNATURE } else { M::unpauseCall::SIGNATURE },
+        event: None,
         fields: std::slice::from_ref(&PAUSED_KEYS[index]),
         phase: if pause { Phase::Pause } else { Phase::Unpause },
         produces: Some(Value::Bool(pause)),
