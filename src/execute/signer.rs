@@ -560,3 +560,85 @@ mod kms {
         Err(SignerError::NotBuilt { flag: "--gcp", feature: "gcp" })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contracts::safe::{safe_tx_hash, safe_tx_typed_data};
+    use alloy::primitives::Bytes;
+
+    /// A key that, like a Trezor, signs messages but not hashes or typed data.
+    struct MessagesOnly(PrivateKeySigner);
+
+    #[async_trait::async_trait]
+    impl alloy::signers::Signer for MessagesOnly {
+        async fn sign_hash(&self, _: &B256) -> alloy::signers::Result<Signature> {
+            Err(alloy::signers::Error::UnsupportedOperation(alloy::signers::UnsupportedSignerOperation::SignHash))
+        }
+        async fn sign_message(&self, message: &[u8]) -> alloy::signers::Result<Signature> {
+            alloy::signers::Signer::sign_message(&self.0, message).await
+        }
+        fn address(&self) -> Address {
+            self.0.address()
+        }
+        fn chain_id(&self) -> Option<u64> {
+            None
+        }
+        fn set_chain_id(&mut self, _: Option<u64>) {}
+    }
+
+    #[async_trait::async_trait]
+    impl TxSigner<Signature> for MessagesOnly {
+        fn address(&self) -> Address {
+            self.0.address()
+        }
+        async fn sign_transaction(
+            &self,
+            tx: &mut dyn SignableTransaction<Signature>,
+        ) -> alloy::signers::Result<Signature> {
+            self.0.sign_transaction(tx).await
+        }
+    }
+
+    fn safe_tx() -> (serde_json::Value, B256) {
+        let (safe, to, data) = (Address::repeat_byte(5), Address::repeat_byte(9), Bytes::from(vec![1, 2, 3]));
+        (safe_tx_typed_data(31337, safe, to, 1, &data, 7), safe_tx_hash(31337, safe, to, 1, &data, 7))
+    }
+
+    #[tokio::test]
+    async fn the_safe_tx_typed_data_hashes_to_the_safe_tx_hash_and_a_key_signs_it_with_v_27_or_28() {
+        let (typed, hash) = safe_tx();
+        let parsed: alloy::dyn_abi::TypedData = serde_json::from_value(typed.clone()).expect("typed data");
+        assert_eq!(parsed.eip712_signing_hash().expect("hash"), hash);
+        let key = crate::devnet::dev_signer(1).expect("dev account");
+        let bytes = Signer::keyed("private key", key.clone()).sign_safe_tx(&typed, hash).await.expect("signed");
+        assert!(matches!(bytes[64], 27 | 28), "v {}", bytes[64]);
+        assert_eq!(
+            Signature::from_raw_array(&bytes).expect("sig").recover_address_from_prehash(&hash).ok(),
+            Some(key.address())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_signer_without_typed_data_signs_the_eth_sign_form_with_v_plus_four() {
+        let (typed, hash) = safe_tx();
+        let key = crate::devnet::dev_signer(2).expect("dev account");
+        let signer = Signer::keyed("Trezor", MessagesOnly(key.clone()));
+        let bytes = signer.sign_safe_tx(&typed, hash).await.expect("signed");
+        assert!(matches!(bytes[64], 31 | 32), "v {}", bytes[64]);
+        let mut raw = bytes;
+        raw[64] -= 4;
+        let prefixed = alloy::primitives::eip191_hash_message(hash);
+        let recovered = Signature::from_raw_array(&raw).expect("sig").recover_address_from_prehash(&prefixed).ok();
+        assert_eq!(recovered, Some(key.address()));
+    }
+
+    #[tokio::test]
+    async fn typed_data_that_is_not_the_safe_tx_is_not_signed() {
+        let (typed, _) = safe_tx();
+        let key = crate::devnet::dev_signer(1).expect("dev account");
+        let error =
+            Signer::keyed("private key", key).sign_safe_tx(&typed, B256::repeat_byte(1)).await.expect_err("refused");
+        assert!(error.to_string().contains("does not hash to SafeTx"), "{error}");
+    }
+}
