@@ -58,9 +58,15 @@ fn mixed(observed: &Observed) -> Vec<String> {
     let mut out = Vec::new();
     for contract in &observed.contracts {
         for derived in contract.kind.derived.iter().filter(|d| contract.field(d.key).is_none()) {
-            let on = derived.from.iter().filter(|f| contract.field(f) == Some(Value::Bool(true))).count();
+            let values: Vec<Option<Value>> = derived.from.iter().map(|f| contract.field(f)).collect();
             let of = derived.from.len();
-            out.push(format!("{}.{}: partly ({on} of {of} true on chain)", contract.kind.key, derived.key));
+            let line = if values.iter().all(|v| matches!(v, Some(Value::Bool(_)))) {
+                let on = values.iter().filter(|v| **v == Some(Value::Bool(true))).count();
+                format!("{}.{}: partly ({on} of {of} true on chain)", contract.kind.key, derived.key)
+            } else {
+                format!("{}.{}: its {of} fields disagree on chain", contract.kind.key, derived.key)
+            };
+            out.push(line);
         }
     }
     out

@@ -90,20 +90,26 @@ pub fn pause_wait(plan: &Plan) -> Option<String> {
     } else {
         format!("Paused at once: {}.", now.join(", "))
     };
-    // A kind whose pause an account may pull straight on each module (the
-    // modules kind's `pauser`), when one is on the plan.
-    let lever =
-        plan.contracts.iter().filter_map(kind_seen).find(|k| {
-            k.derived("pauser").is_some() && k.setters.iter().any(|s| s.at.is_some() && s.phase == Phase::Pause)
-        });
-    let advice = match lever {
-        Some(kind) => format!(
-            "To pause at once, name an emergency account as {}.pauser (setGlobalPauser, through the timelock once): its pause() of each module takes effect immediately.",
+    let advice = match plan.contracts.iter().filter_map(kind_seen).find_map(lever_of) {
+        Some((kind, key, setter)) => format!(
+            "To pause at once, name an emergency account as {}.{key} ({setter}, through the timelock once): its pause of each contract it reaches takes effect immediately.",
             kind.key
         ),
         None => "These contracts offer no lever that pauses sooner.".to_string(),
     };
     Some(format!("The system pause waits for the timelock: {}. {now} {advice}", waiting.join("; ")))
+}
+
+/// The key naming the account that may pull a kind's pause straight on the
+/// contracts it reaches (a setter sent `at` another contract, allowed to
+/// the holder of a field), and the setter that writes it: the modules
+/// kind's `pauser` and `setGlobalPauser(address)`.
+fn lever_of(kind: &'static Kind) -> Option<(&'static Kind, &'static str, &'static str)> {
+    let pause = kind.setters.iter().find(|s| s.at.is_some() && s.phase == Phase::Pause)?;
+    let holder = pause.also_allowed?;
+    let derived = kind.derived.iter().find(|d| d.from.contains(&holder))?;
+    let writer = kind.setters.iter().find(|s| s.fields == [derived.key])?;
+    Some((kind, derived.key, writer.function))
 }
 
 /// `~ field: old → new`, `+ set: 0x…` or `- set: 0x…`, without colour.
