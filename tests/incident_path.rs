@@ -570,3 +570,44 @@ async fn an_emergency_pauser_held_by_another_key_is_named_and_the_pauses_the_sig
         assert!(s.paused(module).await, "{module} paused by the guardian");
     }
 }
+
+#[tokio::test]
+async fn a_production_incident_in_one_test_pause_now_fee_batch_untouched_then_everything_paused_by_the_guardian() {
+    let s = production().await;
+    // A routine fee change is scheduled and waiting.
+    let fee = s.file("fee.yaml", &[("    fee: 0\n", "    fee: 4\n")]);
+    let (code, stdout, stderr) = s.apply(&fee, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let fee_operation = id_of(&Setup::operations(&s.plan_json(&fee))[0]);
+    // Without an emergency account, the plan's first lines say the pause waits.
+    let all = s.write("all.yaml", "system_pause:\n  paused: true\narena:\n  paused: true\n");
+    let (_, text, _) = s.plan(&all, &[]);
+    let head: String = text.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(head.contains("The system pause waits for the timelock"), "{text}");
+    // The pause-only file: the arena at once, the fee batch shown out of scope and untouched.
+    let arena = s.write("arena.yaml", "system_pause: {}\narena:\n  paused: true\n");
+    let operation = Setup::operations(&s.plan_json(&arena)).into_iter().find(|o| id_of(o) == fee_operation);
+    assert_eq!(operation.map(|o| o["scope"].clone()), Some(Json::from("out_of_scope")));
+    let (code, stdout, stderr) = s.apply(&arena, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(s.paused(s.chain.address("arena")).await);
+    assert_eq!(s.operation_state(fee_operation).await, 1, "the fee batch still waits");
+    // The guardian is named through the timelock; then everything pauses at once.
+    let pause_address = s.chain.address("system_pause").to_checksum(None);
+    let owner = s.owner().to_checksum(None);
+    let guardian =
+        s.file("guardian.yaml", &[(&format!("  pauser: \"{pause_address}\"\n"), &format!("  pauser: \"{owner}\"\n"))]);
+    for _ in 0..2 {
+        let (code, stdout, stderr) = s.apply(&guardian, OWNER_KEY, &["--target", "system_pause.pauser"]);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        s.warp_past_delay().await;
+    }
+    let before = s.chain.nonce(s.owner()).await;
+    let (code, stdout, stderr) = s.apply(&all, OWNER_KEY, &[]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(!stdout.contains("scheduleBatch"), "no timelock operation: {stdout}");
+    for module in s.chain.devnet.wiring().modules.clone() {
+        assert!(s.paused(module).await, "{module} paused in the same apply");
+    }
+    assert_eq!(s.chain.nonce(s.owner()).await, before + 8, "one pause() per module");
+}
