@@ -5,13 +5,17 @@
 //! `--stats` can show what a command cost, and retries reads on a flaky
 //! endpoint (see [`Patience`]).
 
+mod batch;
 mod bounded;
+mod classify;
 mod redact;
 mod retry;
 mod send_once;
 
+pub use batch::too_large;
+pub use classify::{Verdict, too_much, verdict};
 pub use redact::{Redactor, endpoint_name, sanitize};
-pub use retry::{MAX_RETRY_AFTER, Patience};
+pub use retry::{MAX_RETRY_AFTER, Patience, describe_request};
 
 /// An endpoint's URL.
 pub use alloy::transports::http::reqwest::Url;
@@ -49,6 +53,14 @@ pub fn parse_endpoint(text: &str, origin: &str) -> Result<Url, EndpointError> {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => Ok(url),
         _ => Err(EndpointError::NotHttp { origin: origin.to_string() }),
     }
+}
+
+/// A name for the endpoint at `url` that holds none of its secrets: a hash
+/// of the whole URL, for keeping what was learned of it (the `eth_getLogs`
+/// range it accepts) in the cache.
+pub fn endpoint_key(url: &Url) -> String {
+    let hash = alloy::primitives::keccak256(url.as_str().as_bytes());
+    alloy::primitives::hex::encode(&hash[..16])
 }
 
 /// Requests and round trips made through the providers sharing it.
@@ -120,7 +132,8 @@ pub fn connect_wallet_with(
     }
 }
 
-/// The JSON-RPC client: read retries outside, then the reconciliation of
+/// The JSON-RPC client: batches kept within the cap outside, then read
+/// retries (entry by entry in a batch), then the reconciliation of
 /// lost send answers, then counting (every attempt is a round trip), HTTP
 /// with the time-out at the bottom.
 fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
@@ -128,6 +141,7 @@ fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let local = alloy::transports::utils::guess_local_url(url.as_str());
     let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes);
     ClientBuilder::default()
+        .layer(batch::BatchLayer::new(patience.max_batch))
         .layer(retry::RetryLayer::new(patience, &url))
         .layer(send_once::SendOnceLayer::new(patience, &url))
         .layer(CountingLayer(stats.clone()))

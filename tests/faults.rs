@@ -9,8 +9,9 @@ mod fault_proxy;
 
 use std::time::{Duration, Instant};
 
+use alloy::providers::Provider;
 use common::TestChain;
-use fault_proxy::{COMMON, Fault, FaultProxy, Faults};
+use fault_proxy::{COMMON, CapStyle, EntryError, Fault, FaultProxy, Faults, HttpAnswer, LogCap};
 use govstate::rpc::Patience;
 
 /// anvil's first development key (public, from the test mnemonic).
@@ -183,4 +184,173 @@ async fn a_reorg_under_the_reads_is_retried_once_then_reported() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("the chain reorganised while reading block"), "{stderr}");
     assert_eq!(proxy.seen(|s| s.forged), 2, "observed twice, then reported");
+}
+
+/// A load-balanced provider's answer for a block one backend has not seen.
+const HEADER_NOT_FOUND: EntryError =
+    EntryError { method: "eth_call", code: -32000, message: "header not found", times: 3, pinned: true };
+
+#[tokio::test(flavor = "multi_thread")]
+async fn header_not_found_inside_a_batch_is_retried_for_those_entries_only() {
+    let setup = setup().await;
+    let (code, clean, stderr) = setup.plan_json(setup.chain.devnet.url().as_str());
+    assert_eq!(code, Some(0), "{stderr}");
+    let faults = Faults { entry_error: Some(HEADER_NOT_FOUND), ..Faults::none(21) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let (code, faulty, stderr) = setup.plan_json(proxy.url.as_str());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(faulty, clean, "the same plan, digest included");
+    assert_eq!(proxy.seen(|s| s.entry_errors), 3, "three eth_call entries met the error");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_that_never_stops_failing_is_reported_naming_its_request() {
+    let setup = setup().await;
+    let always = EntryError { times: u64::MAX, ..HEADER_NOT_FOUND };
+    let proxy =
+        FaultProxy::start(setup.chain.devnet.url().clone(), Faults { entry_error: Some(always), ..Faults::none(22) })
+            .await;
+    let url = proxy.url.to_string();
+    let args = ["plan", &setup.file, "--no-cache", "--rpc-url", &url, "--timeout", "1s", "--retries", "2"];
+    let (code, _, stderr) = setup.chain.govstate(&args);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("failed 3 times"), "{stderr}");
+    assert!(stderr.contains("eth_call") && stderr.contains("header not found"), "names the request: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_429_with_a_json_rpc_error_body_is_retried() {
+    let setup = setup().await;
+    let limited = HttpAnswer {
+        status: 429,
+        code: 429,
+        message: "Your app has exceeded its compute units per second capacity. If you have retries enabled, you can safely ignore this message.",
+        times: 2,
+    };
+    let proxy =
+        FaultProxy::start(setup.chain.devnet.url().clone(), Faults { http_answer: Some(limited), ..Faults::none(23) })
+            .await;
+    let url = proxy.url.to_string();
+    let (code, stdout, stderr) = setup.chain.govstate(&["plan", &setup.file, "--no-cache", "--rpc-url", &url]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, setup.direct_plan(), "the plan made without the proxy");
+    assert_eq!(proxy.seen(|s| s.http_answers), 2, "two rate-limited answers, then the real ones");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exhausted_quota_is_named_with_the_host_and_without_the_key() {
+    let setup = setup().await;
+    let quota = HttpAnswer {
+        status: 402,
+        code: -32001,
+        message: "Monthly capacity limit exceeded. Upgrade your scaling policy for continued service.",
+        times: u64::MAX,
+    };
+    let proxy =
+        FaultProxy::start(setup.chain.devnet.url().clone(), Faults { http_answer: Some(quota), ..Faults::none(24) })
+            .await;
+    let url = format!("{}v2/SECRETKEY0123456789", proxy.url);
+    let (code, _, stderr) = setup.chain.govstate(&["plan", &setup.file, "--no-cache", "--rpc-url", &url]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let host = proxy.url.host_str().unwrap_or_default().to_string();
+    assert!(stderr.contains("quota") && stderr.contains(&host), "{stderr}");
+    assert!(!stderr.contains("SECRETKEY"), "the key is not shown: {stderr}");
+    assert!(!stderr.contains("missing response"), "{stderr}");
+    assert_eq!(proxy.seen(|s| s.http_answers), 1, "a spent quota is not asked again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_round_trip_keeps_to_a_max_batch_below_the_first_ones_size() {
+    let setup = setup().await;
+    let faults = Faults { max_batch: Some(4), ..Faults::none(25) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let url = proxy.url.to_string();
+    let args = ["plan", &setup.file, "--no-cache", "--rpc-url", &url, "--max-batch", "4"];
+    let (code, stdout, stderr) = setup.chain.govstate(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, setup.direct_plan(), "the plan made without the proxy");
+    assert_eq!(proxy.seen(|s| s.batches_refused), 0, "no batch over --max-batch was sent");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_batches_survive_a_single_object_batch_cap_answer() {
+    let setup = setup().await;
+    let faults = Faults { max_batch: Some(3), ..Faults::none(26) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let url = proxy.url.to_string();
+    let args = ["plan", &setup.file, "--no-cache", "--rpc-url", &url, "--log-chunk-blocks", "1"];
+    let (code, stdout, stderr) = setup.chain.govstate(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout, setup.direct_plan(), "the plan made without the proxy");
+    assert!(proxy.seen(|s| s.batches_refused) >= 1, "the cap was met");
+}
+
+/// `plan` through `url` with a role-holder cache in `cache` (none: `--no-cache`).
+fn plan_via(setup: &Setup, url: &str, cache: Option<&str>) -> (Option<i32>, String, String) {
+    let mut args = vec!["plan", &setup.file, "--rpc-url", url];
+    match cache {
+        Some(dir) => args.extend(["--cache-dir", dir]),
+        None => args.push("--no-cache"),
+    }
+    setup.chain.govstate(&args)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_providers_log_cap_gives_the_same_plan_in_about_range_over_cap_requests() {
+    let setup = setup().await;
+    let blocks: u64 = 300;
+    let _: serde_json::Value =
+        setup.chain.reader().raw_request("anvil_mine".into(), (blocks,)).await.expect("anvil_mine");
+    let direct = setup.direct_plan();
+    let uncapped = LogCap { blocks: u64::MAX, style: CapStyle::Publicnode };
+    let open =
+        FaultProxy::start(setup.chain.devnet.url().clone(), Faults { log_cap: Some(uncapped), ..Faults::none(27) })
+            .await;
+    let (code, stdout, stderr) = plan_via(&setup, open.url.as_str(), None);
+    assert_eq!((code, stdout.as_str()), (Some(0), direct.as_str()), "{stderr}");
+    let queries = open.seen(|s| s.log_requests);
+    assert!(queries >= 1, "role sets are listed from logs");
+    let cap = 25;
+    let ideal = (blocks + 20).div_ceil(cap);
+    for style in [
+        CapStyle::Infura,
+        CapStyle::InfuraRange,
+        CapStyle::Alchemy,
+        CapStyle::Reth,
+        CapStyle::RethResults,
+        CapStyle::Publicnode,
+        CapStyle::NoHint,
+    ] {
+        let faults = Faults { log_cap: Some(LogCap { blocks: cap, style }), ..Faults::none(28) };
+        let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+        let (code, stdout, stderr) = plan_via(&setup, proxy.url.as_str(), None);
+        assert_eq!(code, Some(0), "{style:?}: {stderr}");
+        assert_eq!(stdout, direct, "{style:?}: the plan made without a cap");
+        let (asked, refused) = proxy.seen(|s| (s.log_requests, s.logs_refused));
+        assert!(refused >= 1, "{style:?}: the cap was met");
+        if style != CapStyle::NoHint {
+            let bound = queries * (1 + (ideal * 12).div_ceil(10));
+            assert!(asked <= bound, "{style:?}: {asked} eth_getLogs for {queries} queries, at most {bound}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_learned_log_range_is_remembered_for_the_endpoint() {
+    let setup = setup().await;
+    let _: serde_json::Value =
+        setup.chain.reader().raw_request("anvil_mine".into(), (100u64,)).await.expect("anvil_mine");
+    let cache = setup.path("cache");
+    let faults = Faults { log_cap: Some(LogCap { blocks: 10, style: CapStyle::Publicnode }), ..Faults::none(29) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let (code, first, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    let refused = proxy.seen(|s| s.logs_refused);
+    assert!(refused >= 1, "the cap was met");
+    // The role holders are scanned again from the start; the range is not learned again.
+    std::fs::remove_dir_all(std::path::Path::new(&cache).join("31337")).expect("holder cache removed");
+    let (code, second, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(second, first);
+    assert_eq!(proxy.seen(|s| s.logs_refused), refused, "no range over the cap was asked again");
 }

@@ -27,11 +27,13 @@ pub struct ChainArgs {
     /// Scan role holders from the deployment block every time.
     #[arg(long)]
     no_cache: bool,
-    /// The largest block range asked of `eth_getLogs` at once.
-    #[arg(long, value_name = "BLOCKS", default_value_t = 50_000)]
-    log_chunk_blocks: u64,
-    /// The most requests in one JSON-RPC batch (a batch the node refuses is
-    /// halved and sent again).
+    /// The largest block range asked of `eth_getLogs` at once. Default: the
+    /// whole range first, then what the endpoint says it accepts (learned,
+    /// and remembered per endpoint in the cache).
+    #[arg(long, value_name = "BLOCKS")]
+    log_chunk_blocks: Option<u64>,
+    /// The most requests in one JSON-RPC batch, every batch included (a
+    /// batch the node refuses is halved and sent again).
     #[arg(long, value_name = "REQUESTS", default_value_t = 2_000)]
     max_batch: usize,
     /// How long one JSON-RPC request may take, answer included (`30s`, `500ms`).
@@ -42,17 +44,22 @@ pub struct ChainArgs {
     /// sent again blindly: a lost answer is checked by its hash and nonce.
     #[arg(long, value_name = "N", default_value_t = 5)]
     retries: u32,
+    /// The connected endpoint's name in the cache (set by `connect`).
+    #[arg(skip)]
+    endpoint: std::sync::OnceLock<String>,
 }
 
 impl ChainArgs {
     /// A provider for the endpoint, counting its traffic in `stats`.
     pub fn connect(&self, file_env: Option<&str>, stats: &RpcStats) -> anyhow::Result<DynProvider> {
-        Ok(connect_with(self.url(file_env)?, stats, self.patience()))
+        let url = self.url(file_env)?;
+        let _ = self.endpoint.set(govstate::rpc::endpoint_key(&url));
+        Ok(connect_with(url, stats, self.patience()))
     }
 
     /// How patient to be with the endpoint, from the flags.
     pub fn patience(&self) -> Patience {
-        Patience { timeout: self.timeout, retries: self.retries, ..Patience::default() }
+        Patience { timeout: self.timeout, retries: self.retries, max_batch: self.max_batch, ..Patience::default() }
     }
 
     /// The endpoint: `--rpc-url`, else the file's variable, else `ETH_RPC_URL`.
@@ -92,8 +99,9 @@ impl ChainArgs {
         ObserveOptions {
             multicall: !self.no_multicall,
             cache_dir,
-            log_chunk_blocks: self.log_chunk_blocks,
+            log_chunk_blocks: self.log_chunk_blocks.unwrap_or(u64::MAX),
             max_batch: self.max_batch,
+            endpoint: self.endpoint.get().cloned(),
         }
     }
 }

@@ -222,7 +222,7 @@ pub async fn read_operations(
             queries.push(LogQuery { address: *timelock, topic, from, to: pinned.number });
         }
     }
-    let found = logs::scan_logs(provider, &queries, options.log_chunk_blocks, options.max_batch).await?;
+    let found = logs::scan_logs(provider, &queries, options).await?;
     let mut per_timelock: BTreeMap<Address, Vec<Operation>> = BTreeMap::new();
     let mut candidates: Vec<(Address, Address)> = Vec::new();
     for (timelock, events) in timelocks.iter().zip(found.chunks(EVENTS.len())) {

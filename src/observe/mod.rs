@@ -62,11 +62,16 @@ pub struct ObserveOptions {
     /// Where the role-holder cache lives; `None` disables it (default:
     /// [`cache::default_dir`]).
     pub cache_dir: Option<PathBuf>,
-    /// The largest block range asked of `eth_getLogs` at once (default 50,000).
+    /// The largest block range asked of `eth_getLogs` at once (default
+    /// `u64::MAX`: the whole range first, then what the endpoint accepts).
     pub log_chunk_blocks: u64,
     /// The most requests in one JSON-RPC batch (default 2,000); a batch the
     /// node refuses as a whole is halved and sent again.
     pub max_batch: usize,
+    /// The endpoint's name in the cache ([`crate::rpc::endpoint_key`]),
+    /// under which the `eth_getLogs` range it accepts is remembered; `None`
+    /// (the default): not remembered.
+    pub endpoint: Option<String>,
 }
 
 impl ObserveOptions {
@@ -79,7 +84,13 @@ impl ObserveOptions {
 
 impl Default for ObserveOptions {
     fn default() -> Self {
-        Self { multicall: true, cache_dir: cache::default_dir(), log_chunk_blocks: 50_000, max_batch: 2_000 }
+        Self {
+            multicall: true,
+            cache_dir: cache::default_dir(),
+            log_chunk_blocks: u64::MAX,
+            max_batch: 2_000,
+            endpoint: None,
+        }
     }
 }
 
@@ -416,7 +427,7 @@ async fn list_role_sets(
             queries.push(LogQuery { address: deployed.address, topic: set.event_topic, from, to: pinned.number });
         }
     }
-    let mut found = logs::scan(provider, &queries, options.log_chunk_blocks, options.max_batch).await?.into_iter();
+    let mut found = logs::scan(provider, &queries, options).await?.into_iter();
     let mut candidates = Vec::with_capacity(entries.len());
     for (contract, per_contract) in scope.contracts.iter().zip(entries) {
         let mut sets = Vec::with_capacity(per_contract.len());

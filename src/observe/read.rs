@@ -84,9 +84,9 @@ fn aggregate3(group: &[Read]) -> Read {
 }
 
 /// Sends the reads in batches of at most `max_batch` requests (the hash
-/// check included), all at once; a batch
-/// the node refuses as a whole (too many requests, too large a body) is
-/// halved and sent again.
+/// check included), all at once; a batch the node refuses for its size (an
+/// answer too large to read) is halved and sent again. (A batch refused
+/// for its length is halved by the transport, see `rpc`.)
 async fn batched(
     provider: &impl Provider,
     reads: &[Read],
@@ -110,7 +110,7 @@ async fn batched(
                         *slot = Some(answer);
                     }
                 }
-                Err(_) if range.len() > 1 => {
+                Err(source) if range.len() > 1 && crate::rpc::too_large(&source) => {
                     let mid = range.start + range.len() / 2;
                     retry.extend([range.start..mid, mid..range.end]);
                 }

@@ -1,9 +1,18 @@
 //! HTTP with a bound on the answer: a node's answer is read chunk by chunk
 //! and refused once it passes [`Patience::max_answer_bytes`], before it is
 //! held in memory whole (alloy's own HTTP transport reads any body to its
-//! end). Otherwise it behaves as alloy's: a JSON-RPC error in an HTTP error
-//! answer is an answer, `Retry-After` is kept, a body that is not JSON is a
-//! deserialisation error.
+//! end). Otherwise it behaves as alloy's, `Retry-After` kept and a body
+//! that is not JSON a deserialisation error, except for HTTP error answers
+//! with a JSON-RPC error body, which is how hosted providers answer:
+//!
+//! - HTTP 402, or a body saying the quota is spent: a final error that says
+//!   the endpoint's quota is exhausted, naming the host, never the URL's
+//!   key or path;
+//! - HTTP 408/429, or 5xx with a transient error or one error object for a
+//!   whole batch: an HTTP error, retried like any other;
+//! - any other: the JSON-RPC error is the answer.
+//!
+//! [`Patience::max_answer_bytes`]: super::Patience::max_answer_bytes
 
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,6 +21,28 @@ use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
 use alloy::transports::http::reqwest::{self, Url};
 use alloy::transports::{TransportError, TransportErrorKind, TransportFut};
 use tower::Service;
+
+use super::Redactor;
+use super::classify::{Verdict, verdict};
+
+/// An answer over the bound, refused unread.
+#[derive(Debug, thiserror::Error)]
+#[error("the node's answer is {size}, over the limit of {limit} bytes; it was not read")]
+pub struct TooLarge {
+    size: String,
+    limit: usize,
+}
+
+/// The endpoint's request quota is spent.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{endpoint} says its request quota is exhausted (HTTP {status}{said}): wait for it to renew, raise it, or use another endpoint"
+)]
+pub struct QuotaExhausted {
+    endpoint: String,
+    status: u16,
+    said: String,
+}
 
 /// The transport.
 #[derive(Debug, Clone)]
@@ -30,7 +61,7 @@ impl BoundedHttp {
     async fn post(self, request: RequestPacket) -> Result<ResponsePacket, TransportError> {
         let mut response = self
             .client
-            .post(self.url)
+            .post(self.url.clone())
             .json(&request)
             .headers(request.headers())
             .send()
@@ -43,12 +74,7 @@ impl BoundedHttp {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse().ok())
             .map(Duration::from_secs);
-        let too_large = |size: String| {
-            TransportErrorKind::non_retryable_str(&format!(
-                "the node's answer is {size}, over the limit of {} bytes; it was not read",
-                self.limit
-            ))
-        };
+        let too_large = |size: String| TransportErrorKind::non_retryable(TooLarge { size, limit: self.limit });
         if let Some(length) = response.content_length().filter(|l| *l > self.limit as u64) {
             return Err(too_large(format!("{length} bytes")));
         }
@@ -68,15 +94,33 @@ impl BoundedHttp {
             }
         }
         if !status.is_success() {
-            if let Ok(answer) = serde_json::from_slice::<ResponsePacket>(&body)
-                && answer.is_error()
-            {
-                return Ok(answer);
-            }
+            let answer = serde_json::from_slice::<ResponsePacket>(&body).ok().filter(ResponsePacket::is_error);
+            let status = status.as_u16();
             let text = String::from_utf8_lossy(&body).into_owned();
-            return Err(TransportErrorKind::http_error_with_retry_after(status.as_u16(), text, retry_after));
+            let error = || TransportErrorKind::http_error_with_retry_after(status, text.clone(), retry_after);
+            let Some(answer) = answer else { return Err(error()) };
+            let first = answer.as_error();
+            if status == 402 || first.is_some_and(|e| verdict(e) == Verdict::Quota) {
+                return Err(self.quota(status, first.map(|e| e.message.as_ref())));
+            }
+            let whole_batch = matches!((&request, &answer), (RequestPacket::Batch(_), ResponsePacket::Single(_)));
+            let transient = first.is_some_and(|e| verdict(e) == Verdict::Transient);
+            if status == 408 || status == 429 || (status >= 500 && (transient || whole_batch)) {
+                return Err(error());
+            }
+            return Ok(answer);
         }
         serde_json::from_slice(&body).map_err(|e| TransportError::deser_err(e, String::from_utf8_lossy(&body)))
+    }
+}
+
+impl BoundedHttp {
+    /// The error saying the quota is spent: the host named, the endpoint's
+    /// words with every secret part of the URL taken out.
+    fn quota(&self, status: u16, said: Option<&str>) -> TransportError {
+        let redactor = Redactor::new(&self.url);
+        let said = said.map(|s| format!(": {}", redactor.redact(s))).unwrap_or_default();
+        TransportErrorKind::non_retryable(QuotaExhausted { endpoint: redactor.name().to_string(), status, said })
     }
 }
 

@@ -1,33 +1,41 @@
 //! Reads survive a flaky endpoint; sends are never repeated here.
 //!
-//! Built on tower's retry middleware and its jittered exponential backoff
-//! (alloy's own `RetryBackoffLayer` waits a fixed time and retries only rate
-//! limits, not dropped connections or bad gateways). The policy decides:
+//! A loop of attempts with tower's jittered exponential backoff (alloy's own
+//! `RetryBackoffLayer` waits a fixed time, retries only rate limits, and
+//! takes every `-32005` for one). Each attempt's outcome is judged:
 //!
 //! - a packet carrying a transaction (`eth_sendRawTransaction`,
 //!   `eth_sendTransaction`) is never retried: the send path reconciles a lost
 //!   answer by the transaction's hash and the account's nonce instead;
-//! - a read is retried on transport failures (connection refused or dropped,
-//!   time-outs, HTTP 408/429/5xx, a body that is not JSON or is cut short, a
-//!   batch answer missing some of its ids) and on rate-limit error answers;
-//!   a JSON-RPC error answer (a revert) is an answer, not a failure;
+//! - a whole read is retried on transport failures (connection refused or
+//!   dropped, time-outs, HTTP 408/429/5xx, a body that is not JSON or is cut
+//!   short) and on a transient error answering it (see [`classify`]);
+//! - inside a batch, every entry has its own outcome: the entries answered
+//!   are kept, and only those missing or answered with a transient error
+//!   (`header not found`, a rate limit, `-32603`) are asked again, as a
+//!   smaller batch; a revert or any other error answer is an answer;
 //! - the wait is the server's `Retry-After` when it gives one (at most
 //!   [`MAX_RETRY_AFTER`]), else the next jittered exponential backoff;
 //! - after the last attempt, the error names the endpoint (without its
-//!   path, which may hold an API key), the attempts and the last failure.
+//!   path, which may hold an API key), the attempts and the last failure,
+//!   with the request that met it (its method and what it read).
+//!
+//! [`classify`]: super::classify
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use alloy::rpc::json_rpc::{RequestPacket, ResponsePacket};
+use alloy::rpc::json_rpc::{
+    ErrorPayload, Id, RequestPacket, Response, ResponsePacket, ResponsePayload, SerializedRequest,
+};
 use alloy::transports::http::reqwest::Url;
 use alloy::transports::{RpcError, TransportError, TransportErrorKind, TransportFut};
 use tower::retry::backoff::{Backoff, ExponentialBackoff, ExponentialBackoffMaker, MakeBackoff};
-use tower::retry::{Policy, Retry};
 use tower::util::rng::HasherRng;
-use tower::{Layer, Service};
+use tower::{Layer, Service, ServiceExt};
 
+use super::classify::{Verdict, verdict};
 use super::redact::Redactor;
 
 /// The longest `Retry-After` honoured; a longer one waits this long.
@@ -47,8 +55,12 @@ pub struct Patience {
     /// The longest backoff (default 8 s).
     pub max_backoff: Duration,
     /// The largest answer read from the node (default 128 MiB); a larger
-    /// one is refused unread (a batch is then halved where the reader can).
+    /// one is refused unread (a batch is then halved).
     pub max_answer_bytes: usize,
+    /// The most requests sent in one JSON-RPC batch (default 2,000); a
+    /// longer batch is sent in parts, and one the node refuses as a whole
+    /// is halved (and the smaller size kept for the next batches).
+    pub max_batch: usize,
 }
 
 impl Default for Patience {
@@ -59,6 +71,7 @@ impl Default for Patience {
             min_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(8),
             max_answer_bytes: 128 << 20,
+            max_batch: 2_000,
         }
     }
 }
@@ -89,7 +102,7 @@ impl RetryLayer {
         );
         let backoff = maker.ok().map(|mut m| m.make_backoff());
         let endpoint = Endpoint::new(url);
-        Self { policy: ReadPolicy { left: patience.retries, tried: 0, backoff, endpoint } }
+        Self { policy: ReadPolicy { retries: patience.retries, backoff, endpoint } }
     }
 }
 
@@ -97,14 +110,15 @@ impl<S> Layer<S> for RetryLayer {
     type Service = Retrying<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Retrying { inner: Retry::new(self.policy.clone(), inner) }
+        Retrying { inner, policy: self.policy.clone() }
     }
 }
 
 /// A transport whose reads are retried.
 #[derive(Debug, Clone)]
 pub struct Retrying<S> {
-    inner: Retry<ReadPolicy, S>,
+    inner: S,
+    policy: ReadPolicy,
 }
 
 impl<S> Service<RequestPacket> for Retrying<S>
@@ -123,17 +137,186 @@ where
     }
 
     fn call(&mut self, request: RequestPacket) -> Self::Future {
-        Box::pin(self.inner.call(request))
+        // The service polled ready goes with this call; a clone stays.
+        let clone = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(self.policy.clone().run(inner, request))
     }
 }
 
-/// One request's retry state (tower clones the policy for each request).
+/// How one request is retried (cloned for each request).
 #[derive(Debug, Clone)]
 struct ReadPolicy {
-    left: u32,
-    tried: u32,
+    retries: u32,
     backoff: Option<ExponentialBackoff>,
     endpoint: Endpoint,
+}
+
+/// The judgement of one attempt.
+enum Outcome {
+    /// The answer to what was asked.
+    Done(ResponsePacket),
+    /// Ask `retry` again (a batch: the entries still open); `kept` are the
+    /// entries answered meanwhile.
+    Again { kept: Vec<Response>, retry: RequestPacket, failure: String, wait: Option<Duration> },
+    /// A failure that asking again does not mend.
+    Fail(TransportError),
+}
+
+impl ReadPolicy {
+    /// Asks until answered, the retries are spent, or a failure is final.
+    async fn run<S>(mut self, mut inner: S, request: RequestPacket) -> Result<ResponsePacket, TransportError>
+    where
+        S: Service<RequestPacket, Response = ResponsePacket, Error = TransportError, Future = TransportFut<'static>>,
+    {
+        if carries_send(&request) {
+            return inner.ready().await?.call(request).await;
+        }
+        let (mut asking, mut kept, mut tried) = (request, Vec::new(), 0u32);
+        loop {
+            tried += 1;
+            let result = match inner.ready().await {
+                Ok(ready) => ready.call(asking.clone()).await,
+                Err(error) => Err(error),
+            };
+            match self.judge(&asking, result) {
+                Outcome::Done(answer) if kept.is_empty() => return Ok(answer),
+                Outcome::Done(answer) => return Ok(merge(kept, answer, &asking)),
+                Outcome::Fail(error) => return Err(error),
+                Outcome::Again { kept: more, retry, failure, wait } => {
+                    kept.extend(more);
+                    if tried > self.retries {
+                        let endpoint = &self.endpoint.name;
+                        let message = format!("{endpoint} failed {tried} times; last failure: {failure}");
+                        return Err(TransportErrorKind::custom_str(&message));
+                    }
+                    asking = retry;
+                    self.wait(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn wait(&mut self, hint: Option<Duration>) {
+        match (hint, self.backoff.as_mut()) {
+            (Some(wait), _) => tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await,
+            (None, Some(backoff)) => backoff.next_backoff().await,
+            (None, None) => {}
+        }
+    }
+
+    /// What the answer (or failure) to `asked` calls for.
+    fn judge(&self, asked: &RequestPacket, result: Result<ResponsePacket, TransportError>) -> Outcome {
+        let again = |failure: String| Outcome::Again { kept: Vec::new(), retry: asked.clone(), failure, wait: None };
+        let answer = match result {
+            Ok(answer) => answer,
+            Err(error) if retryable(&error) => {
+                let failure = self.endpoint.describe(&error);
+                return Outcome::Again { kept: Vec::new(), retry: asked.clone(), failure, wait: retry_after(&error) };
+            }
+            Err(error) => return Outcome::Fail(error),
+        };
+        match (asked, answer) {
+            (RequestPacket::Single(request), ResponsePacket::Single(answer)) => {
+                if &answer.id != request.id() {
+                    return again("the answer carries another id".to_string());
+                }
+                match transient(&answer) {
+                    Some(error) => again(failed_request(request, error)),
+                    None => Outcome::Done(ResponsePacket::Single(answer)),
+                }
+            }
+            (RequestPacket::Batch(requests), ResponsePacket::Batch(answers)) => self.judge_entries(requests, answers),
+            (RequestPacket::Batch(requests), ResponsePacket::Single(answer)) => match transient(&answer) {
+                Some(error) => again(format!("the batch of {} requests was refused: {}", requests.len(), error)),
+                None if answer.payload.is_success() => again("a single answer to a batch".to_string()),
+                None => Outcome::Done(ResponsePacket::Single(answer)),
+            },
+            (RequestPacket::Single(_), ResponsePacket::Batch(_)) => again("a batch answer to a single request".into()),
+        }
+    }
+
+    /// A batch's answers, entry by entry: those answered are kept, the
+    /// missing and transiently failed ones are asked again.
+    fn judge_entries(&self, requests: &[SerializedRequest], mut answers: Vec<Response>) -> Outcome {
+        let mut retry = Vec::new();
+        let mut kept = Vec::with_capacity(requests.len());
+        let mut failure = None;
+        for request in requests {
+            let Some(at) = answers.iter().position(|a| &a.id == request.id()) else {
+                failure.get_or_insert_with(|| format!("no answer to {}", describe_request(request)));
+                retry.push(request.clone());
+                continue;
+            };
+            let answer = answers.swap_remove(at);
+            match transient(&answer) {
+                Some(error) => {
+                    failure.get_or_insert_with(|| failed_request(request, error));
+                    retry.push(request.clone());
+                }
+                None => kept.push(answer),
+            }
+        }
+        match failure {
+            None => Outcome::Done(ResponsePacket::Batch(kept)),
+            Some(first) => {
+                let failure = match retry.len() {
+                    1 => first,
+                    open => format!("{first} (and {} more of the batch of {})", open - 1, requests.len()),
+                };
+                Outcome::Again { kept, retry: RequestPacket::Batch(retry), failure, wait: None }
+            }
+        }
+    }
+}
+
+/// The batch's answers: those kept from earlier attempts and the last
+/// attempt's, one error answering the whole last attempt given to each of
+/// its entries.
+fn merge(mut kept: Vec<Response>, answer: ResponsePacket, asked: &RequestPacket) -> ResponsePacket {
+    match answer {
+        ResponsePacket::Batch(answers) => kept.extend(answers),
+        ResponsePacket::Single(answer) => match (&answer.payload, asked) {
+            (ResponsePayload::Failure(error), RequestPacket::Batch(requests)) => {
+                kept.extend(requests.iter().map(|r| failure_for(r.id().clone(), error)));
+            }
+            _ => kept.push(answer),
+        },
+    }
+    ResponsePacket::Batch(kept)
+}
+
+/// `error` as the answer to the request numbered `id`.
+pub(super) fn failure_for(id: Id, error: &ErrorPayload) -> Response {
+    Response { id, payload: ResponsePayload::Failure(error.clone()) }
+}
+
+/// The error of an answer worth asking for again.
+fn transient(answer: &Response) -> Option<&ErrorPayload> {
+    match &answer.payload {
+        ResponsePayload::Failure(error) if verdict(error) == Verdict::Transient => Some(error),
+        _ => None,
+    }
+}
+
+/// `eth_call [{"to":…}, "0x1c"]: error code -32000: header not found`.
+fn failed_request(request: &SerializedRequest, error: &ErrorPayload) -> String {
+    format!("{}: error code {}: {}", describe_request(request), error.code, error.message)
+}
+
+/// A request's method and parameters (what it read), cut short.
+pub fn describe_request(request: &SerializedRequest) -> String {
+    const SHOWN: usize = 160;
+    let params = request.params().map(|p| p.get()).unwrap_or("");
+    let params = match params.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &params[..at]),
+        None => params.to_string(),
+    };
+    format!("{} {params}", request.method())
+}
+
+fn carries_send(request: &RequestPacket) -> bool {
+    request.method_names().any(|m| m == "eth_sendRawTransaction" || m == "eth_sendTransaction")
 }
 
 /// An endpoint's shown name, and what takes its URL out of messages.
@@ -167,41 +350,6 @@ impl Endpoint {
     }
 }
 
-impl Policy<RequestPacket, ResponsePacket, TransportError> for ReadPolicy {
-    type Future = tokio::time::Sleep;
-
-    fn retry(
-        &mut self,
-        request: &mut RequestPacket,
-        result: &mut Result<ResponsePacket, TransportError>,
-    ) -> Option<Self::Future> {
-        self.tried += 1;
-        let failure = match result {
-            Ok(answer) => incomplete(request, answer)?,
-            Err(error) if retryable(error) => self.endpoint.describe(error),
-            Err(_) => return None,
-        };
-        if self.left == 0 {
-            let (endpoint, tried) = (&self.endpoint.name, self.tried);
-            let message = format!("{endpoint} failed {tried} times; last failure: {failure}");
-            *result = Err(TransportErrorKind::custom_str(&message));
-            return None;
-        }
-        self.left -= 1;
-        let hint = result.as_ref().err().and_then(retry_after);
-        match (hint, self.backoff.as_mut()) {
-            (Some(wait), _) => Some(tokio::time::sleep(wait.min(MAX_RETRY_AFTER))),
-            (None, Some(backoff)) => Some(backoff.next_backoff()),
-            (None, None) => Some(tokio::time::sleep(Duration::ZERO)),
-        }
-    }
-
-    fn clone_request(&mut self, request: &RequestPacket) -> Option<RequestPacket> {
-        let sends = request.method_names().any(|m| m == "eth_sendRawTransaction" || m == "eth_sendTransaction");
-        (!sends).then(|| request.clone())
-    }
-}
-
 /// Worth another attempt: the request may well succeed next time.
 fn retryable(error: &TransportError) -> bool {
     match error {
@@ -213,7 +361,7 @@ fn retryable(error: &TransportError) -> bool {
             _ => kind.is_retry_err(),
         },
         RpcError::DeserError { .. } => true,
-        RpcError::ErrorResp(payload) => payload.is_retry_err(),
+        RpcError::ErrorResp(payload) => verdict(payload) == Verdict::Transient,
         _ => false,
     }
 }
@@ -222,25 +370,6 @@ fn retry_after(error: &TransportError) -> Option<Duration> {
     match error {
         RpcError::Transport(kind) => kind.retry_after(),
         _ => None,
-    }
-}
-
-/// Why an answer that arrived is not a whole answer: a batch answer lacking
-/// some ids, or a single answer to a batch (and the reverse).
-fn incomplete(request: &RequestPacket, answer: &ResponsePacket) -> Option<String> {
-    match (request, answer) {
-        (RequestPacket::Batch(asked), ResponsePacket::Batch(answers)) => {
-            let missing = asked.iter().filter(|r| !answers.iter().any(|a| &a.id == r.id())).count();
-            (missing > 0).then(|| format!("the batch answer lacks {missing} of {} ids", asked.len()))
-        }
-        (RequestPacket::Single(asked), ResponsePacket::Single(answer)) => {
-            (&answer.id != asked.id()).then(|| "the answer carries another id".to_string())
-        }
-        (RequestPacket::Batch(asked), ResponsePacket::Single(answer)) if answer.is_success() || asked.len() == 1 => {
-            Some("a single answer to a batch".to_string())
-        }
-        (RequestPacket::Batch(_), ResponsePacket::Single(_)) => None,
-        (RequestPacket::Single(_), ResponsePacket::Batch(_)) => Some("a batch answer to a single request".to_string()),
     }
 }
 

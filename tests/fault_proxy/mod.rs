@@ -101,6 +101,114 @@ pub struct Faults {
     pub fee_suggestion: Option<u128>,
     /// Sends reach anvil, but their answer carries a made-up hash.
     pub fake_send_hash: bool,
+    /// Some requests of one method answered with a JSON-RPC error in place
+    /// of anvil's answer, inside batches too (a load-balanced provider).
+    pub entry_error: Option<EntryError>,
+    /// Some whole requests answered with an HTTP error status and a
+    /// JSON-RPC error body (how hosted providers rate-limit and bill).
+    pub http_answer: Option<HttpAnswer>,
+    /// `eth_getLogs` over more blocks than a provider allows is refused
+    /// the way that provider does.
+    pub log_cap: Option<LogCap>,
+}
+
+/// The first `times` requests of `method` (batch entries included) are
+/// answered with the JSON-RPC error `code` / `message`.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryError {
+    /// The method refused, e.g. `eth_call`.
+    pub method: &'static str,
+    /// The JSON-RPC error code.
+    pub code: i64,
+    /// The error message.
+    pub message: &'static str,
+    /// How many requests meet it.
+    pub times: u64,
+    /// Only requests pinned at a block number (not `latest`) meet it: a
+    /// block one backend behind the load balancer has not seen yet.
+    pub pinned: bool,
+}
+
+/// The first `times` HTTP requests are answered `status` with a JSON-RPC
+/// error object (id null) as their body.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpAnswer {
+    /// The HTTP status, e.g. 429 or 402.
+    pub status: u16,
+    /// The JSON-RPC error code in the body.
+    pub code: i64,
+    /// The JSON-RPC error message in the body.
+    pub message: &'static str,
+    /// How many requests meet it.
+    pub times: u64,
+}
+
+/// A provider's `eth_getLogs` block-range limit and how it says so.
+#[derive(Debug, Clone, Copy)]
+pub struct LogCap {
+    /// The most blocks allowed in one query.
+    pub blocks: u64,
+    /// Whose words (and way of counting) the refusal uses.
+    pub style: CapStyle,
+}
+
+/// How providers refuse too wide an `eth_getLogs`, as they document it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CapStyle {
+    /// Infura (documented): -32005 "query returned more than 10000
+    /// results. Try with this block range [0x…, 0x…]."
+    Infura,
+    /// Infura (live): -32602 "range N exceeds limit of 10000", counting
+    /// `to − from`.
+    InfuraRange,
+    /// Alchemy: -32600 "You can make eth_getLogs requests with up to a N
+    /// block range. Based on your parameters, this block range should
+    /// work: [0x…, 0x…]".
+    Alchemy,
+    /// reth: -32602 "query exceeds max block range N", counting `to − from`.
+    Reth,
+    /// reth: -32602 "query exceeds max results 20000, retry with the range A-B".
+    RethResults,
+    /// publicnode (geth's words): -32000 "exceed maximum block range: N",
+    /// counting `to − from + 1`.
+    Publicnode,
+    /// A node that only says no: -32000 "block range too large".
+    NoHint,
+}
+
+impl CapStyle {
+    /// Whether `from..=to` is over `cap` blocks as this provider counts.
+    fn over(self, from: u64, to: u64, cap: u64) -> bool {
+        match self {
+            CapStyle::InfuraRange | CapStyle::Reth => to.saturating_sub(from) > cap,
+            _ => to.saturating_sub(from) + 1 > cap,
+        }
+    }
+
+    /// The error this provider answers for `from..=to` over `cap`.
+    fn refusal(self, from: u64, to: u64, cap: u64) -> (i64, String) {
+        let end = from + cap - 1;
+        match self {
+            CapStyle::Infura => (
+                -32005,
+                format!("query returned more than 10000 results. Try with this block range [{from:#X}, {end:#X}].")
+                    .replace("0X", "0x"),
+            ),
+            CapStyle::InfuraRange => (-32602, format!("range {} exceeds limit of {cap}", to - from)),
+            CapStyle::Alchemy => (
+                -32600,
+                format!(
+                    "You can make eth_getLogs requests with up to a {cap} block range. Based on your parameters, this block range should work: [{from:#x}, {end:#x}]"
+                ),
+            ),
+            CapStyle::Reth => (-32602, format!("query exceeds max block range {cap}")),
+            CapStyle::RethResults => {
+                (-32602, format!("query exceeds max results 20000, retry with the range {from}-{end}"))
+            }
+            CapStyle::Publicnode => (-32000, format!("exceed maximum block range: {cap}")),
+            CapStyle::NoHint => (-32000, "block range too large".to_string()),
+        }
+    }
 }
 
 impl Faults {
@@ -122,6 +230,9 @@ impl Faults {
             max_batch: None,
             fee_suggestion: None,
             fake_send_hash: false,
+            entry_error: None,
+            http_answer: None,
+            log_cap: None,
         }
     }
 
@@ -154,6 +265,14 @@ pub struct Seen {
     pub arrivals: Vec<Instant>,
     /// Every request body, in order of arrival, when recording.
     pub bodies: Vec<Vec<u8>>,
+    /// Requests answered with the [`EntryError`].
+    pub entry_errors: u64,
+    /// Requests answered with the [`HttpAnswer`].
+    pub http_answers: u64,
+    /// `eth_getLogs` requests seen (batch entries each count).
+    pub log_requests: u64,
+    /// `eth_getLogs` requests refused by the [`LogCap`].
+    pub logs_refused: u64,
 }
 
 /// A running proxy; dropped, it stops.
@@ -184,6 +303,8 @@ impl FaultProxy {
             sends: AtomicU64::new(0),
             scripted_sends: AtomicU64::new(0),
             forged: AtomicU64::new(0),
+            entry_errors: AtomicU64::new(0),
+            http_answers: AtomicU64::new(0),
             seen: seen.clone(),
         });
         let task = tokio::spawn(async move {
@@ -214,6 +335,8 @@ struct Shared {
     sends: AtomicU64,
     scripted_sends: AtomicU64,
     forged: AtomicU64,
+    entry_errors: AtomicU64,
+    http_answers: AtomicU64,
     seen: Arc<Mutex<Seen>>,
 }
 
@@ -294,6 +417,20 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     });
     if let Some(answer) = scripted(&shared, &body) {
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", answer.as_bytes()).await;
+    }
+    if let Some(http) = shared.faults.http_answer
+        && shared.http_answers.fetch_add(1, Ordering::SeqCst) < http.times
+    {
+        shared.record(|s| s.http_answers += 1);
+        let error =
+            serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": http.code, "message": http.message}});
+        let status =
+            format!("{} {}", http.status, if http.status == 402 { "Payment Required" } else { "Too Many Requests" });
+        return respond(&mut stream, &status, "Content-Type: application/json\r\n", error.to_string().as_bytes()).await;
+    }
+    if shared.faults.entry_error.is_some() || shared.faults.log_cap.is_some() {
+        let Some(answer) = per_entry(&shared, &body).await else { return };
+        return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", &answer).await;
     }
     let fault = shared.draw(n, &body);
     let send = is_send(&body);
@@ -401,6 +538,68 @@ fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
         shared.record(|s| s.forged += 1);
     }
     serde_json::to_vec(&answer_json).unwrap_or(answer)
+}
+
+/// The answer to `body` where some entries are answered here (the entry
+/// error, the log cap) and the rest forwarded to anvil, in the order asked.
+async fn per_entry(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let (entries, batch) = match request {
+        serde_json::Value::Array(entries) => (entries, true),
+        single => (vec![single], false),
+    };
+    let mut answers: Vec<Option<serde_json::Value>> = entries.iter().map(|e| local_answer(shared, e)).collect();
+    let forwarded: Vec<&serde_json::Value> =
+        entries.iter().zip(&answers).filter(|(_, a)| a.is_none()).map(|(e, _)| e).collect();
+    if !forwarded.is_empty() {
+        let upstream = forward(shared, &serde_json::to_vec(&forwarded).ok()?).await?;
+        let upstream: Vec<serde_json::Value> = serde_json::from_slice(&upstream).ok()?;
+        for (entry, slot) in entries.iter().zip(answers.iter_mut()).filter(|(_, a)| a.is_none()) {
+            *slot = upstream.iter().find(|a| a["id"] == entry["id"]).cloned();
+        }
+    }
+    let answers: Vec<serde_json::Value> = answers.into_iter().flatten().collect();
+    match (batch, answers.first()) {
+        (true, _) => serde_json::to_vec(&answers).ok(),
+        (false, Some(single)) => serde_json::to_vec(single).ok(),
+        (false, None) => None,
+    }
+}
+
+/// Whether the request's last parameter is a block number.
+fn is_pinned(entry: &serde_json::Value) -> bool {
+    let params = entry["params"].as_array();
+    params.and_then(|p| p.last()).and_then(|b| b.as_str()).is_some_and(|b| b.starts_with("0x"))
+}
+
+/// The answer given here to one request, if any.
+fn local_answer(shared: &Shared, entry: &serde_json::Value) -> Option<serde_json::Value> {
+    let method = entry["method"].as_str().unwrap_or("");
+    let error = |code: i64, message: &str| serde_json::json!({"jsonrpc": "2.0", "id": entry["id"], "error": {"code": code, "message": message}});
+    if let Some(refused) = shared.faults.entry_error
+        && refused.method == method
+        && (!refused.pinned || is_pinned(entry))
+        && shared.entry_errors.fetch_add(1, Ordering::SeqCst) < refused.times
+    {
+        shared.record(|s| s.entry_errors += 1);
+        return Some(error(refused.code, refused.message));
+    }
+    if method != "eth_getLogs" {
+        return None;
+    }
+    shared.record(|s| s.log_requests += 1);
+    let cap = shared.faults.log_cap?;
+    let block = |key: &str| {
+        let text = entry["params"][0][key].as_str()?;
+        u64::from_str_radix(text.trim_start_matches("0x"), 16).ok()
+    };
+    let (from, to) = (block("fromBlock")?, block("toBlock")?);
+    if !cap.style.over(from, to, cap.blocks) {
+        return None;
+    }
+    shared.record(|s| s.logs_refused += 1);
+    let (code, message) = cap.style.refusal(from, to, cap.blocks);
+    Some(error(code, &message))
 }
 
 fn batch_edit(answer: &[u8], edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> Vec<u8> {
