@@ -8,7 +8,7 @@
 //!
 //! The history is real to anvil: its genesis is block 1,000,000 (mining a
 //! million blocks takes anvil hours), the contracts are deployed after it,
-//! and the file's `deployed_block` is 1, so every role set is scanned over
+//! and the file's `deployed_block` is 0, so every role set is scanned over
 //! the whole million blocks.
 //!
 //! Run with `npm ci && cargo bench --bench log_scan` (the history can be
@@ -85,7 +85,7 @@ async fn start_anvil(history: u64, dir: &Path) -> Anvil {
 }
 
 /// Deploys the managed contracts (owned by account 0) and writes the file
-/// for them, its deployment block 1.
+/// for them, its deployment block 0.
 async fn write_file(url: &Url, dir: &Path) -> PathBuf {
     let signer = dev_signer(0).expect("account 0");
     let owner = signer.address();
@@ -96,7 +96,7 @@ async fn write_file(url: &Url, dir: &Path) -> PathBuf {
         let tx = TransactionRequest::default().with_deploy_code(code(owner));
         let receipt = provider.send_transaction(tx).await.expect("sent").get_receipt().await.expect("receipt");
         let address = receipt.contract_address.expect("deployed");
-        contracts.push(Deployed { kind, address, deployed_block: Some(1) });
+        contracts.push(Deployed { kind, address, deployed_block: Some(0) });
     }
     let deployment = Deployment { chain_id: 31337, contracts };
     let reader = ProviderBuilder::new().connect_http(url.clone()).erased();
@@ -140,7 +140,7 @@ fn main() {
         let url = anvil.1.clone();
         let file = write_file(&url, dir.path()).await;
         let latest = ProviderBuilder::new().connect_http(url.clone()).get_block_number().await.expect("latest");
-        let range = latest; // blocks 1..=latest
+        let range = latest + 1; // blocks 0..=latest
         let (queries, _) = scan(&url, &file, None, CapStyle::Publicnode, &[]).await;
         println!("cold scan (plan --no-cache) of a {range}-block history, {queries} role-set queries");
         println!("baseline: the same scan told the cap (--log-chunk-blocks CAP); goal ≤ 1.2 × baseline");

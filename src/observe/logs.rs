@@ -325,7 +325,9 @@ mod tests {
         let mut window = Window::unlimited();
         window.narrow(Advice::Limit(10_000), 1_000_000);
         let piece = Chunk { query: 0, from: 0, to: 999_999 }.cut(window.blocks)[0];
-        assert!(piece.to - piece.from < 10_000 && piece.to - piece.from + 1 <= 10_000, "{piece:?}");
+        // `to − from + 1` blocks at most 10,000, so `to − from` under it too.
+        assert_eq!(piece.blocks(), 10_000, "{piece:?}");
+        assert!(piece.to - piece.from < 10_000, "{piece:?}");
     }
 
     #[test]
