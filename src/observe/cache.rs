@@ -1,9 +1,15 @@
 //! The role-holder cache: for each chain, contract and role set, the last
-//! block scanned and every address seen in its events.
+//! block scanned (number and hash), every address seen in its events, and
+//! the holders confirmed with the getter at that block.
 //!
-//! It is only an optimisation: every candidate is confirmed with the getter
-//! at the pinned block, and the last [`REORG_MARGIN`] blocks are always
-//! scanned again, so deleting the cache changes no result.
+//! A warm run checks that the chain still has that block (same hash: no
+//! reorganisation at or below it), reads the logs since, and confirms with
+//! the getter only the addresses those logs touch (and the file's addresses
+//! no log ever named); every other holder is the one confirmed before. The
+//! set changes only through the event every change emits, so a run costs
+//! what changed, not how many hold the role. Should the hash differ, the
+//! entry is thrown away and the set scanned and confirmed in full. It is
+//! only an optimisation: deleting the cache changes no result.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -43,6 +49,11 @@ pub struct Entry {
     pub scanned_hash: Option<B256>,
     /// Every address that appeared in the role set's events.
     pub candidates: BTreeSet<Address>,
+    /// The holders confirmed with the getter at block `scanned_to` (hash
+    /// `scanned_hash`); `None` until a run has confirmed them there (an
+    /// entry from an older govstate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<BTreeSet<Address>>,
 }
 
 impl Entry {
@@ -56,7 +67,8 @@ impl Entry {
         entry
     }
 
-    /// The first block still to scan, keeping the reorg margin.
+    /// The first block still to scan, keeping the reorg margin (for an
+    /// entry without confirmed holders; see [`super::holders`]).
     pub fn resume_from(&self, deployed_block: u64) -> u64 {
         self.scanned_to.map_or(deployed_block, |to| to.saturating_sub(REORG_MARGIN).max(deployed_block))
     }
@@ -108,6 +120,7 @@ mod tests {
             scanned_to: Some(9),
             scanned_hash: Some(B256::repeat_byte(9)),
             candidates: [Address::repeat_byte(2)].into(),
+            members: Some([Address::repeat_byte(2)].into()),
         };
         store(dir.path(), 1, contract, "orchestrators", &entry);
         assert_eq!(load(dir.path(), 1, contract, "orchestrators"), entry);
