@@ -190,3 +190,43 @@ async fn a_read_at_block_n_sees_the_holders_and_fields_of_block_n() {
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
     assert_eq!(report["deployments"][0]["block"].as_u64(), Some(at), "{stdout}");
 }
+
+alloy::sol! {
+    struct Call3 { address target; bool allowFailure; bytes callData; }
+    struct Result3 { bool success; bytes returnData; }
+    function aggregate3(Call3[] calls) external payable returns (Result3[] returnData);
+}
+
+#[tokio::test]
+async fn membership_checks_through_multicall3_fit_their_gas_budget_with_room_to_spare() {
+    use alloy::rpc::types::TransactionRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(1_200, dir.path()).await;
+    chain.devnet.install_multicall3().await.expect("multicall3");
+    let arena = chain.address("arena");
+    let holders = orchestrators(&observe_counted(&chain, &desired, &cached(&dir.path().join("none"))).await.0);
+    // What one aggregate of a thousand checks costs on a real node.
+    let calls: Vec<Call3> = holders
+        .iter()
+        .take(1_000)
+        .map(|h| Call3 {
+            target: arena,
+            allowFailure: true,
+            callData: SelfPlayArena::orchestratorsCall(*h).abi_encode().into(),
+        })
+        .collect();
+    let data = aggregate3Call { calls }.abi_encode();
+    let tx = TransactionRequest::default().to(govstate::observe::MULTICALL3).input(data.into());
+    let gas = chain.reader().estimate_gas(tx).await.expect("estimateGas");
+    let per_check = gas / 1_000;
+    // The observer budgets 15,000 gas a read: at least twice what it costs.
+    assert!(per_check * 2 <= 15_000, "{per_check} gas a membership check");
+    eprintln!("{per_check} gas a membership check inside aggregate3");
+    // Cold, through Multicall3: the 1,200 checks in two aggregates at most.
+    let stats = RpcStats::default();
+    let provider = connect(chain.devnet.url().clone(), &stats);
+    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+    let observed = observe(&provider, &Scope::of(&desired), &options).await.expect("observe");
+    assert_eq!(orchestrators(&observed), holders);
+    assert!(stats.requests() <= 40, "{} requests", stats.requests());
+}
