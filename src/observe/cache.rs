@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-/// Blocks scanned again on every run to survive reorganisations.
+/// Blocks scanned again by a run resuming from an entry without confirmed
+/// holders (an older govstate's); one with them resumes right after its
+/// block, whose hash the run checks.
 pub const REORG_MARGIN: u64 = 64;
 
 /// Where the cache lives: `GOVSTATE_CACHE_DIR`, else `$XDG_CACHE_HOME/govstate`,
@@ -203,7 +205,8 @@ mod tests {
         });
         let older: Entry = serde_json::from_value(older).expect("an older entry loads");
         assert_eq!((older.candidates.len(), older.members), (1, None));
-        let torn = serde_json::json!({ "deployed_block": 1, "scanned_to": 5, "scanned_hash": null, "candidates": "0202" });
+        let torn =
+            serde_json::json!({ "deployed_block": 1, "scanned_to": 5, "scanned_hash": null, "candidates": "0202" });
         assert!(serde_json::from_value::<Entry>(torn).is_err(), "a torn set is no set");
     }
 
