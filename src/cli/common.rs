@@ -6,7 +6,7 @@ use alloy::providers::DynProvider;
 use alloy::transports::http::reqwest::Url;
 use anyhow::{Context, bail};
 use clap::Args;
-use govstate::observe::{ObserveOptions, Observed, Scope, cache, observe};
+use govstate::observe::{ObserveOptions, Observed, ReadAt, Scope, cache, observe};
 use govstate::rpc::{Patience, RpcStats, connect_with, parse_endpoint};
 use govstate::spec::{Desired, KeyPath, load_file_with_overrides};
 
@@ -88,9 +88,21 @@ impl ChainArgs {
 
     /// Observes, through `provider`, everything the file at `source` manages.
     pub async fn observe(&self, provider: &DynProvider, desired: &Desired, source: &str) -> anyhow::Result<Observed> {
-        observe(provider, &Scope::of(desired), &self.observe_options())
+        self.observe_at(provider, desired, source, ReadAt::Latest).await
+    }
+
+    /// Like [`ChainArgs::observe`], reading at block `at` (`--block`).
+    pub async fn observe_at(
+        &self,
+        provider: &DynProvider,
+        desired: &Desired,
+        source: &str,
+        at: ReadAt,
+    ) -> anyhow::Result<Observed> {
+        let options = ObserveOptions { block: at, ..self.observe_options() };
+        observe(provider, &Scope::of(desired), &options)
             .await
-            .with_context(|| format!("could not observe the chain for {source}"))
+            .with_context(|| format!("could not observe the chain for {source} at the {at} block"))
     }
 
     /// How to observe, from the flags.
@@ -102,6 +114,7 @@ impl ChainArgs {
             log_chunk_blocks: self.log_chunk_blocks.unwrap_or(u64::MAX),
             max_batch: self.max_batch,
             endpoint: self.endpoint.get().cloned(),
+            block: ReadAt::Latest,
         }
     }
 }

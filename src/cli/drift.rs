@@ -78,6 +78,15 @@ pub struct DriftArgs {
     /// A file without it is not checked for it. Default: every key each file manages.
     #[arg(long = "target", value_name = "KEY_PATH")]
     targets: Vec<KeyPath>,
+    /// The block to read each chain at: `finalized`, `safe`, `latest` or a
+    /// number. On an L2, `finalized` avoids alarms about blocks that are
+    /// then reorganised away.
+    #[arg(long, value_name = "BLOCK", default_value = "latest")]
+    block: govstate::observe::ReadAt,
+    /// Print the JSON-RPC requests and round trips used, on stderr (with
+    /// `--watch`, the totals so far after each check).
+    #[arg(long)]
+    stats: bool,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -158,10 +167,11 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
     let notifier = Notifier::from_args(&args)?;
     let options = DriftOptions {
         rpc_url: args.chain.default_rpc_url(),
-        observe: args.chain.observe_options(),
+        observe: govstate::observe::ObserveOptions { block: args.block, ..args.chain.observe_options() },
         jobs: usize::from(args.jobs),
         timeout: args.deadline,
         targets: args.targets.clone(),
+        stats: govstate::rpc::RpcStats::default(),
     };
     match args.watch {
         None => once(&args, &files, &options, notifier.as_ref()).await,
@@ -177,8 +187,16 @@ async fn once(
 ) -> anyhow::Result<ExitCode> {
     let report = check_all(files, options).await;
     print!("{}", render(&report, args.format, false));
+    print_stats(args, options);
     let delivered = publish(&report, args.prometheus_out.as_deref(), notifier).await;
     Ok(ExitCode::from(if delivered { report.exit_code() } else { 1 }))
+}
+
+/// With `--stats`, the JSON-RPC traffic so far, on stderr.
+fn print_stats(args: &DriftArgs, options: &DriftOptions) {
+    if args.stats {
+        eprintln!("RPC: {} requests in {} round trips", options.stats.requests(), options.stats.round_trips());
+    }
 }
 
 /// Writes the textfile and posts the webhook; false (after saying why on
@@ -267,6 +285,7 @@ async fn watch(
         };
         metrics.publish_outcome(exposition(&report), failure(&report));
         print!("{}", timestamped(&render(&report, args.format, true), args.format));
+        print_stats(args, options);
         publish(&report, args.prometheus_out.as_deref(), notifier).await;
     }
     let _ = stop_server.send(());

@@ -76,6 +76,9 @@ pub struct PlanArgs {
     /// Print the JSON-RPC requests and round trips used, on stderr.
     #[arg(long)]
     stats: bool,
+    /// The block to read at: `finalized`, `safe`, `latest` or a number.
+    #[arg(long, value_name = "BLOCK", default_value = "latest")]
+    block: govstate::observe::ReadAt,
     #[command(flatten)]
     chain: ChainArgs,
 }
@@ -86,7 +89,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let subject = Subject { source: &source, targets: &args.targets, overrides: &args.overrides };
     let stats = RpcStats::default();
     let provider = args.chain.connect(desired.rpc_url_env.as_deref(), &stats)?;
-    let observed = args.chain.observe(&provider, &desired.desired, &source).await?;
+    let observed = args.chain.observe_at(&provider, &desired.desired, &source, args.block).await?;
     let options = PlanOptions { allow_ownership_transfer: args.allow_ownership_transfer };
     let made = plan(&desired.desired, &observed, &options);
     let refused = matches!(made, Err(PlanError::OwnershipTransferNotAllowed { .. }));

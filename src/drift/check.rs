@@ -32,6 +32,9 @@ pub struct DriftOptions {
     /// every key the file manages). A file that does not write a target is
     /// simply not checked for it.
     pub targets: Vec<KeyPath>,
+    /// Where every check's JSON-RPC traffic is counted (default: a fresh
+    /// counter), for `--stats`.
+    pub stats: RpcStats,
 }
 
 impl Default for DriftOptions {
@@ -42,6 +45,7 @@ impl Default for DriftOptions {
             jobs: 8,
             timeout: Duration::from_secs(60),
             targets: Vec::new(),
+            stats: RpcStats::default(),
         }
     }
 }
@@ -161,7 +165,7 @@ async fn observe_file(
     report.chain_id = Some(desired.chain_id);
     let url = endpoint(&spec, source, options.rpc_url.as_deref())?;
     *used = Some(url.clone());
-    let provider = connect(url, &RpcStats::default());
+    let provider = connect(url, &options.stats);
     let scope = Scope::of(&desired);
     let observing = observe(&provider, &scope, &options.observe);
     let observed = tokio::time::timeout(options.timeout, observing)

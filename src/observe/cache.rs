@@ -1,9 +1,15 @@
 //! The role-holder cache: for each chain, contract and role set, the last
-//! block scanned and every address seen in its events.
+//! block scanned (number and hash), every address seen in its events, and
+//! the holders confirmed with the getter at that block.
 //!
-//! It is only an optimisation: every candidate is confirmed with the getter
-//! at the pinned block, and the last [`REORG_MARGIN`] blocks are always
-//! scanned again, so deleting the cache changes no result.
+//! A warm run checks that the chain still has that block (same hash: no
+//! reorganisation at or below it), reads the logs since, and confirms with
+//! the getter only the addresses those logs touch (and the file's addresses
+//! no log ever named); every other holder is the one confirmed before. The
+//! set changes only through the event every change emits, so a run costs
+//! what changed, not how many hold the role. Should the hash differ, the
+//! entry is thrown away and the set scanned and confirmed in full. It is
+//! only an optimisation: deleting the cache changes no result.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -11,7 +17,9 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 
-/// Blocks scanned again on every run to survive reorganisations.
+/// Blocks scanned again by a run resuming from an entry without confirmed
+/// holders (an older govstate's); one with them resumes right after its
+/// block, whose hash the run checks.
 pub const REORG_MARGIN: u64 = 64;
 
 /// Where the cache lives: `GOVSTATE_CACHE_DIR`, else `$XDG_CACHE_HOME/govstate`,
@@ -42,7 +50,13 @@ pub struct Entry {
     /// started afresh), the entry is thrown away.
     pub scanned_hash: Option<B256>,
     /// Every address that appeared in the role set's events.
+    #[serde(with = "packed")]
     pub candidates: BTreeSet<Address>,
+    /// The holders confirmed with the getter at block `scanned_to` (hash
+    /// `scanned_hash`); `None` until a run has confirmed them there (an
+    /// entry from an older govstate).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "packed_option")]
+    pub members: Option<BTreeSet<Address>>,
 }
 
 impl Entry {
@@ -56,9 +70,70 @@ impl Entry {
         entry
     }
 
-    /// The first block still to scan, keeping the reorg margin.
+    /// The first block still to scan, keeping the reorg margin (for an
+    /// entry without confirmed holders; see [`super::holders`]).
     pub fn resume_from(&self, deployed_block: u64) -> u64 {
         self.scanned_to.map_or(deployed_block, |to| to.saturating_sub(REORG_MARGIN).max(deployed_block))
+    }
+}
+
+/// An address set stored as one hex string of the addresses' bytes back to
+/// back: ten thousand holders load and store in a fraction of the time a
+/// list of checksummed strings takes. A list (older entries) still loads.
+mod packed {
+    use std::collections::BTreeSet;
+
+    use alloy::primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(set: &BTreeSet<Address>, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(set.len() * 20);
+        for address in set {
+            bytes.extend_from_slice(address.as_slice());
+        }
+        serializer.serialize_str(&alloy::hex::encode(bytes))
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    pub(super) enum Stored {
+        Packed(String),
+        List(BTreeSet<Address>),
+    }
+
+    pub(super) fn unpack<E: serde::de::Error>(stored: Stored) -> Result<BTreeSet<Address>, E> {
+        let text = match stored {
+            Stored::List(set) => return Ok(set),
+            Stored::Packed(text) => text,
+        };
+        let bytes = alloy::hex::decode(&text).map_err(E::custom)?;
+        if bytes.len() % 20 != 0 {
+            return Err(E::custom("a packed address set is not a whole number of addresses"));
+        }
+        Ok(bytes.chunks_exact(20).map(Address::from_slice).collect())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeSet<Address>, D::Error> {
+        unpack(Stored::deserialize(deserializer)?)
+    }
+}
+
+/// [`packed`], for an optional set.
+mod packed_option {
+    use std::collections::BTreeSet;
+
+    use alloy::primitives::Address;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(set: &Option<BTreeSet<Address>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match set {
+            Some(set) => super::packed::serialize(set, serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<BTreeSet<Address>>, D::Error> {
+        Option::<super::packed::Stored>::deserialize(deserializer)?.map(super::packed::unpack).transpose()
     }
 }
 
@@ -108,9 +183,31 @@ mod tests {
             scanned_to: Some(9),
             scanned_hash: Some(B256::repeat_byte(9)),
             candidates: [Address::repeat_byte(2)].into(),
+            members: Some([Address::repeat_byte(2)].into()),
         };
         store(dir.path(), 1, contract, "orchestrators", &entry);
         assert_eq!(load(dir.path(), 1, contract, "orchestrators"), entry);
+    }
+
+    #[test]
+    fn address_sets_are_stored_packed_and_an_older_list_still_loads() {
+        let entry = Entry {
+            candidates: [Address::repeat_byte(2), Address::repeat_byte(3)].into(),
+            members: Some([Address::repeat_byte(3)].into()),
+            ..Entry::default()
+        };
+        let json = serde_json::to_value(&entry).expect("json");
+        assert_eq!(json["candidates"], format!("{}{}", "02".repeat(20), "03".repeat(20)));
+        assert_eq!(serde_json::from_value::<Entry>(json).expect("loads"), entry);
+        let older = serde_json::json!({
+            "deployed_block": 1, "scanned_to": 5, "scanned_hash": null,
+            "candidates": [Address::repeat_byte(2).to_string()],
+        });
+        let older: Entry = serde_json::from_value(older).expect("an older entry loads");
+        assert_eq!((older.candidates.len(), older.members), (1, None));
+        let torn =
+            serde_json::json!({ "deployed_block": 1, "scanned_to": 5, "scanned_hash": null, "candidates": "0202" });
+        assert!(serde_json::from_value::<Entry>(torn).is_err(), "a torn set is no set");
     }
 
     #[test]

@@ -2,15 +2,17 @@
 //!
 //! Three round trips, whatever the number of role holders:
 //!
-//! 1. pin: the chain id, the latest block (number and hash), whether
+//! 1. pin: the chain id, the block read at (number and hash; `latest`
+//!    unless [`ObserveOptions::block`] says otherwise), whether
 //!    Multicall3 is deployed, and which kind each contract is (with the
 //!    addresses of the modules a modules-kind SystemPause reads through),
 //!    in one batch;
 //! 2. list: every role set's change events since the last scan (chunked
 //!    `eth_getLogs`, all chunks in one batch; a refused range is halved and
-//!    asked again);
+//!    asked again); with a warm cache, only the holders those events touch
+//!    are confirmed in round trip 3 (see `holders.rs`);
 //! 3. read: every getter (a module's at its address), each contract's
-//!    authority, and the membership getter of every candidate holder, at the
+//!    authority, and the membership getter of every holder to confirm, at the
 //!    pinned block's number, each batch also reading that block's hash (see
 //!    `pin.rs`): one batch of `eth_call`s, or `aggregate3` calls to
 //!    Multicall3 when it is deployed. Should a module address have moved
@@ -24,6 +26,7 @@ mod authorities;
 pub mod cache;
 mod discover;
 mod export;
+mod holders;
 mod logs;
 mod pin;
 mod proposers;
@@ -34,6 +37,7 @@ mod state;
 pub use authorities::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
 pub use export::{desired_state_yaml, managed_yaml};
 pub use logs::deployment_block;
+pub use pin::ReadAt;
 pub use read::{MULTICALL3, ReadResult, decode_aggregate3, multicall3_code};
 pub use scope::{Scope, ScopeContract};
 pub use state::{BlockRef, Location, Observed, ObservedContract};
@@ -50,6 +54,7 @@ use alloy::transports::TransportError;
 
 use crate::contracts::{Deployed, Field, RoleSet};
 use discover::Target;
+use holders::Listing;
 use logs::LogQuery;
 use read::Read;
 
@@ -72,6 +77,8 @@ pub struct ObserveOptions {
     /// under which the `eth_getLogs` range it accepts is remembered; `None`
     /// (the default): not remembered.
     pub endpoint: Option<String>,
+    /// The block to read at (default [`ReadAt::Latest`]).
+    pub block: ReadAt,
 }
 
 impl ObserveOptions {
@@ -90,6 +97,7 @@ impl Default for ObserveOptions {
             log_chunk_blocks: u64::MAX,
             max_batch: 2_000,
             endpoint: None,
+            block: ReadAt::Latest,
         }
     }
 }
@@ -115,9 +123,13 @@ pub enum ObserveError {
         /// The chain id the endpoint reports.
         actual: u64,
     },
-    /// The node returned no latest block.
-    #[error("the RPC endpoint returned no latest block")]
-    NoBlock,
+    /// The node has no block to read at (a number past its head, or a
+    /// tag it does not know yet).
+    #[error("the RPC endpoint has no {at} block")]
+    NoBlock {
+        /// The block asked for: `latest`, `finalized`, a number.
+        at: String,
+    },
     /// The file's deployment block is after the contract was deployed: role
     /// holders granted before it would be missed.
     #[error(
@@ -192,7 +204,8 @@ fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ObserveError 
     move |source| ObserveError::Rpc { doing, source }
 }
 
-/// Reads everything `scope` names at the latest block. Should the chain
+/// Reads everything `scope` names at one block (`options.block`, the
+/// latest by default). Should the chain
 /// reorganise under the reads, they are made once more from a new pin; a
 /// second reorganisation is reported.
 pub async fn observe(
@@ -216,7 +229,7 @@ async fn observe_once(
     let probes = discover::probes(&scope.contracts);
     let authority_probes = discover::authority_probes(&scope.contracts);
     let starts = deployment_starts(scope);
-    let pinned = pin(provider, &checkpoints, &probes, &authority_probes, &starts).await?;
+    let pinned = pin(provider, options.block, &checkpoints, &probes, &authority_probes, &starts).await?;
     for ((contract, address, block), code) in starts.iter().zip(&pinned.code_before_start) {
         if *code {
             return Err(ObserveError::DeployedBlockTooLate { contract, address: *address, block: *block });
@@ -233,7 +246,7 @@ async fn observe_once(
     }
     let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
     let mut accounts = discover::authorities(&pinned.authorities);
-    let mut candidates = list_role_sets(provider, scope, entries, pinned.block, options).await?;
+    let mut listings = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
     let at = pinned.block;
     // Contracts on a route that the file has no section for (the
@@ -241,8 +254,7 @@ async fn observe_once(
     let mut scope = scope.clone();
     let mut attempts = 0;
     let (contracts, mut accounts) = loop {
-        let reads =
-            Reads { targets: &targets, candidates: &candidates, accounts: &accounts, at, multicall: use_multicall };
+        let reads = Reads { targets: &targets, listings: &listings, accounts: &accounts, at, multicall: use_multicall };
         let (contracts, identified, forwarders) = read_contracts(provider, &scope, &reads, options.max_batch).await?;
         attempts += 1;
         let mut moved = false;
@@ -271,7 +283,7 @@ async fn observe_once(
                 let deployed = Deployed { kind: target.kind, address, deployed_block: None };
                 scope.contracts.push(ScopeContract { deployed, role_sets: Vec::new() });
                 targets.push(target);
-                candidates.push(Vec::new());
+                listings.push(Vec::new());
                 moved = true;
             }
         }
@@ -281,6 +293,7 @@ async fn observe_once(
     };
     authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
     proposers::identify(provider, &mut accounts, pinned.block, options).await?;
+    store_cache(&scope, listings, &contracts, options);
     Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
 }
 
@@ -341,10 +354,11 @@ struct Pinned {
     checkpoints: std::collections::BTreeMap<u64, Option<B256>>,
 }
 
-/// Round trip 1: chain id, latest block, Multicall3 presence, the kind
+/// Round trip 1: chain id, the block read at, Multicall3 presence, the kind
 /// probes, and the hashes of the blocks the cache was last scanned to.
 async fn pin(
     provider: &impl Provider,
+    at: ReadAt,
     checkpoints: &BTreeSet<u64>,
     probes: &[(usize, &'static crate::contracts::Kind, Vec<Read>)],
     authority_probes: &[Read],
@@ -353,11 +367,10 @@ async fn pin(
     let mut batch = BatchRequest::new(provider.client());
     let chain_id = batch.add_call::<_, U64>("eth_chainId", &()).map_err(rpc("preparing eth_chainId"))?;
     let block = batch
-        .add_call::<_, Option<Block>>("eth_getBlockByNumber", &(BlockNumberOrTag::Latest, false))
+        .add_call::<_, Option<Block>>("eth_getBlockByNumber", &(at.tag(), false))
         .map_err(rpc("preparing eth_getBlockByNumber"))?;
-    let code = batch
-        .add_call::<_, Bytes>("eth_getCode", &(MULTICALL3, BlockNumberOrTag::Latest))
-        .map_err(rpc("preparing eth_getCode"))?;
+    let code =
+        batch.add_call::<_, Bytes>("eth_getCode", &(MULTICALL3, at.tag())).map_err(rpc("preparing eth_getCode"))?;
     let mut checks = Vec::with_capacity(checkpoints.len());
     for number in checkpoints {
         let waiter = batch
@@ -368,11 +381,11 @@ async fn pin(
     let mut probe_waiters = Vec::with_capacity(probes.len());
     for (_, _, reads) in probes {
         let waiters: Result<Vec<_>, _> =
-            reads.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
+            reads.iter().map(|r| read::add_call(&mut batch, r, BlockId::Number(at.tag()))).collect();
         probe_waiters.push(waiters.map_err(rpc("preparing the kind probes"))?);
     }
     let authority_waiters: Result<Vec<_>, _> =
-        authority_probes.iter().map(|r| read::add_call(&mut batch, r, BlockId::latest())).collect();
+        authority_probes.iter().map(|r| read::add_call(&mut batch, r, BlockId::Number(at.tag()))).collect();
     let authority_waiters = authority_waiters.map_err(rpc("preparing the authority probes"))?;
     let mut start_waiters = Vec::with_capacity(starts.len());
     for (_, address, block) in starts {
@@ -381,9 +394,10 @@ async fn pin(
             batch.add_call::<_, Bytes>("eth_getCode", &(*address, before)).map_err(rpc("preparing eth_getCode"))?;
         start_waiters.push(waiter);
     }
-    batch.send().await.map_err(rpc("pinning the latest block"))?;
+    batch.send().await.map_err(rpc(format!("pinning the {at} block")))?;
     let chain_id = chain_id.await.map_err(rpc("reading the chain id"))?.to::<u64>();
-    let block = block.await.map_err(rpc("reading the latest block"))?.ok_or(ObserveError::NoBlock)?;
+    let no_block = || ObserveError::NoBlock { at: at.to_string() };
+    let block = block.await.map_err(rpc(format!("reading the {at} block")))?.ok_or_else(no_block)?;
     let has_multicall = !code.await.map_err(rpc("looking for Multicall3"))?.is_empty();
     let mut hashes = std::collections::BTreeMap::new();
     for (number, waiter) in checks {
@@ -405,58 +419,69 @@ async fn pin(
     Ok(Pinned { chain_id, probes, authorities, code_before_start, block, has_multicall, checkpoints: hashes })
 }
 
-/// Round trip 2: the candidate holders of every role set in scope, from the
-/// cache and the logs since, plus the addresses the file names.
+/// Round trip 2: the logs of every role set in scope since its cache
+/// entry's block (all of them on a cold cache), and from them which
+/// addresses round trip 3 confirms (see `holders.rs`).
 async fn list_role_sets(
     provider: &impl Provider,
     scope: &Scope,
-    mut entries: Vec<Vec<cache::Entry>>,
+    entries: Vec<Vec<cache::Entry>>,
     pinned: BlockRef,
     options: &ObserveOptions,
-) -> Result<Vec<Vec<BTreeSet<Address>>>, ObserveError> {
+) -> Result<Vec<Vec<Listing>>, ObserveError> {
     let mut queries = Vec::new();
-    for (contract, per_contract) in scope.contracts.iter().zip(entries.iter_mut()) {
+    let mut listings = Vec::with_capacity(entries.len());
+    for (contract, per_contract) in scope.contracts.iter().zip(entries) {
         let deployed = contract.deployed;
-        for ((set, _), entry) in contract.role_sets.iter().zip(per_contract.iter_mut()) {
+        let mut sets = Vec::with_capacity(per_contract.len());
+        for ((set, _), entry) in contract.role_sets.iter().zip(per_contract) {
             let start = match deployed.deployed_block.or(entry.deployed_block) {
                 Some(block) => block,
                 None => logs::deployment_block(provider, deployed.address, pinned.number).await?,
             };
-            *entry = std::mem::take(entry).starting_at(start);
-            let from = entry.resume_from(start);
-            queries.push(LogQuery { address: deployed.address, topic: set.event_topic, from, to: pinned.number });
+            let listing = Listing::prepare(entry, start, pinned.number);
+            let (from, to) = (listing.from, pinned.number);
+            queries.push(LogQuery { address: deployed.address, topic: set.event_topic, from, to });
+            sets.push(listing);
         }
+        listings.push(sets);
     }
     let mut found = logs::scan(provider, &queries, options).await?.into_iter();
-    let mut candidates = Vec::with_capacity(entries.len());
-    for (contract, per_contract) in scope.contracts.iter().zip(entries) {
-        let mut sets = Vec::with_capacity(per_contract.len());
-        for ((set, named), mut entry) in contract.role_sets.iter().zip(per_contract) {
-            entry.candidates.extend(found.next().unwrap_or_default());
-            entry.scanned_to = Some(pinned.number);
-            entry.scanned_hash = Some(pinned.hash);
-            if let Some(dir) = options.cache_dir.as_deref() {
+    for (contract, sets) in scope.contracts.iter().zip(listings.iter_mut()) {
+        for ((_, named), listing) in contract.role_sets.iter().zip(sets.iter_mut()) {
+            let touched = found.next().unwrap_or_default();
+            *listing = std::mem::take(listing).absorb(touched, named, pinned);
+        }
+    }
+    Ok(listings)
+}
+
+/// Stores each role set's entry, its holders confirmed at the pinned block,
+/// once the whole observation has succeeded.
+fn store_cache(scope: &Scope, listings: Vec<Vec<Listing>>, contracts: &[ObservedContract], options: &ObserveOptions) {
+    let Some(dir) = options.cache_dir.as_deref() else { return };
+    for ((contract, sets), observed) in scope.contracts.iter().zip(listings).zip(contracts) {
+        for ((set, _), listing) in contract.role_sets.iter().zip(sets) {
+            let Some(members) = observed.role_set(set.key) else { continue };
+            if let Some(entry) = listing.settle(members) {
                 cache::store(dir, scope.chain_id, contract.deployed.address, set.key, &entry);
             }
-            sets.push(entry.candidates.union(named).copied().collect());
         }
-        candidates.push(sets);
     }
-    Ok(candidates)
 }
 
 /// What round trip 3 reads, beyond the scope.
 struct Reads<'a> {
     targets: &'a [Target],
-    candidates: &'a [Vec<BTreeSet<Address>>],
+    listings: &'a [Vec<Listing>],
     /// The authority accounts to recognise.
     accounts: &'a [Address],
     at: BlockRef,
     multicall: bool,
 }
 
-/// Round trip 3: every getter, every authority and what it is, and every
-/// candidate's membership.
+/// Round trip 3: every getter, every authority and what it is, and the
+/// membership of every holder to confirm.
 async fn read_contracts(
     provider: &impl Provider,
     scope: &Scope,
@@ -464,22 +489,22 @@ async fn read_contracts(
     max_batch: usize,
 ) -> Result<ReadOutcome, ObserveError> {
     let mut reads = Vec::new();
-    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
+    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.listings) {
         let own = contract.deployed.address;
         for field in target.kind.fields {
             let to = field.at.and_then(|key| target.at.get(key).copied()).unwrap_or(own);
             reads.push(Read { to, data: (field.calldata)() });
         }
         reads.push(Read { to: own, data: (target.kind.authority.calldata)() });
-        for ((set, _), holders) in contract.role_sets.iter().zip(sets) {
-            reads.extend(holders.iter().map(|h| Read { to: own, data: (set.calldata)(*h) }));
+        for ((set, _), listing) in contract.role_sets.iter().zip(sets) {
+            reads.extend(listing.confirm.iter().map(|h| Read { to: own, data: (set.calldata)(*h) }));
         }
     }
     reads.extend(authorities::identify_reads(plan.accounts));
     let mut results = read::read_all(provider, &reads, plan.at, plan.multicall, max_batch).await?.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
-    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.candidates) {
-        observed.push(collect(contract, target.kind, sets, &mut results)?);
+    for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.listings) {
+        observed.push(collect(contract, target.kind, sets, plan.at.number, &mut results)?);
     }
     let (accounts, forwarders) = authorities::identify(plan.accounts, &mut results);
     Ok((observed, accounts, forwarders))
@@ -492,13 +517,20 @@ type ReadOutcome = (Vec<ObservedContract>, Vec<ObservedAccount>, Vec<(Address, T
 fn collect(
     contract: &ScopeContract,
     kind: &'static crate::contracts::Kind,
-    candidates: &[BTreeSet<Address>],
+    listings: &[Listing],
+    block: u64,
     results: &mut impl Iterator<Item = ReadResult>,
 ) -> Result<ObservedContract, ObserveError> {
     let wrong = |error| wrong_kind(error, contract.deployed.address, kind);
     let mut fields = Vec::with_capacity(kind.fields.len());
     for field in kind.fields {
-        fields.push(decode_field(kind.key, field, results.next()).map_err(wrong)?);
+        let result = results.next();
+        // A getter of its own answering nothing: no code there at this
+        // block (read before its deployment, with `--block`).
+        if field.at.is_none() && matches!(&result, Some(Ok(data)) if data.is_empty()) {
+            return Err(ObserveError::NoCode { address: contract.deployed.address, block });
+        }
+        fields.push(decode_field(kind.key, field, result).map_err(wrong)?);
     }
     let authority = decode(results.next(), kind.authority.decode, |reason| ObserveError::Getter {
         contract: kind.key,
@@ -507,15 +539,15 @@ fn collect(
         reason,
     })
     .map_err(wrong)?;
-    let mut role_sets = Vec::with_capacity(candidates.len());
-    for ((set, _), holders) in contract.role_sets.iter().zip(candidates) {
-        let mut members = BTreeSet::new();
-        for holder in holders {
+    let mut role_sets = Vec::with_capacity(listings.len());
+    for ((set, _), listing) in contract.role_sets.iter().zip(listings) {
+        let mut confirmed = BTreeSet::new();
+        for holder in &listing.confirm {
             if decode_member(kind.key, set, *holder, results.next())? {
-                members.insert(*holder);
+                confirmed.insert(*holder);
             }
         }
-        role_sets.push((set.key, members));
+        role_sets.push((set.key, listing.members(confirmed)));
     }
     Ok(ObservedContract { kind, address: contract.deployed.address, fields, authority, role_sets })
 }

@@ -1,0 +1,232 @@
+//! Reads whose cost follows changes, not size (issue 18, item 8): a warm
+//! role-holder cache keeps the holders confirmed at a block; the next run
+//! reads that block's hash and the logs since, and confirms only the
+//! holders those logs touch. On a real anvil.
+
+mod common;
+
+use alloy::primitives::Address;
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use govstate::contracts::arena::SelfPlayArena;
+use govstate::observe::{ObserveOptions, Observed, ReadAt, Scope, observe};
+use govstate::rpc::{RpcStats, connect};
+
+use common::TestChain;
+
+/// A chain with `holders` orchestrators and a state file naming them all.
+async fn chain_with(holders: usize, dir: &std::path::Path) -> (TestChain, govstate::spec::Desired) {
+    let chain = TestChain::start().await;
+    chain.grant_orchestrators(holders).await;
+    let file = chain.write_state_file(dir).await;
+    let desired = govstate::spec::load_file(&file).expect("a valid file").desired();
+    (chain, desired)
+}
+
+/// Observes what `desired` manages with the cache in `cache`; returns the
+/// observation and the JSON-RPC requests it took.
+async fn observe_counted(
+    chain: &TestChain,
+    desired: &govstate::spec::Desired,
+    options: &ObserveOptions,
+) -> (Observed, u64) {
+    let stats = RpcStats::default();
+    let provider = connect(chain.devnet.url().clone(), &stats);
+    let observed = observe(&provider, &Scope::of(desired), options).await.expect("observe");
+    (observed, stats.requests())
+}
+
+fn cached(dir: &std::path::Path) -> ObserveOptions {
+    ObserveOptions { cache_dir: Some(dir.to_path_buf()), multicall: false, ..ObserveOptions::default() }
+}
+
+fn orchestrators(observed: &Observed) -> Vec<Address> {
+    let arena = observed.contracts.iter().find(|c| c.kind.key == "arena").expect("the arena is observed");
+    arena.role_set("orchestrators").map(|s| s.iter().copied().collect()).unwrap_or_default()
+}
+
+fn set_orchestrator(orchestrator: Address, allowed: bool) -> Vec<u8> {
+    SelfPlayArena::setOrchestratorCall { orchestrator, allowed }.abi_encode()
+}
+
+#[tokio::test]
+async fn a_warm_read_costs_the_same_requests_for_200_and_2000_holders() {
+    let mut warm = Vec::new();
+    for holders in [200, 2_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (chain, desired) = chain_with(holders, dir.path()).await;
+        let options = cached(&dir.path().join("cache"));
+        let (cold, cold_requests) = observe_counted(&chain, &desired, &options).await;
+        assert_eq!(orchestrators(&cold).len(), holders);
+        let (observed, requests) = observe_counted(&chain, &desired, &options).await;
+        assert_eq!(orchestrators(&observed), orchestrators(&cold), "the warm read finds the same holders");
+        assert!(requests < cold_requests, "warm {requests} requests, cold {cold_requests}");
+        // Where Multicall3 is deployed, the fields ride in one aggregate too.
+        chain.devnet.install_multicall3().await.expect("multicall3");
+        let multicall = ObserveOptions { multicall: true, ..options.clone() };
+        let (observed, through_multicall) = observe_counted(&chain, &desired, &multicall).await;
+        assert_eq!(orchestrators(&observed).len(), holders);
+        warm.push((requests, through_multicall));
+    }
+    assert_eq!(warm[0], warm[1], "warm requests (eth_call batch, Multicall3) at 200 and 2,000 holders: {warm:?}");
+    assert!(warm[1].1 <= 40, "warm requests through Multicall3 at 2,000 holders: {}", warm[1].1);
+}
+
+#[tokio::test]
+async fn holders_granted_and_revoked_out_of_band_between_warm_runs_are_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(30, dir.path()).await;
+    let options = cached(&dir.path().join("cache"));
+    let (cold, _) = observe_counted(&chain, &desired, &options).await;
+    let before = orchestrators(&cold);
+    let arena = chain.address("arena");
+    let (revoked, granted) = (before[3], Address::repeat_byte(0x77));
+    chain.send(0, arena, set_orchestrator(revoked, false)).await;
+    chain.send(0, arena, set_orchestrator(granted, true)).await;
+    let (observed, requests) = observe_counted(&chain, &desired, &options).await;
+    let mut expected: Vec<Address> = before.iter().copied().filter(|a| *a != revoked).collect();
+    expected.push(granted);
+    expected.sort();
+    assert_eq!(orchestrators(&observed), expected);
+    // Granted again and revoked again within the same blocks: the last word counts.
+    chain.send(0, arena, set_orchestrator(revoked, true)).await;
+    chain.send(0, arena, set_orchestrator(granted, false)).await;
+    let (observed, again) = observe_counted(&chain, &desired, &options).await;
+    assert_eq!(orchestrators(&observed), before);
+    assert_eq!(requests, again, "two touched holders cost the same each time");
+    // The cache agrees with a cold read.
+    let (cold, _) = observe_counted(&chain, &desired, &ObserveOptions { cache_dir: None, ..options }).await;
+    assert_eq!(orchestrators(&cold), before);
+}
+
+#[tokio::test]
+async fn a_reorg_below_the_cached_block_rescans_in_full() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(5, dir.path()).await;
+    let options = cached(&dir.path().join("cache"));
+    let arena = chain.address("arena");
+    let before = orchestrators(&observe_counted(&chain, &desired, &options).await.0);
+    let snapshot = chain.snapshot().await;
+    let (dropped, kept) = (Address::repeat_byte(0x51), Address::repeat_byte(0x52));
+    chain.send(0, arena, set_orchestrator(dropped, true)).await;
+    chain.send(0, arena, set_orchestrator(before[0], false)).await;
+    let (cached_run, _) = observe_counted(&chain, &desired, &options).await;
+    assert!(orchestrators(&cached_run).contains(&dropped));
+    let cached_at = cached_run.block.number;
+    // The chain forgets both transactions; another history, as long, follows.
+    chain.revert(snapshot).await;
+    chain.send(0, arena, set_orchestrator(kept, true)).await;
+    while chain.reader().get_block_number().await.expect("block number") < cached_at + 1 {
+        chain.mine().await;
+    }
+    let (observed, warm_requests) = observe_counted(&chain, &desired, &options).await;
+    let mut expected = before.clone();
+    expected.push(kept);
+    expected.sort();
+    assert_eq!(orchestrators(&observed), expected, "the dropped grant and revoke are gone, the new grant is seen");
+    let (cold, cold_requests) = observe_counted(&chain, &desired, &ObserveOptions { cache_dir: None, ..options }).await;
+    assert_eq!(orchestrators(&cold), expected);
+    // A full scan, plus the read of the cached block's hash that found the reorg.
+    assert!(warm_requests > cold_requests, "warm {warm_requests}, cold {cold_requests}: a full scan");
+}
+
+#[tokio::test]
+async fn a_read_at_block_n_sees_the_holders_and_fields_of_block_n() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(3, dir.path()).await;
+    let options = cached(&dir.path().join("cache"));
+    let arena = chain.address("arena");
+    let at = chain.reader().get_block_number().await.expect("block number");
+    let later = Address::repeat_byte(0x61);
+    chain.send(0, arena, set_orchestrator(later, true)).await;
+    // Warm the cache at the latest block, then read the past.
+    let latest = observe_counted(&chain, &desired, &options).await.0;
+    assert!(orchestrators(&latest).contains(&later));
+    let past = ObserveOptions { block: ReadAt::Number(at), ..options.clone() };
+    let (observed, _) = observe_counted(&chain, &desired, &past).await;
+    assert_eq!(observed.block.number, at);
+    assert!(!orchestrators(&observed).contains(&later), "granted after block {at}");
+    assert_eq!(orchestrators(&observed).len(), 3);
+    // Reading the past left the cache at the latest block.
+    let (again, _) = observe_counted(&chain, &desired, &options).await;
+    assert_eq!(orchestrators(&again), orchestrators(&latest));
+    // Through the command line, and a block the node does not have yet.
+    let file = dir.path().join("devnet.yaml");
+    let file = file.to_str().expect("utf-8 path");
+    let cache = dir.path().join("cli-cache");
+    let cache = cache.to_str().expect("utf-8 path");
+    let block = at.to_string();
+    let (code, stdout, stderr) =
+        chain.govstate(&["plan", file, "--block", &block, "--format", "json", "--cache-dir", cache, "--stats"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON plan");
+    assert_eq!(plan["block"]["number"].as_u64(), Some(at), "{stdout}");
+    assert!(stderr.contains("RPC: ") && stderr.contains("round trips"), "{stderr}");
+    let (code, _, stderr) = chain.govstate(&["plan", file, "--block", "99999999", "--cache-dir", cache]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no 99999999 block"), "{stderr}");
+    let (code, _, stderr) = chain.govstate(&["plan", file, "--block", "pending"]);
+    assert_eq!(code, Some(1), "a usage error: {stderr}");
+    assert!(stderr.contains("finalized, safe, latest or a block number"), "{stderr}");
+    // The file matches block N, not the latest block.
+    let (code, stdout, stderr) = chain.govstate(&["drift", file, "--block", &block, "--cache-dir", cache, "--stats"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains("RPC: "), "{stderr}");
+    let (code, stdout, stderr) = chain.govstate(&["drift", file, "--cache-dir", cache]);
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    // Before the deployment: said so, not a decoding error.
+    let (code, _, stderr) = chain.govstate(&["plan", file, "--block", "0", "--cache-dir", cache]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("there is no contract at") && stderr.contains("(block 0)"), "{stderr}");
+    // anvil's finalized block is 64 behind its latest: mine until it is
+    // block N, where the file still matches, though the latest block has
+    // one more orchestrator.
+    let head = chain.reader().get_block_number().await.expect("block number");
+    let _: serde_json::Value =
+        chain.reader().raw_request("anvil_mine".into(), (at + 64 - head,)).await.expect("anvil_mine");
+    let (code, stdout, stderr) =
+        chain.govstate(&["drift", file, "--block", "finalized", "--format", "json", "--cache-dir", cache]);
+    assert_eq!(code, Some(0), "in sync at the finalized block: {stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("a JSON report");
+    assert_eq!(report["deployments"][0]["block"].as_u64(), Some(at), "{stdout}");
+}
+
+alloy::sol! {
+    struct Call3 { address target; bool allowFailure; bytes callData; }
+    struct Result3 { bool success; bytes returnData; }
+    function aggregate3(Call3[] calls) external payable returns (Result3[] returnData);
+}
+
+#[tokio::test]
+async fn membership_checks_through_multicall3_fit_their_gas_budget_with_room_to_spare() {
+    use alloy::rpc::types::TransactionRequest;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(1_200, dir.path()).await;
+    chain.devnet.install_multicall3().await.expect("multicall3");
+    let arena = chain.address("arena");
+    let holders = orchestrators(&observe_counted(&chain, &desired, &cached(&dir.path().join("none"))).await.0);
+    // What one aggregate of a thousand checks costs on a real node.
+    let calls: Vec<Call3> = holders
+        .iter()
+        .take(1_000)
+        .map(|h| Call3 {
+            target: arena,
+            allowFailure: true,
+            callData: SelfPlayArena::orchestratorsCall(*h).abi_encode().into(),
+        })
+        .collect();
+    let data = aggregate3Call { calls }.abi_encode();
+    let tx = TransactionRequest::default().to(govstate::observe::MULTICALL3).input(data.into());
+    let gas = chain.reader().estimate_gas(tx).await.expect("estimateGas");
+    let per_check = gas / 1_000;
+    // The observer budgets 15,000 gas a read: at least twice what it costs.
+    assert!(per_check * 2 <= 15_000, "{per_check} gas a membership check");
+    eprintln!("{per_check} gas a membership check inside aggregate3");
+    // Cold, through Multicall3: the 1,200 checks in two aggregates at most.
+    let stats = RpcStats::default();
+    let provider = connect(chain.devnet.url().clone(), &stats);
+    let options = ObserveOptions { cache_dir: None, ..ObserveOptions::default() };
+    let observed = observe(&provider, &Scope::of(&desired), &options).await.expect("observe");
+    assert_eq!(orchestrators(&observed), holders);
+    assert!(stats.requests() <= 40, "{} requests", stats.requests());
+}
