@@ -146,3 +146,109 @@ async fn a_timelock_route_and_its_fork_simulation_work_on_a_berlin_chain() {
     assert_eq!(sent.len(), 1, "one scheduleBatch: {sent:?}");
     assert_eq!(sent[0]["type"], "0x0", "{}", sent[0]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_safe_route_sends_its_exec_transaction_as_type_0_on_a_berlin_chain() {
+    let shape: govstate::devnet::SafeSetup = "1-of-3".parse().expect("a Safe shape");
+    let devnet = Devnet::start_with_safe(&berlin(), Topology::Direct, Some(shape)).await.expect("a Berlin Safe devnet");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = TestChain { devnet };
+    let state = chain.write_state_file(dir.path()).await;
+    let text =
+        std::fs::read_to_string(&state).expect("state").replacen("    teacher: 150 ether", "    teacher: 175 ether", 1);
+    std::fs::write(&state, text).expect("written");
+    let s = Setup { file: state.display().to_string(), dir, chain };
+    let receipts = s.dir.path().join("receipts").display().to_string();
+    let args = ["apply", &s.file, "--yes", "--no-cache", "--private-key", OWNER_KEY, "--receipts-dir", &receipts];
+    let (code, stdout, stderr) = s.chain.govstate(&args);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("execTransaction(1 call)"), "{stdout}");
+    let sent = s.sent().await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["type"], "0x0", "{}", sent[0]);
+    let (code, stdout, _) = s.chain.govstate(&["plan", &s.file, "--no-cache", "--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "converged: {stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_legacy_transaction_is_replaced_at_a_higher_gas_price_under_the_ceiling_and_made_once() {
+    let s = setup(&berlin()).await;
+    let owner = s.chain.devnet.owner();
+    let before = s.chain.nonce(owner).await;
+    s.chain.automine(false).await;
+    let receipts = s.dir.path().join("receipts").display().to_string();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args([
+            "apply",
+            &s.file,
+            "--yes",
+            "--no-cache",
+            "--private-key",
+            OWNER_KEY,
+            "--rpc-url",
+            s.chain.devnet.url().as_str(),
+        ])
+        .args(["--receipts-dir", &receipts, "--set", "arena.paused=true"])
+        .args(["--gas-price", "2 gwei", "--bump-after", "1s", "--max-fee-per-gas", "3 gwei"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate starts");
+    let price = |t: &serde_json::Value| quantity(&t["gasPrice"]);
+    let replaced = common::eventually(60, || async {
+        let pool: serde_json::Value =
+            s.chain.reader().raw_request("txpool_content".into(), ()).await.unwrap_or_default();
+        let txs = pool["pending"].as_object().into_iter().flat_map(|m| m.values());
+        let mut txs = txs.flat_map(|t| t.as_object().into_iter().flat_map(|t| t.values()));
+        txs.any(|t| price(t) > 2_000_000_000 && price(t) != u128::MAX)
+    })
+    .await;
+    assert!(replaced, "a replacement at a higher gas price is in the pool");
+    s.chain.mine().await;
+    let output = child.wait_with_output().expect("govstate exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("replaced pause()"), "{stderr}");
+    assert_eq!(s.chain.nonce(owner).await, before + 1, "the call was made once");
+    let mined = s.sent().await;
+    assert_eq!(mined.len(), 1);
+    let paid = price(&mined[0]);
+    assert!(mined[0]["type"] == "0x0" && paid > 2_000_000_000 && paid <= 3_000_000_000, "{}", mined[0]);
+    s.chain.automine(true).await;
+}
+
+#[test]
+fn devnet_hardfork_starts_a_berlin_chain_and_an_unknown_hardfork_names_the_choices() {
+    use std::io::BufRead;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["devnet", "--port", "0", "--hardfork", "frontier"])
+        .output()
+        .expect("govstate runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("--hardfork frontier") && stderr.contains("berlin"), "{stderr}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("devnet.yaml");
+    let mut devnet = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["devnet", "--port", "0", "--hardfork", "berlin", "--write-state"])
+        .arg(&state)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate devnet starts");
+    let stdout = devnet.stdout.take().expect("piped");
+    let mut banner = Vec::new();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("readable");
+        let done = line.starts_with("Press Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = devnet.kill();
+    let _ = devnet.wait();
+    let text = banner.join("\n");
+    assert!(text.contains("hardfork             berlin") && text.contains("Berlin"), "{text}");
+    assert!(std::fs::read_to_string(&state).is_ok_and(|s| s.contains("arena:")), "the state file is written");
+}

@@ -69,6 +69,9 @@ pub async fn run(
     }
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
+    if let Some(hardfork) = &options.hardfork {
+        println!("  hardfork             {hardfork}  (contracts built for it: {:?})", devnet.evm());
+    }
     println!("Press Ctrl-C to stop.");
     stop.await?;
     drop(devnet);

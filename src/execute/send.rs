@@ -621,3 +621,38 @@ async fn revert_reason(provider: &impl Provider, contract: &str, hash: B256) -> 
         None => "a revert (the node gave no trace)".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_goes_in_bursts_of_one_block_of_gas_limits_and_a_too_large_call_alone() {
+        let gas = [10, 10, 10, 25, 40, 5];
+        assert_eq!(burst_end(&gas, 0, 30), 3, "three of 10 fill a block of 30");
+        assert_eq!(burst_end(&gas, 3, 30), 4, "25 and 40 do not share one");
+        assert_eq!(burst_end(&gas, 4, 30), 5, "a call above the limit still goes, alone");
+        assert_eq!(burst_end(&gas, 5, 30), 6);
+        assert_eq!(blocks_needed(&gas, 30), 4);
+        assert_eq!(blocks_needed(&[], 30), 0);
+        // 600 grants at 71,500 gas each in 30M blocks: 419 + 181.
+        assert_eq!(blocks_needed(&[71_500; 600], 30_000_000), 2);
+    }
+
+    #[test]
+    fn only_a_refusal_for_pool_room_is_sent_again() {
+        let answer = |message: &str| {
+            alloy::transports::TransportError::ErrorResp(alloy::rpc::json_rpc::ErrorPayload {
+                code: -32000,
+                message: message.to_string().into(),
+                data: None,
+            })
+        };
+        assert!(no_room(&answer("txpool is full")));
+        assert!(no_room(&answer("account limit exceeded")));
+        assert!(no_room(&answer("Transaction's sender exceeds capacity")));
+        assert!(!no_room(&answer("nonce too low")));
+        assert!(!no_room(&answer("insufficient funds for gas * price + value")));
+        assert!(!no_room(&alloy::transports::TransportErrorKind::custom_str("connection reset")));
+    }
+}
