@@ -4,6 +4,12 @@
 //!
 //! Run with `npm ci && cargo bench --bench apply`. Target: govstate uses no
 //! more blocks than the plan has non-empty phases.
+//!
+//! Then a large direct apply: 600 orchestrator grants (one phase) on anvil
+//! mining a block every 2 s, against a bare client in the same run on the
+//! same starting state (alloy sending the same calls back to back, then
+//! waiting for the receipts). Target: blocks used <= 2 x
+//! ceil(total gas used / block gas limit).
 
 use std::collections::BTreeSet;
 #[path = "../tests/common/mod.rs"]
@@ -140,6 +146,99 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         report(plan.calls.len(), phases, govstate, govstate_blocks.len(), cast, cast_blocks.len());
     });
+    runtime.block_on(large_apply());
+}
+
+/// Calls in the large apply.
+const LARGE: u64 = 600;
+
+/// 600 grants on a 2 s-block devnet: govstate apply against a bare client.
+async fn large_apply() {
+    use alloy::providers::Provider;
+    let chain = TestChain::start().await;
+    let devnet = &chain.devnet;
+    let dir = std::env::temp_dir().join(format!("govstate-bench-large-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = chain.write_state_file(&dir).await;
+    let list: Vec<String> =
+        (0x7000..0x7000 + LARGE).map(|i| format!("\"{}\"", Address::left_padding_from(&i.to_be_bytes()))).collect();
+    let wanted = format!("arena.orchestrators=[{}]", list.join(", "));
+    let plan = chain.plan(&file, &[&wanted], &dir.join("cache")).await.expect("plan");
+    assert_eq!(plan.calls.len() as u64, LARGE, "one grant per orchestrator");
+    let _: serde_json::Value =
+        chain.reader().raw_request("evm_setIntervalMining".into(), (2,)).await.expect("interval");
+    let start_state = chain.snapshot().await;
+
+    let signer = owner_signer();
+    let address = signer.address();
+    let sender = connect_signing(devnet.url().clone(), &RpcStats::default(), signer);
+    let options = ApplyOptions {
+        sending: govstate::execute::Sending { confirmations: 1, ..Default::default() },
+        simulate_first: true,
+        receipts_dir: dir.join("receipts"),
+        observe: ObserveOptions::without_cache(),
+        source: "bench".to_string(),
+        reviewed: None,
+        overrides: Vec::new(),
+        targets: Vec::new(),
+        cancel_stale: false,
+        safe_signatures: Default::default(),
+    };
+    let start = Instant::now();
+    let applied = apply(&sender, &plan, address, &options).await.expect("apply converges");
+    let govstate = start.elapsed();
+    let blocks: BTreeSet<u64> = applied.receipt.transactions.iter().filter_map(|t| t.block).collect();
+    let gas: u64 = applied.receipt.transactions.iter().filter_map(|t| t.gas_used).sum();
+
+    // The bare client: the same calls, nonces and gas limits, sent back to back.
+    chain.revert(start_state).await;
+    let (_, bare) = chain.account(0);
+    let mut nonce = bare.get_transaction_count(address).await.expect("nonce");
+    let start = Instant::now();
+    let mut hashes = Vec::new();
+    for (call, record) in plan.calls.iter().zip(&applied.receipt.transactions) {
+        let (to, data) = call.sent();
+        let tx = alloy::rpc::types::TransactionRequest::default()
+            .to(to)
+            .input(data.clone().into())
+            .nonce(nonce)
+            .gas_limit(record.gas_used.unwrap_or(100_000) * 3 / 2);
+        hashes.push(*bare.send_transaction(tx).await.expect("sent").tx_hash());
+        nonce += 1;
+    }
+    let mut bare_blocks = BTreeSet::new();
+    for hash in hashes {
+        let receipt = loop {
+            if let Some(receipt) = bare.get_transaction_receipt(hash).await.expect("receipt") {
+                break receipt;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        bare_blocks.extend(receipt.block_number);
+    }
+    let bare_time = start.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    let limit = plan.block.gas_limit.max(1);
+    let goal = 2 * gas.div_ceil(limit) as usize;
+    println!();
+    println!(
+        "apply: {LARGE} direct calls in one phase ({gas} gas used, block gas limit {limit}), anvil mining every 2 s"
+    );
+    println!("| way                                     | wall time | blocks used |");
+    println!("|-----------------------------------------|----------:|------------:|");
+    println!("| govstate apply (simulate + verify)      | {:>7.2} s | {:>11} |", govstate.as_secs_f64(), blocks.len());
+    println!(
+        "| bare client: sends back to back, waits  | {:>7.2} s | {:>11} |",
+        bare_time.as_secs_f64(),
+        bare_blocks.len()
+    );
+    println!(
+        "ratio govstate / bare client: time {:.2}x, blocks {:.2}x; target blocks <= 2 x ceil(gas / limit): {} <= {goal} {}",
+        govstate.as_secs_f64() / bare_time.as_secs_f64(),
+        blocks.len() as f64 / bare_blocks.len().max(1) as f64,
+        blocks.len(),
+        if blocks.len() <= goal { "met" } else { "MISSED" }
+    );
 }
 
 fn report(calls: usize, phases: usize, govstate: Duration, govstate_blocks: usize, cast: Duration, cast_blocks: usize) {

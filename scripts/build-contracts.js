@@ -3,6 +3,10 @@
 // TimelockController) with the pinned npm `solc`, writing one artifact per
 // contract to contracts/out/<Name>.json: { abi, bytecode, deployedBytecode }.
 // The artifacts are committed so the Rust crate builds without Node.
+// Each contract is also built for older EVMs (EXTRA_EVMS), into
+// contracts/out/<evm>/<Name>.json, for `govstate devnet --hardfork` on a
+// chain that does not run the newest opcodes (no PUSH0 before Shanghai, no
+// MCOPY/TSTORE before Cancun).
 // Safe v1.4.1 is not compiled here: its artifacts are copied as shipped by
 // the pinned npm package @safe-global/safe-contracts (the audited bytecode).
 //
@@ -28,6 +32,15 @@ const TARGETS = [
   ['PausableModule.sol', 'PausableModule'],
   ['Multicall3.sol', 'Multicall3'],
   ['@openzeppelin/contracts/governance/TimelockController.sol', 'TimelockController'],
+];
+
+// The newest EVM the main artifacts are built for.
+const DEFAULT_EVM = 'cancun';
+
+// Older EVMs the same sources are also built for: [evm version, directory].
+const EXTRA_EVMS = [
+  ['berlin', 'berlin'],
+  ['shanghai', 'shanghai'],
 ];
 
 // Safe contracts taken as compiled by their package: [artifact path, name].
@@ -63,7 +76,7 @@ function readImport(importPath) {
   return { error: `import not found: ${importPath} (run npm ci)` };
 }
 
-function compilerInput() {
+function compilerInput(evmVersion) {
   const sources = {};
   for (const [unit] of TARGETS) {
     const found = readImport(unit);
@@ -75,15 +88,15 @@ function compilerInput() {
     sources,
     settings: {
       optimizer: { enabled: true, runs: 200 },
-      evmVersion: 'cancun',
+      evmVersion,
       metadata: { bytecodeHash: 'none', appendCBOR: false },
       outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
   };
 }
 
-function compile() {
-  const output = JSON.parse(solc.compile(JSON.stringify(compilerInput()), { import: readImport }));
+function compile(evmVersion, dir) {
+  const output = JSON.parse(solc.compile(JSON.stringify(compilerInput(evmVersion)), { import: readImport }));
   const errors = (output.errors || []).filter((e) => e.severity === 'error');
   if (errors.length > 0) {
     throw new Error(errors.map((e) => e.formattedMessage).join('\n'));
@@ -93,19 +106,22 @@ function compile() {
     const contract = output.contracts[unit][name];
     const artifact = {
       contractName: name,
-      compiler: `solc ${solc.version()}`,
+      compiler: dir === '' ? `solc ${solc.version()}` : `solc ${solc.version()} (evm ${evmVersion})`,
       abi: contract.abi,
       bytecode: { object: `0x${contract.evm.bytecode.object}` },
       deployedBytecode: { object: `0x${contract.evm.deployedBytecode.object}` },
     };
-    artifacts[`${name}.json`] = `${JSON.stringify(artifact, null, 2)}\n`;
+    artifacts[path.join(dir, `${name}.json`)] = `${JSON.stringify(artifact, null, 2)}\n`;
   }
   return artifacts;
 }
 
 function main() {
   const check = process.argv.includes('--check');
-  const artifacts = { ...compile(), ...safeArtifacts() };
+  let artifacts = { ...compile(DEFAULT_EVM, ''), ...safeArtifacts() };
+  for (const [evm, dir] of EXTRA_EVMS) {
+    artifacts = { ...artifacts, ...compile(evm, dir) };
+  }
   const stale = [];
   for (const [file, text] of Object.entries(artifacts)) {
     const target = path.join(outDir, file);
@@ -114,7 +130,7 @@ function main() {
     if (check) {
       stale.push(path.relative(root, target));
     } else {
-      fs.mkdirSync(outDir, { recursive: true });
+      fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, text);
       console.log(`wrote ${path.relative(root, target)}`);
     }

@@ -47,14 +47,20 @@ pub struct ApplyArgs {
     /// Confirmations to wait for after each phase.
     #[arg(long, default_value_t = 1)]
     confirmations: u64,
-    /// Max fee per gas (EIP-1559 `maxFeePerGas`), e.g. `30 gwei` or wei.
-    /// Default: the node's suggestion.
+    /// Max fee per gas (EIP-1559 `maxFeePerGas`), e.g. `30 gwei` or wei;
+    /// for legacy (type-0) transactions, their gas price. Default: the
+    /// node's suggestion.
     #[arg(long, value_name = "PRICE", value_parser = parse_price)]
     gas_price: Option<u128>,
     /// Max priority fee per gas (the tip), e.g. `2 gwei` or wei. Default:
     /// the node's suggestion.
     #[arg(long, value_name = "PRICE", value_parser = parse_price)]
     priority_gas_price: Option<u128>,
+    /// Send legacy (type-0) transactions priced at `--gas-price` or the
+    /// node's `eth_gasPrice`, as Foundry's `--legacy`. Default: only on a
+    /// chain without EIP-1559 (no base fee), where it is chosen by itself.
+    #[arg(long)]
+    legacy: bool,
     /// The most any transaction may offer per gas, replacements included:
     /// a fee above it (the node's suggestion or `--gas-price`) is refused
     /// before anything is sent.
@@ -161,6 +167,8 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             max_fee_per_gas: Some(fees.max_fee_per_gas),
             priority_fee_per_gas: Some(fees.priority_fee_per_gas),
             fee_ceiling: Some(fees.ceiling),
+            legacy: fees.legacy.is_some(),
+            block_gas_limit: None,
             stop: Some(stop.clone()),
             progress: Some(|line| eprintln!("{line}")),
             bump_after: args.bump_after,
@@ -271,6 +279,7 @@ async fn settle_fees(
         max_fee_per_gas: args.gas_price,
         priority_fee_per_gas: args.priority_gas_price,
         ceiling: args.max_fee_per_gas,
+        legacy: args.legacy,
     };
     Ok(govstate::execute::fees::settle(&reader, request).await?)
 }

@@ -43,19 +43,24 @@ pub fn parse_delay(text: &str) -> Result<u64, String> {
     Ok(parsed.0)
 }
 
+/// Parses `--hardfork`: a name a build of the reference contracts runs on.
+pub fn parse_hardfork(text: &str) -> Result<String, String> {
+    govstate::devnet::Evm::for_hardfork(text).map(|_| text.trim().to_ascii_lowercase()).map_err(|e| e.to_string())
+}
+
 pub async fn run(
     port: u16,
     state_path: &Path,
     multicall3: bool,
     topology: Topology,
     safe: Option<SafeSetup>,
+    hardfork: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     // Listen before anything is printed: a signal sent as soon as the banner
     // appears must find the handler in place.
     let stop = stop_signal()?;
-    let devnet = Devnet::start_with_safe(&AnvilOptions { port: Some(port), ..AnvilOptions::default() }, topology, safe)
-        .await
-        .context("could not start the devnet")?;
+    let options = AnvilOptions { port: Some(port), hardfork, ..AnvilOptions::default() };
+    let devnet = Devnet::start_with_safe(&options, topology, safe).await.context("could not start the devnet")?;
     if multicall3 {
         devnet.install_multicall3().await.context("could not install Multicall3")?;
     }
@@ -64,6 +69,9 @@ pub async fn run(
     }
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
+    if let Some(hardfork) = &options.hardfork {
+        println!("  hardfork             {hardfork}  (contracts built for it: {:?})", devnet.evm());
+    }
     println!("Press Ctrl-C to stop.");
     stop.await?;
     drop(devnet);

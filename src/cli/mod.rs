@@ -80,6 +80,11 @@ enum Command {
         /// the arena, and is the timelock's proposer with `--topology production`.
         #[arg(long, value_name = "T-of-N")]
         safe: Option<govstate::devnet::SafeSetup>,
+        /// Run anvil on this hardfork (anvil's names, e.g. `berlin`, a chain
+        /// without EIP-1559 fees), with the reference contracts built for it.
+        /// Default: anvil's latest.
+        #[arg(long, value_name = "NAME", value_parser = devnet::parse_hardfork)]
+        hardfork: Option<String>,
     },
     /// Print a shell completion script, e.g. `govstate completions bash > /etc/bash_completion.d/govstate`.
     Completions {
@@ -113,9 +118,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(&args),
         Command::Drift(args) => drift::run(args).await,
         Command::Import(args) => import::run(args).await,
-        Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe } => {
+        Command::Devnet { port, write_state, multicall3, topology, timelock_delay, safe, hardfork } => {
             let topology = topology.with_delay(timelock_delay);
-            devnet::run(port, &write_state, multicall3, topology, safe).await
+            devnet::run(port, &write_state, multicall3, topology, safe, hardfork).await
         }
         Command::Completions { shell } => completions::completions(shell),
         Command::Man => completions::man(),

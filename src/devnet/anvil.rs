@@ -62,6 +62,9 @@ pub struct AnvilOptions {
     pub port: Option<u16>,
     /// Seconds between blocks; `None` (the default) mines a block per transaction.
     pub block_time: Option<u64>,
+    /// anvil's `--hardfork` (e.g. `berlin`, a chain without EIP-1559 fees);
+    /// `None` (the default) runs anvil's latest.
+    pub hardfork: Option<String>,
 }
 
 /// A running anvil node; dropping it stops the node.
@@ -84,6 +87,9 @@ impl AnvilProcess {
             .stderr(Stdio::piped());
         if let Some(seconds) = options.block_time {
             command.args(["--block-time", &seconds.to_string()]);
+        }
+        if let Some(hardfork) = &options.hardfork {
+            command.args(["--hardfork", hardfork]);
         }
         // Nothing of govstate's environment (keys, endpoints, tokens) is
         // anvil's business.

@@ -5,11 +5,13 @@
 
 mod accounts;
 mod anvil;
+mod evm;
 mod safe;
 mod topology;
 
 pub use accounts::{DEV_ACCOUNT_COUNT, dev_signer};
 pub use anvil::{AnvilError, AnvilOptions, AnvilProcess};
+pub use evm::{Evm, HardforkError};
 pub use safe::SafeSetup;
 pub use topology::{Topology, Wiring};
 
@@ -37,6 +39,9 @@ pub enum DevnetError {
     /// A JSON-RPC request failed.
     #[error("devnet RPC request failed: {0}")]
     Rpc(#[from] alloy::transports::TransportError),
+    /// No build of the contracts runs on the hardfork asked for.
+    #[error(transparent)]
+    Hardfork(#[from] HardforkError),
     /// Deploying one of the contracts failed.
     #[error("deploying {contract} failed: {reason}")]
     Deploy {
@@ -57,6 +62,7 @@ pub struct Devnet {
     url: Url,
     deployment: Deployment,
     wiring: Wiring,
+    evm: Evm,
 }
 
 impl Devnet {
@@ -79,13 +85,14 @@ impl Devnet {
         topology: Topology,
         safe: Option<SafeSetup>,
     ) -> Result<Self, DevnetError> {
+        let evm = options.hardfork.as_deref().map(Evm::for_hardfork).transpose()?.unwrap_or_default();
         let anvil = AnvilProcess::spawn(options)?;
         let url: Url =
             anvil.endpoint().parse().map_err(|_| DevnetError::Endpoint { endpoint: anvil.endpoint().to_string() })?;
         let owner = owner_signer();
         let provider = ProviderBuilder::new().wallet(EthereumWallet::from(owner.clone())).connect_http(url.clone());
-        let (deployment, wiring) = topology::deploy(&provider, topology, owner.address(), safe).await?;
-        Ok(Self { anvil, url, deployment, wiring })
+        let (deployment, wiring) = topology::deploy(&provider, evm, topology, owner.address(), safe).await?;
+        Ok(Self { anvil, url, deployment, wiring, evm })
     }
 
     /// What the topology deployed besides the managed contracts: the
@@ -113,9 +120,14 @@ impl Devnet {
     /// public chains (a fresh anvil has none).
     pub async fn install_multicall3(&self) -> Result<(), DevnetError> {
         let provider = ProviderBuilder::new().connect_http(self.url.clone());
-        let params = (crate::observe::MULTICALL3, crate::observe::multicall3_code());
+        let params = (crate::observe::MULTICALL3, self.evm.multicall3_code());
         provider.raw_request::<_, ()>("anvil_setCode".into(), params).await?;
         Ok(())
+    }
+
+    /// The build of the contracts its hardfork runs.
+    pub fn evm(&self) -> Evm {
+        self.evm
     }
 
     /// The anvil process id, for checks that it stops.

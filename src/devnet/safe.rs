@@ -60,9 +60,9 @@ impl SafeSetup {
 }
 
 /// Deploys the Safe contracts and a Safe shaped as `setup`; returns its address.
-pub async fn deploy(provider: &impl Provider, setup: SafeSetup) -> Result<Address, DevnetError> {
-    let (singleton, _) = create(provider, "SafeL2", SafeL2::BYTECODE.to_vec()).await?;
-    let (factory, _) = create(provider, "SafeProxyFactory", SafeProxyFactory::BYTECODE.to_vec()).await?;
+pub async fn deploy(provider: &impl Provider, evm: super::Evm, setup: SafeSetup) -> Result<Address, DevnetError> {
+    let (singleton, _) = create(provider, evm, "SafeL2", SafeL2::BYTECODE.to_vec()).await?;
+    let (factory, _) = create(provider, evm, "SafeProxyFactory", SafeProxyFactory::BYTECODE.to_vec()).await?;
     let code = Bytes::from(MultiSendCallOnly::DEPLOYED_BYTECODE.to_vec());
     provider.raw_request::<_, ()>("anvil_setCode".into(), (safe::MULTI_SEND_CALL_ONLY, code)).await?;
     let initializer = safe::setup(&setup.owner_addresses(), setup.threshold);

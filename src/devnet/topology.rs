@@ -51,15 +51,16 @@ pub struct Wiring {
 /// with `safe`, a Safe then owns the arena and is the timelock's proposer.
 pub async fn deploy(
     provider: &impl Provider,
+    evm: super::Evm,
     topology: Topology,
     owner: Address,
     safe: Option<super::SafeSetup>,
 ) -> Result<(Deployment, Wiring), DevnetError> {
     let safe = match safe {
-        Some(setup) => Some(super::safe::deploy(provider, setup).await?),
+        Some(setup) => Some(super::safe::deploy(provider, evm, setup).await?),
         None => None,
     };
-    let (deployment, mut wiring) = deploy_topology(provider, topology, owner, safe).await?;
+    let (deployment, mut wiring) = deploy_topology(provider, evm, topology, owner, safe).await?;
     if let Some(safe) = safe {
         let arena = deployment.contracts.iter().find(|c| c.kind.key == arena::KIND.key).map(|c| c.address);
         let handover = arena::SelfPlayArena::transferOwnershipCall { newOwner: safe }.abi_encode();
@@ -71,6 +72,7 @@ pub async fn deploy(
 
 async fn deploy_topology(
     provider: &impl Provider,
+    evm: super::Evm,
     topology: Topology,
     owner: Address,
     safe: Option<Address>,
@@ -79,12 +81,12 @@ async fn deploy_topology(
     if topology == Topology::Direct {
         let mut contracts = Vec::new();
         for kind in [&system_pause::KIND, &arena::KIND, &stake_manager::KIND] {
-            contracts.push(deploy_kind(provider, kind, owner).await?);
+            contracts.push(deploy_kind(provider, evm, kind, owner).await?);
         }
         return Ok((Deployment { chain_id, contracts }, Wiring::default()));
     }
-    let arena = deploy_kind(provider, &arena::KIND, owner).await?;
-    let stake = deploy_kind(provider, &stake_manager::KIND, owner).await?;
+    let arena = deploy_kind(provider, evm, &arena::KIND, owner).await?;
+    let stake = deploy_kind(provider, evm, &stake_manager::KIND, owner).await?;
     let mut modules = Vec::with_capacity(8);
     for index in 0..8 {
         if index == 1 {
@@ -92,9 +94,9 @@ async fn deploy_topology(
             continue;
         }
         let code = [PausableModule::BYTECODE.as_ref(), &PausableModule::constructorCall { owner_: owner }.abi_encode()];
-        modules.push(create(provider, "PausableModule", code.concat()).await?.0);
+        modules.push(create(provider, evm, "PausableModule", code.concat()).await?.0);
     }
-    let (pause, pause_block) = create(provider, "SystemPause", system_pause_code(&modules, owner)).await?;
+    let (pause, pause_block) = create(provider, evm, "SystemPause", system_pause_code(&modules, owner)).await?;
     for module in &modules {
         let handover = if *module == stake.address {
             stake_manager::StakeManager::setGovernanceCall { newGovernance: pause }.abi_encode()
@@ -106,7 +108,7 @@ async fn deploy_topology(
     call(provider, pause, SystemPauseModules::refreshPausersCall {}.abi_encode(), "refreshPausers").await?;
     let mut wiring = Wiring { modules, timelock: None, safe: None };
     if let Topology::Production { timelock_delay } = topology {
-        let timelock = deploy_timelock(provider, timelock_delay, safe.unwrap_or(owner), owner).await?;
+        let timelock = deploy_timelock(provider, evm, timelock_delay, safe.unwrap_or(owner), owner).await?;
         let handover = SystemPauseModules::setGovernanceCall { newGovernance: timelock }.abi_encode();
         call(provider, pause, handover, "handing the SystemPause to the timelock").await?;
         wiring.timelock = Some(timelock);
@@ -133,6 +135,7 @@ fn system_pause_code(modules: &[Address], governance: Address) -> Vec<u8> {
 
 async fn deploy_timelock(
     provider: &impl Provider,
+    evm: super::Evm,
     delay: u64,
     proposer: Address,
     executor: Address,
@@ -144,25 +147,32 @@ async fn deploy_timelock(
         admin: Address::ZERO,
     };
     let code = [TimelockController::BYTECODE.as_ref(), &args.abi_encode()].concat();
-    Ok(create(provider, "TimelockController", code).await?.0)
+    Ok(create(provider, evm, "TimelockController", code).await?.0)
 }
 
-async fn deploy_kind(provider: &impl Provider, kind: &'static Kind, owner: Address) -> Result<Deployed, DevnetError> {
+async fn deploy_kind(
+    provider: &impl Provider,
+    evm: super::Evm,
+    kind: &'static Kind,
+    owner: Address,
+) -> Result<Deployed, DevnetError> {
     let failed =
         || DevnetError::Deploy { contract: kind.name, reason: "the devnet has no creation code for it".into() };
     let code = kind.creation_code.ok_or_else(failed)?;
-    let (address, deployed_block) = create(provider, kind.name, code(owner)).await?;
+    let (address, deployed_block) = create(provider, evm, kind.name, code(owner)).await?;
     Ok(Deployed { kind, address, deployed_block })
 }
 
-/// Deploys `code`; returns the new address and its block.
+/// Deploys `code` (the newest build, with its constructor arguments) as
+/// `evm` builds it; returns the new address and its block.
 pub(super) async fn create(
     provider: &impl Provider,
+    evm: super::Evm,
     contract: &'static str,
     code: Vec<u8>,
 ) -> Result<(Address, Option<u64>), DevnetError> {
     let failed = |reason: String| DevnetError::Deploy { contract, reason };
-    let tx = TransactionRequest::default().with_deploy_code(code);
+    let tx = TransactionRequest::default().with_deploy_code(evm.creation_code(code));
     let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;
     let address = receipt
         .contract_address

@@ -488,10 +488,13 @@ pub async fn apply(
     log.receipt.warnings.extend(simulated.warning);
     let mut gas = simulated.gas.into_iter();
     let mut result = Ok(());
+    // Bursts of one block's gas: the plan's block tells the limit.
+    let limit = options.sending.block_gas_limit.or(Some(plan.block.gas_limit).filter(|l| *l > 0));
+    let sending = Sending { block_gas_limit: limit, ..options.sending.clone() };
     for group in &steps.groups {
         let with_gas: Vec<(&Transaction, u64)> =
             group.iter().map(|t| (t, gas.next().unwrap_or(UNSIMULATED_GAS))).collect();
-        result = send::send_phase(provider, &with_gas, signer, nonce, &options.sending, &mut log).await;
+        result = send::send_phase(provider, &with_gas, signer, nonce, &sending, &mut log).await;
         if result.is_err() {
             break;
         }

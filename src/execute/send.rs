@@ -135,7 +135,8 @@ async fn estimate_each(
 pub struct Sending {
     /// Confirmations to wait for.
     pub confirmations: u64,
-    /// `maxFeePerGas` in wei, when set (else the node's suggestion).
+    /// `maxFeePerGas` in wei, when set (else the node's suggestion); with
+    /// `legacy`, the gas price of type-0 transactions.
     pub max_fee_per_gas: Option<u128>,
     /// `maxPriorityFeePerGas` in wei, when set.
     pub priority_fee_per_gas: Option<u128>,
@@ -151,6 +152,12 @@ pub struct Sending {
     /// The most a replacement may offer per gas (default: no ceiling; the
     /// command line sets [`super::fees::DEFAULT_FEE_CEILING`] or the flag).
     pub fee_ceiling: Option<u128>,
+    /// Send type-0 (legacy) transactions priced at `max_fee_per_gas`, for a
+    /// chain without EIP-1559 fees (default `false`).
+    pub legacy: bool,
+    /// The block gas limit, which sizes the bursts a phase is sent in
+    /// (default: [`DEFAULT_BLOCK_GAS_LIMIT`]).
+    pub block_gas_limit: Option<u64>,
 }
 
 impl Sending {
@@ -175,10 +182,70 @@ impl Sending {
 /// How long a stopped apply still waits for each transaction it sent.
 const GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Sends one group of transactions back to back with consecutive nonces,
-/// recording each as it goes, then waits for every receipt. Whatever goes
-/// wrong after the first send, what was sent is waited for and recorded
-/// before the error is returned, so the receipt says what is on chain.
+/// The block gas limit assumed when [`Sending::block_gas_limit`] is unset.
+pub const DEFAULT_BLOCK_GAS_LIMIT: u64 = 30_000_000;
+
+/// How often the receipt is written while sending or waiting, at most
+/// (besides the end of every burst and every revert): writing it is an
+/// `fsync` of the whole file, which took most of the time of a large apply.
+const SAVE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The transactions from `start` on that go in one burst: as many as a
+/// block holds by their gas limits, and at least one.
+pub fn burst_end(gas: &[u64], start: usize, block_gas_limit: u64) -> usize {
+    let mut used = 0u64;
+    let mut end = start;
+    while let Some(&next) = gas.get(end) {
+        if end > start && used.saturating_add(next) > block_gas_limit {
+            break;
+        }
+        used = used.saturating_add(next);
+        end += 1;
+    }
+    end
+}
+
+/// How many blocks a phase of these gas limits needs at least: its
+/// bursts, each one block's worth.
+pub fn blocks_needed(gas: &[u64], block_gas_limit: u64) -> usize {
+    let (mut start, mut blocks) = (0, 0);
+    while start < gas.len() {
+        start = burst_end(gas, start, block_gas_limit);
+        blocks += 1;
+    }
+    blocks
+}
+
+/// True when a node refused a send because the sender or the pool has no
+/// room (geth's "txpool is full" and "account limit exceeded", reth's sender
+/// capacity): sent again once earlier transactions are mined.
+fn no_room(error: &alloy::transports::TransportError) -> bool {
+    let Some(response) = error.as_error_resp() else { return false };
+    let message = response.message.to_ascii_lowercase();
+    [
+        "pool is full",
+        "txpool is full",
+        "account limit exceeded",
+        "exceeds capacity",
+        "exceeded capacity",
+        "capacity exceeded",
+        "too many transactions",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// How many times one transaction is sent again after a "no room" refusal.
+const NO_ROOM_RETRIES: u32 = 100;
+
+/// Sends one group of transactions with consecutive nonces as fast as the
+/// node takes them, recording each as it goes, then waits for every
+/// receipt. They go in bursts of one block's gas (by their gas limits),
+/// back to back, never more than two bursts ahead of what is mined; a node
+/// that refuses one for want of pool room gets it again once an earlier one
+/// is mined. Whatever goes wrong after the first send, what was sent is
+/// waited for and recorded before the error is returned, so the receipt
+/// says what is on chain.
 pub async fn send_phase(
     provider: &impl Provider,
     transactions: &[(&Transaction, u64)],
@@ -187,54 +254,175 @@ pub async fn send_phase(
     sending: &Sending,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
+    let limit = sending.block_gas_limit.unwrap_or(DEFAULT_BLOCK_GAS_LIMIT).max(1);
+    let gas: Vec<u64> = transactions.iter().map(|(_, g)| *g).collect();
+    if let (Some(progress), true) = (sending.progress, transactions.len() > 1) {
+        progress(&format!(
+            "sending {} transactions ({} gas at most): about {} block(s) at a block gas limit of {limit}",
+            transactions.len(),
+            gas.iter().sum::<u64>(),
+            blocks_needed(&gas, limit)
+        ));
+    }
     let mut pending = Vec::with_capacity(transactions.len());
     let mut failure = None;
-    for (offset, (tx, gas)) in transactions.iter().enumerate() {
-        if sending.stopped() {
-            failure = Some(ApplyError::Interrupted { unsent: transactions.len() - offset });
-            break;
-        }
-        let nonce = first_nonce + offset as u64;
-        let mut request = request(tx, from).nonce(nonce).gas_limit(*gas);
-        if let Some(fee) = sending.max_fee_per_gas {
-            request = request.max_fee_per_gas(fee);
-        }
-        if let Some(tip) = sending.priority_fee_per_gas {
-            request = request.max_priority_fee_per_gas(tip);
-        }
-        let sent = match provider.send_transaction(request).await {
-            Ok(sent) => sent,
-            Err(source) => {
-                failure = Some(ApplyError::SendFailed { function: tx.function.clone(), sent: offset, source });
-                break;
+    let mut saved = std::time::Instant::now();
+    let (mut offset, mut bursts, mut refusals) = (0, Vec::new(), 0);
+    'sending: while offset < transactions.len() {
+        let end = burst_end(&gas, offset, limit);
+        // Two bursts in the pool at most: the node mines about one a block.
+        if let Some(&(_, two_back)) = bursts.len().checked_sub(2).and_then(|i| bursts.get(i)) {
+            match room_until(provider, from, first_nonce + two_back as u64, sending).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    failure = Some(ApplyError::Interrupted { unsent: transactions.len() - offset });
+                    break;
+                }
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
             }
-        };
-        let hash = *sent.tx_hash();
-        log.receipt.transactions.push(TransactionRecord {
-            call: tx.call,
-            phase: tx.phase,
-            contract: tx.contract.clone(),
-            function: tx.function.clone(),
-            decoded: tx.decoded.clone(),
-            args: tx.args.clone(),
-            hash,
-            nonce,
-            status: "sent".to_string(),
-            block: None,
-            gas_used: None,
-            effective_gas_price: None,
-            revert: None,
-            operation: tx.operation,
-            replaced: Vec::new(),
-        });
+        }
+        for (at, (tx, gas)) in transactions.iter().enumerate().take(end).skip(offset) {
+            if sending.stopped() {
+                failure = Some(ApplyError::Interrupted { unsent: transactions.len() - at });
+                break 'sending;
+            }
+            let nonce = first_nonce + at as u64;
+            let request = priced(request(tx, from).nonce(nonce).gas_limit(*gas), sending);
+            let hash = match provider.send_transaction(request).await {
+                Ok(sent) => *sent.tx_hash(),
+                Err(source) if no_room(&source) && refusals < NO_ROOM_RETRIES => {
+                    refusals += 1;
+                    log.save().map_err(ApplyError::Receipt)?;
+                    match make_room(provider, from, nonce, sending).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            failure = Some(ApplyError::Interrupted { unsent: transactions.len() - at });
+                            break 'sending;
+                        }
+                        Err(error) => {
+                            failure = Some(error);
+                            break 'sending;
+                        }
+                    }
+                    offset = at;
+                    continue 'sending;
+                }
+                Err(source) => {
+                    failure = Some(ApplyError::SendFailed { function: tx.function.clone(), sent: at, source });
+                    break 'sending;
+                }
+            };
+            log.receipt.transactions.push(record(tx, hash, nonce));
+            pending.push((tx, hash, nonce, *gas));
+            if saved.elapsed() >= SAVE_EVERY {
+                log.save().map_err(ApplyError::Receipt)?;
+                saved = std::time::Instant::now();
+            }
+        }
         log.save().map_err(ApplyError::Receipt)?;
-        pending.push((tx, hash, nonce, *gas));
+        saved = std::time::Instant::now();
+        bursts.push((offset, end));
+        offset = end;
     }
+    log.save().map_err(ApplyError::Receipt)?;
     let waited = wait_all(provider, pending, sending, from, log).await;
     match (failure, waited) {
         (Some(failure), _) => Err(failure),
         (None, result) => result,
     }
+}
+
+/// The fees of `sending` on `request`: a type-0 gas price with `legacy`,
+/// else the EIP-1559 max fee and tip that are set.
+fn priced(mut request: TransactionRequest, sending: &Sending) -> TransactionRequest {
+    if sending.legacy {
+        if let Some(price) = sending.max_fee_per_gas {
+            request = request.gas_price(price);
+        }
+        return request;
+    }
+    if let Some(fee) = sending.max_fee_per_gas {
+        request = request.max_fee_per_gas(fee);
+    }
+    if let Some(tip) = sending.priority_fee_per_gas {
+        request = request.max_priority_fee_per_gas(tip);
+    }
+    request
+}
+
+/// What the receipt says of a transaction just sent.
+fn record(tx: &Transaction, hash: B256, nonce: u64) -> TransactionRecord {
+    TransactionRecord {
+        call: tx.call,
+        phase: tx.phase,
+        contract: tx.contract.clone(),
+        function: tx.function.clone(),
+        decoded: tx.decoded.clone(),
+        args: tx.args.clone(),
+        hash,
+        nonce,
+        status: "sent".to_string(),
+        block: None,
+        gas_used: None,
+        effective_gas_price: None,
+        revert: None,
+        operation: tx.operation,
+        replaced: Vec::new(),
+    }
+}
+
+/// Waits until the account has `count` transactions mined, so the pool
+/// has room again; false when a stop ended the wait.
+async fn room_until(
+    provider: &impl Provider,
+    from: alloy::primitives::Address,
+    count: u64,
+    sending: &Sending,
+) -> Result<bool, ApplyError> {
+    let started = std::time::Instant::now();
+    loop {
+        if mined_count(provider, from).await? >= count {
+            return Ok(true);
+        }
+        if sending.stopped() {
+            return Ok(false);
+        }
+        if started.elapsed() > RECEIPT_TIMEOUT {
+            return Err(ApplyError::Rpc {
+                doing: format!("waiting for nonce {} to be mined before sending more", count.saturating_sub(1)),
+                source: alloy::transports::TransportErrorKind::custom_str("not mined within 10 minutes"),
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// After a "no room" refusal of the transaction at `nonce`: waits for one
+/// more of the account's earlier transactions to be mined, or, with none of
+/// them left in the pool, a moment; false when a stop ended the wait.
+async fn make_room(
+    provider: &impl Provider,
+    from: alloy::primitives::Address,
+    nonce: u64,
+    sending: &Sending,
+) -> Result<bool, ApplyError> {
+    let mined = mined_count(provider, from).await?;
+    if mined < nonce {
+        return room_until(provider, from, mined + 1, sending).await;
+    }
+    tokio::time::sleep(POLL * 4).await;
+    Ok(!sending.stopped())
+}
+
+/// The account's mined nonce (`eth_getTransactionCount` at `latest`).
+async fn mined_count(provider: &impl Provider, from: alloy::primitives::Address) -> Result<u64, ApplyError> {
+    provider
+        .get_transaction_count(from)
+        .await
+        .map_err(ApplyError::rpc("waiting for the pool to take more transactions"))
 }
 
 /// Waits for every sent transaction and records its outcome; the first
@@ -248,6 +436,7 @@ async fn wait_all(
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
     let mut first_error = None;
+    let mut saved = std::time::Instant::now();
     for (tx, hash, nonce, gas) in pending {
         let waited = tokio::select! {
             mined = mined(provider, Sent { tx, hash, nonce, gas, from }, sending, log) => mined,
@@ -268,7 +457,10 @@ async fn wait_all(
             record.effective_gas_price = Some(receipt.effective_gas_price);
             record.revert = revert.clone();
         }
-        log.save().map_err(ApplyError::Receipt)?;
+        if revert.is_some() || saved.elapsed() >= SAVE_EVERY {
+            log.save().map_err(ApplyError::Receipt)?;
+            saved = std::time::Instant::now();
+        }
         if let Some(revert) = revert {
             first_error.get_or_insert(ApplyError::Reverted {
                 contract: tx.contract.clone(),
@@ -278,6 +470,7 @@ async fn wait_all(
             });
         }
     }
+    log.save().map_err(ApplyError::Receipt)?;
     first_error.map_or(Ok(()), Err)
 }
 
@@ -315,8 +508,9 @@ async fn mined(
             let failed =
                 |e: alloy::transports::TransportError| ApplyError::Waiting { hash: *hash, reason: e.to_string() };
             if let Some(receipt) = provider.get_transaction_receipt(*hash).await.map_err(failed)? {
+                // One confirmation is the receipt itself: no need to ask the height.
                 let deep = receipt.block_number.unwrap_or_default() + sending.confirmations.max(1) - 1;
-                if provider.get_block_number().await.map_err(failed)? >= deep {
+                if sending.confirmations <= 1 || provider.get_block_number().await.map_err(failed)? >= deep {
                     return Ok((*hash, receipt));
                 }
             }
@@ -361,7 +555,8 @@ async fn mined(
 
 /// The same call at the same nonce with fees at least 12.5 % above the
 /// version `current` (what nodes ask of a replacement) and at least what the
-/// node suggests now, but never above the fee ceiling. A version the node dropped is sent again only while
+/// node suggests now (its gas price, for a legacy transaction), but never
+/// above the fee ceiling. A version the node dropped is sent again only while
 /// its nonce is unused.
 async fn replace(
     provider: &impl Provider,
@@ -378,30 +573,38 @@ async fn replace(
             reason: format!("nonce {} was used by another transaction", sent.nonce),
         });
     }
-    let suggested = provider.estimate_eip1559_fees().await.map_err(failed)?;
     let bumped = |fee: u128| fee + fee / 8 + 1;
-    let (old_fee, old_tip) =
-        old.map_or((0, 0), |o| (o.inner.max_fee_per_gas(), o.inner.max_priority_fee_per_gas().unwrap_or(0)));
-    let tip = bumped(old_tip).max(suggested.max_priority_fee_per_gas);
     // Never above the ceiling: offer it at most, as long as that is still
     // the bump a node asks of a replacement.
     let ceiling = sending.fee_ceiling.unwrap_or(u128::MAX);
-    let max_fee = bumped(old_fee).max(suggested.max_fee_per_gas).max(tip).min(ceiling);
-    let tip = tip.min(max_fee);
-    if max_fee < bumped(old_fee) || tip < bumped(old_tip) {
-        return Err(ApplyError::Waiting {
-            hash: current,
-            reason: format!(
-                "a replacement would have to offer more than the ceiling of {} per gas (--max-fee-per-gas); it was not sent",
-                super::fees::gwei(ceiling)
-            ),
-        });
-    }
-    let request = request(sent.tx, sent.from)
-        .nonce(sent.nonce)
-        .gas_limit(sent.gas)
-        .max_fee_per_gas(max_fee)
-        .max_priority_fee_per_gas(tip);
+    let above_ceiling = || ApplyError::Waiting {
+        hash: current,
+        reason: format!(
+            "a replacement would have to offer more than the ceiling of {} per gas (--max-fee-per-gas); it was not sent",
+            super::fees::gwei(ceiling)
+        ),
+    };
+    let request = request(sent.tx, sent.from).nonce(sent.nonce).gas_limit(sent.gas);
+    let request = if sending.legacy {
+        let suggested = provider.get_gas_price().await.map_err(failed)?;
+        let old_price = old.map_or(0, |o| o.inner.max_fee_per_gas());
+        let price = bumped(old_price).max(suggested).min(ceiling);
+        if price < bumped(old_price) {
+            return Err(above_ceiling());
+        }
+        request.gas_price(price)
+    } else {
+        let suggested = provider.estimate_eip1559_fees().await.map_err(failed)?;
+        let (old_fee, old_tip) =
+            old.map_or((0, 0), |o| (o.inner.max_fee_per_gas(), o.inner.max_priority_fee_per_gas().unwrap_or(0)));
+        let tip = bumped(old_tip).max(suggested.max_priority_fee_per_gas);
+        let max_fee = bumped(old_fee).max(suggested.max_fee_per_gas).max(tip).min(ceiling);
+        let tip = tip.min(max_fee);
+        if max_fee < bumped(old_fee) || tip < bumped(old_tip) {
+            return Err(above_ceiling());
+        }
+        request.max_fee_per_gas(max_fee).max_priority_fee_per_gas(tip)
+    };
     let pending = provider.send_transaction(request).await.map_err(failed)?;
     Ok(*pending.tx_hash())
 }
@@ -416,5 +619,40 @@ async fn revert_reason(provider: &impl Provider, contract: &str, hash: B256) -> 
     match output.and_then(|hex| hex.parse::<Bytes>().ok()) {
         Some(data) => revert_name(contract, &data),
         None => "a revert (the node gave no trace)".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phase_goes_in_bursts_of_one_block_of_gas_limits_and_a_too_large_call_alone() {
+        let gas = [10, 10, 10, 25, 40, 5];
+        assert_eq!(burst_end(&gas, 0, 30), 3, "three of 10 fill a block of 30");
+        assert_eq!(burst_end(&gas, 3, 30), 4, "25 and 40 do not share one");
+        assert_eq!(burst_end(&gas, 4, 30), 5, "a call above the limit still goes, alone");
+        assert_eq!(burst_end(&gas, 5, 30), 6);
+        assert_eq!(blocks_needed(&gas, 30), 4);
+        assert_eq!(blocks_needed(&[], 30), 0);
+        // 600 grants at 71,500 gas each in 30M blocks: 419 + 181.
+        assert_eq!(blocks_needed(&[71_500; 600], 30_000_000), 2);
+    }
+
+    #[test]
+    fn only_a_refusal_for_pool_room_is_sent_again() {
+        let answer = |message: &str| {
+            alloy::transports::TransportError::ErrorResp(alloy::rpc::json_rpc::ErrorPayload {
+                code: -32000,
+                message: message.to_string().into(),
+                data: None,
+            })
+        };
+        assert!(no_room(&answer("txpool is full")));
+        assert!(no_room(&answer("account limit exceeded")));
+        assert!(no_room(&answer("Transaction's sender exceeds capacity")));
+        assert!(!no_room(&answer("nonce too low")));
+        assert!(!no_room(&answer("insufficient funds for gas * price + value")));
+        assert!(!no_room(&alloy::transports::TransportErrorKind::custom_str("connection reset")));
     }
 }
