@@ -101,6 +101,10 @@ pub struct Faults {
     pub fee_suggestion: Option<u128>,
     /// Sends reach anvil, but their answer carries a made-up hash.
     pub fake_send_hash: bool,
+    /// Once a send has reached anvil, every request carrying an `eth_call`
+    /// is answered with this JSON-RPC error in each entry (a load-balanced
+    /// provider's `-32000 header not found` after the sends, for good).
+    pub calls_fail_after_send: Option<(i64, &'static str)>,
 }
 
 impl Faults {
@@ -122,6 +126,7 @@ impl Faults {
             max_batch: None,
             fee_suggestion: None,
             fake_send_hash: false,
+            calls_fail_after_send: None,
         }
     }
 
@@ -257,6 +262,16 @@ fn scripted(shared: &Shared, body: &[u8]) -> Option<String> {
             shared.record(|s| s.batches_refused += 1);
             return Some(error(&serde_json::Value::Null, -32600, "batch too large").to_string());
         }
+    }
+    if let Some((code, message)) = shared.faults.calls_fail_after_send
+        && shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0)
+        && String::from_utf8_lossy(body).contains("\"eth_call\"")
+    {
+        let entries: Vec<serde_json::Value> = match request.as_array() {
+            Some(batch) => batch.iter().map(|r| error(&r["id"], code, message)).collect(),
+            None => return Some(error(&request["id"], code, message).to_string()),
+        };
+        return Some(serde_json::Value::Array(entries).to_string());
     }
     let single = request.as_object()?;
     let method = single.get("method")?.as_str()?;

@@ -1,0 +1,147 @@
+//! Reorganisations and failures after sending, on a real anvil: a signed
+//! transaction an earlier apply recorded as mined, reorged away, is never
+//! left valid behind govstate's back; a verification that fails after the
+//! sends still says what was sent and where the receipt is.
+
+mod common;
+mod fault_proxy;
+
+use alloy::primitives::{B256, Bytes};
+use alloy::providers::Provider;
+use common::TestChain;
+use fault_proxy::{FaultProxy, Faults};
+
+const OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+/// Run 1's change: a grant (grant phase) and fee 2 (configure phase), one
+/// block each.
+const RUN_1: [&str; 4] = [
+    "--set=arena.orchestrators=[\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"]",
+    "--set",
+    "stake_manager.fees_pct.fee=2",
+    "--no-cache",
+];
+
+/// Run 2's file: the grant dropped, fee 5.
+const RUN_2: [&str; 3] = ["--set", "stake_manager.fees_pct.fee=5", "--no-cache"];
+
+struct Setup {
+    chain: TestChain,
+    dir: tempfile::TempDir,
+    file: String,
+}
+
+async fn setup() -> Setup {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.display().to_string();
+    Setup { chain, dir, file }
+}
+
+impl Setup {
+    fn receipts(&self) -> std::path::PathBuf {
+        self.dir.path().join("receipts")
+    }
+
+    fn apply(&self, url: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+        let receipts = self.receipts().display().to_string();
+        let args = ["apply", &self.file, "--yes", "--private-key", OWNER_KEY, "--rpc-url", url];
+        self.chain.govstate(&[&args[..], &["--receipts-dir", &receipts], extra].concat())
+    }
+
+    fn url(&self) -> String {
+        self.chain.devnet.url().to_string()
+    }
+
+    /// The receipt whose source overrides include `needle`.
+    fn receipt_with(&self, needle: &str) -> serde_json::Value {
+        let all = common::receipts(&self.receipts());
+        all.into_iter()
+            .find(|r| r["overrides"].as_array().is_some_and(|o| o.iter().any(|v| v.as_str() == Some(needle))))
+            .unwrap_or_else(|| panic!("a receipt with {needle}"))
+    }
+
+    /// Takes the last `depth` blocks away and mines as many empty ones: a
+    /// reorganisation onto a branch without them.
+    async fn reorg(&self, depth: u64) {
+        let _: serde_json::Value =
+            self.chain.reader().raw_request("anvil_rollback".into(), (depth,)).await.expect("anvil_rollback");
+        for _ in 0..depth {
+            self.chain.mine().await;
+        }
+    }
+
+    /// Whether the chain matches run 2's file: `plan` finds nothing to do.
+    fn matches_run_2(&self) -> (bool, String) {
+        let url = self.url();
+        let args = ["plan", &self.file, "--rpc-url", &url, "--detailed-exitcode"];
+        let (code, stdout, stderr) = self.chain.govstate(&[&args[..], &RUN_2].concat());
+        (code == Some(0), format!("{stdout}{stderr}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transaction_reorged_away_is_never_left_valid_behind_the_next_apply() {
+    let s = setup().await;
+    let url = s.url();
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let (code, stdout, stderr) = s.apply(&url, &RUN_1);
+    assert_eq!(code, Some(0), "run 1: {stdout}{stderr}");
+    let run_1 = s.receipt_with("stake_manager.fees_pct.fee=2");
+    let fee_2 = &run_1["transactions"][1];
+    assert_eq!(fee_2["nonce"], first + 1, "{fee_2}");
+    let hash: B256 = serde_json::from_value(fee_2["hash"].clone()).expect("a hash");
+    let mined_in = fee_2["block"].as_u64().expect("mined");
+    // Whoever relayed it keeps the signed transaction.
+    let raw: Bytes = s.chain.reader().raw_request("eth_getRawTransactionByHash".into(), (hash,)).await.expect("raw");
+
+    s.reorg(2).await;
+    assert_eq!(s.chain.nonce(owner).await, first, "both of run 1's transactions are gone");
+
+    let (code, stdout, stderr) = s.apply(&url, &RUN_2);
+    assert_eq!(code, Some(0), "run 2: {stdout}{stderr}");
+    let shown = format!("{stdout}{stderr}");
+    assert!(shown.contains(&format!("orphaned by a reorg at block {mined_in}")), "the correction is shown: {shown}");
+
+    // Run 1's signed setFeePct(2) is broadcast again: it must not run.
+    let rebroadcast = s.chain.reader().send_raw_transaction(&raw).await;
+    if let Ok(pending) = rebroadcast {
+        let _ = pending.get_receipt().await;
+    }
+    let (matches, plan) = s.matches_run_2();
+    assert!(matches, "the chain ends as run 2's file says, whatever was re-broadcast: {plan}");
+
+    let run_1 = s.receipt_with("stake_manager.fees_pct.fee=2");
+    for tx in run_1["transactions"].as_array().expect("transactions") {
+        assert_eq!(tx["status"], "orphaned", "run 1's receipt is corrected: {tx}");
+        let note = tx["orphaned"].as_str().unwrap_or_default();
+        assert!(note.contains("orphaned by a reorg at block"), "{tx}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_verification_read_failing_after_the_sends_still_shows_what_was_sent_and_the_receipt() {
+    let s = setup().await;
+    let faults = Faults { calls_fail_after_send: Some((-32000, "header not found")), ..Faults::none(18) };
+    let proxy = FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
+    let (code, stdout, stderr) = s.apply(proxy.url.as_str(), &[&RUN_1[..], &["--retries", "1"]].concat());
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(proxy.seen(|p| p.sends_forwarded) >= 2, "both were sent");
+    assert!(stderr.contains("header not found"), "the read error is named: {stderr}");
+    let receipt = common::receipts(&s.receipts()).pop().expect("a receipt");
+    let path = std::fs::read_dir(s.receipts())
+        .expect("receipts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a receipt file");
+    for tx in receipt["transactions"].as_array().expect("transactions") {
+        let hash = tx["hash"].as_str().expect("hash");
+        assert_eq!(tx["status"], "success", "{tx}");
+        assert!(stderr.contains(hash), "each transaction is listed: {hash} in {stderr}");
+    }
+    assert!(stderr.contains("success in block"), "{stderr}");
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(last.contains(&path.display().to_string()), "the receipt's path is the last line: {stderr}");
+}
