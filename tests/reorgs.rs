@@ -145,3 +145,71 @@ async fn a_verification_read_failing_after_the_sends_still_shows_what_was_sent_a
     let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
     assert!(last.contains(&path.display().to_string()), "the receipt's path is the last line: {stderr}");
 }
+
+impl Setup {
+    /// Run 1, its signed transactions kept as a relayer would, then a
+    /// reorganisation that takes both away; returns the raw transactions
+    /// and the blocks they were mined in.
+    async fn run_1_then_reorg(&self) -> Vec<(Bytes, u64)> {
+        let (code, stdout, stderr) = self.apply(&self.url(), &RUN_1);
+        assert_eq!(code, Some(0), "run 1: {stdout}{stderr}");
+        let run_1 = self.receipt_with("stake_manager.fees_pct.fee=2");
+        let mut kept = Vec::new();
+        for tx in run_1["transactions"].as_array().expect("transactions") {
+            let hash: B256 = serde_json::from_value(tx["hash"].clone()).expect("a hash");
+            let raw: Bytes =
+                self.chain.reader().raw_request("eth_getRawTransactionByHash".into(), (hash,)).await.expect("raw");
+            kept.push((raw, tx["block"].as_u64().expect("mined")));
+        }
+        self.reorg(2).await;
+        kept
+    }
+
+    /// Broadcasts each kept transaction again and mines what is accepted.
+    async fn rebroadcast(&self, kept: &[(Bytes, u64)]) {
+        for (raw, _) in kept {
+            if let Ok(pending) = self.chain.reader().send_raw_transaction(raw).await {
+                let _ = pending.get_receipt().await;
+            }
+        }
+    }
+
+    /// Whether `plan` with `extra` finds nothing to do.
+    fn in_sync(&self, extra: &[&str]) -> (bool, String) {
+        let url = self.url();
+        let args = ["plan", &self.file, "--rpc-url", &url, "--detailed-exitcode", "--no-cache"];
+        let (code, stdout, stderr) = self.chain.govstate(&[&args[..], extra].concat());
+        (code == Some(0), format!("{stdout}{stderr}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorged_transaction_the_file_still_wants_is_sent_again_at_its_nonce_and_nothing_is_cancelled() {
+    let s = setup().await;
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let kept = s.run_1_then_reorg().await;
+    let (code, stdout, stderr) = s.apply(&s.url(), &RUN_1);
+    assert_eq!(code, Some(0), "run 1 again: {stdout}{stderr}");
+    assert!(stderr.contains("this apply sends the same call again at nonce"), "{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("self-transfer"), "nothing to cancel: {stdout}{stderr}");
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "the same two nonces, no more");
+    s.rebroadcast(&kept).await;
+    let (matches, plan) = s.in_sync(&RUN_1[..3]);
+    assert!(matches, "{plan}");
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "the kept ones could not run");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorged_transaction_is_cancelled_even_when_the_next_apply_has_nothing_to_send() {
+    let s = setup().await;
+    let kept = s.run_1_then_reorg().await;
+    let (code, stdout, stderr) = s.apply(&s.url(), &["--no-cache"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let shown = format!("{stdout}{stderr}");
+    assert!(shown.contains(&format!("orphaned by a reorg at block {}", kept[0].1)), "{shown}");
+    assert!(shown.contains("zero-value self-transfer"), "{shown}");
+    s.rebroadcast(&kept).await;
+    let (matches, plan) = s.in_sync(&[]);
+    assert!(matches, "the fresh file still holds, whatever was re-broadcast: {plan}");
+}

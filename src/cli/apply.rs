@@ -184,17 +184,23 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         Err(error) if error.after_sending() => {
             // A stop asked for while waiting for receipts ends in a
             // waiting error: it was an interruption all the same.
-            let interrupted = matches!(error, govstate::ApplyError::Interrupted { .. }) || *stop.borrow();
-            if let Some(receipt) = latest_receipt(&options.receipts_dir) {
+            let interrupted = matches!(error.cause(), govstate::ApplyError::Interrupted { .. }) || *stop.borrow();
+            let receipt = error.receipt().map(Path::to_path_buf).or_else(|| latest_receipt(&options.receipts_dir));
+            super::report(&error.into());
+            // What was sent comes last, whatever failed after it.
+            if let Some(receipt) = receipt.as_deref().and_then(read_receipt) {
+                for warning in &receipt.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                eprintln!("What was sent, and where it stands:");
                 eprint!("{}", transactions(&receipt));
             }
-            eprintln!("The receipt of what was sent is in {}", options.receipts_dir.display());
             if interrupted {
-                eprintln!("error: {error}");
                 eprintln!("Run the same apply again to resume: it plans only what is left and sends nothing twice.");
-                return Ok(ExitCode::from(130));
             }
-            return Err(error.into());
+            let shown = receipt.unwrap_or_else(|| options.receipts_dir.clone());
+            eprintln!("The receipt of what was sent is in {}", shown.display());
+            return Ok(ExitCode::from(if interrupted { 130 } else { 1 }));
         }
         Err(error) => return Err(error.into()),
     };
@@ -303,13 +309,18 @@ fn stop_on_signal() -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
 }
 
 /// The most recent receipt in `dir`, to show what an unfinished apply sent.
-fn latest_receipt(dir: &Path) -> Option<govstate::execute::Receipt> {
+fn latest_receipt(dir: &Path) -> Option<PathBuf> {
     let entries = std::fs::read_dir(dir).ok()?;
     let newest = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())?;
-    serde_json::from_slice(&std::fs::read(newest.path()).ok()?).ok()
+    Some(newest.path())
+}
+
+/// A receipt as written, if it can be read.
+fn read_receipt(path: &Path) -> Option<govstate::execute::Receipt> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// A saved plan is JSON; a desired-state file is YAML.

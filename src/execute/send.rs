@@ -226,6 +226,7 @@ pub async fn send_phase(
             revert: None,
             operation: tx.operation,
             replaced: Vec::new(),
+            orphaned: None,
         });
         log.save().map_err(ApplyError::Receipt)?;
         pending.push((tx, hash, nonce, *gas));
