@@ -213,3 +213,45 @@ async fn a_reorged_transaction_is_cancelled_even_when_the_next_apply_has_nothing
     let (matches, plan) = s.in_sync(&[]);
     assert!(matches, "the fresh file still holds, whatever was re-broadcast: {plan}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_while_verification_hangs_exits_130_at_once_and_shows_what_was_sent() {
+    let s = setup().await;
+    let hold = std::time::Duration::from_secs(120);
+    let faults = Faults { calls_hang_after_send: Some(hold), ..Faults::none(19) };
+    let proxy = FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
+    let receipts = s.receipts().display().to_string();
+    let url = proxy.url.to_string();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
+        .args(["apply", &s.file, "--yes", "--private-key", OWNER_KEY, "--rpc-url", &url, "--receipts-dir", &receipts])
+        .args(["--timeout", "300s"])
+        .args(RUN_1)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("govstate starts");
+    assert!(
+        common::eventually(60, || async { proxy.seen(|p| p.calls_held) >= 1 }).await,
+        "verification started after the sends"
+    );
+    // SAFETY: signalling our own child by its pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let exited = loop {
+        match child.try_wait().expect("wait") {
+            Some(_) => break true,
+            None if std::time::Instant::now() > deadline => break false,
+            None => tokio::task::yield_now().await,
+        }
+    };
+    if !exited {
+        let _ = child.kill();
+    }
+    let output = child.wait_with_output().expect("govstate exits");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(exited, "a stop during verification ends it at once, not after the {hold:?} hold: {stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("success in block"), "what was sent is shown: {stderr}");
+    assert!(stderr.lines().last().unwrap_or_default().contains("The receipt of what was sent is in"), "{stderr}");
+}

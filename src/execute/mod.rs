@@ -514,8 +514,9 @@ pub async fn apply(
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
     let (cleared, simulated) = cleared_and_simulated(provider, plan, signer, options).await?;
-    let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &cleared.now, options))
-        .map_err(ApplyError::Receipt)?;
+    let mut log =
+        ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, snapshot(plan, &cleared.now), options))
+            .map_err(ApplyError::Receipt)?;
     let (result, steps) = send_and_verify(provider, plan, signer, options, cleared, simulated, &mut log).await;
     log.receipt.finished_at = Some(receipt::now());
     log.receipt.outcome = Some(match &result {
@@ -608,6 +609,56 @@ async fn until_stopped<T>(
     }
 }
 
+/// What [`settle_orphans`] did.
+#[derive(Debug)]
+#[must_use]
+pub struct Settled {
+    /// Corrections written into earlier receipts, one line each.
+    pub corrections: Vec<String>,
+    /// The apply, when transactions had to be sent (its receipt holds them).
+    pub applied: Option<Applied>,
+}
+
+/// For an apply whose plan sends nothing: earlier applies' signed
+/// transactions the chain no longer holds, their nonces unused, are still
+/// made harmless (their nonces taken by zero-value self-transfers), and
+/// their receipts corrected. A receipt is written only when something is
+/// sent.
+pub async fn settle_orphans(
+    provider: &impl Provider,
+    plan: &Plan,
+    signer: Address,
+    options: &ApplyOptions,
+) -> Result<Settled, ApplyError> {
+    let holder = lock::this_process(signer, &options.source, receipt::now());
+    let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
+    let next = provider.get_transaction_count(signer).await.map_err(ApplyError::rpc("reading the signer's nonce"))?;
+    let found = orphans::look(provider, &options.receipts_dir, signer, next).await?;
+    if found.settled() {
+        return Ok(Settled { corrections: found.lines, applied: None });
+    }
+    // Nothing to send for the plan: the chain is as the plan observed it.
+    let receipt = new_receipt(plan, signer, plan.contracts.clone(), options);
+    let mut log = ReceiptLog::create(&options.receipts_dir, receipt).map_err(ApplyError::Receipt)?;
+    let result = orphans::resolve(provider, signer, next, found, &[], &options.sending, &mut log).await;
+    log.receipt.finished_at = Some(receipt::now());
+    log.receipt.outcome = Some(match &result {
+        Ok(_) => "converged; earlier orphaned transactions made harmless".to_string(),
+        Err(error) => error.to_string(),
+    });
+    log.save().map_err(ApplyError::Receipt)?;
+    match result {
+        Ok(_) => {
+            let applied = Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: Vec::new() };
+            Ok(Settled { corrections: Vec::new(), applied: Some(applied) })
+        }
+        Err(error) if !log.receipt.transactions.is_empty() => {
+            Err(ApplyError::AfterSending { receipt: log.path().to_path_buf(), source: Box::new(error) })
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Preflight, then the simulation of what it clears. When the simulation
 /// finds the plan's own ready batch already executed (someone else ran it
 /// between the two reads), preflight runs once more: the batch is then
@@ -652,7 +703,7 @@ async fn verify(
     if remaining.is_empty() { Ok(()) } else { Err(ApplyError::NotConverged { remaining }) }
 }
 
-fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyOptions) -> Receipt {
+fn new_receipt(plan: &Plan, signer: Address, before: Vec<PlannedContract>, options: &ApplyOptions) -> Receipt {
     Receipt {
         format_version: receipt::RECEIPT_FORMAT_VERSION,
         source: options.source.clone(),
@@ -664,7 +715,7 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
         overrides: options.overrides.clone(),
         targets: options.targets.clone(),
         plan: plan.clone(),
-        before: snapshot(plan, before),
+        before,
         after: None,
         transactions: Vec::new(),
         operations: Vec::new(),

@@ -147,9 +147,17 @@ fn lookup_error(source: alloy::transports::TransportError) -> ApplyError {
 /// What the earlier receipts hold that the chain does not: the orphans
 /// whose nonce is unused, and a line per correction written.
 #[derive(Debug, Default)]
-struct Found {
+pub struct Found {
     orphans: Vec<Orphan>,
-    lines: Vec<String>,
+    /// One line per correction written into an earlier receipt.
+    pub lines: Vec<String>,
+}
+
+impl Found {
+    /// True when no signed transaction of an earlier apply can still run.
+    pub fn settled(&self) -> bool {
+        self.orphans.is_empty()
+    }
 }
 
 /// Looks again at every recorded transaction worth it, corrects the
@@ -164,10 +172,11 @@ async fn find(
 ) -> Result<Found, ApplyError> {
     let latest = provider.get_block_number().await.map_err(ApplyError::rpc("reading the latest block"))?;
     let mut found = Found::default();
+    let mut blocks = Blocks::default();
     for (path, mut receipt) in receipts(dir, signer, own) {
         let mut changed = false;
         for (index, record) in receipt.transactions.iter_mut().enumerate() {
-            if !worth_checking(record, next, latest) {
+            if !worth_checking(record, next, latest) || blocks.holds(provider, record).await? {
                 continue;
             }
             match standing(provider, record).await? {
@@ -198,6 +207,32 @@ async fn find(
         }
     }
     Ok(found)
+}
+
+/// The transactions of the blocks records name, read once per block: a
+/// record found in its block needs no lookup of its own, so a large apply
+/// costs a read per block, not per transaction.
+#[derive(Default)]
+struct Blocks {
+    read: std::collections::HashMap<u64, Vec<B256>>,
+}
+
+impl Blocks {
+    /// True when the record's block holds it as recorded.
+    async fn holds(&mut self, provider: &impl Provider, record: &TransactionRecord) -> Result<bool, ApplyError> {
+        let (Some(number), "success" | "reverted") = (record.block, record.status.as_str()) else {
+            return Ok(false);
+        };
+        if !self.read.contains_key(&number) {
+            let block = provider
+                .get_block_by_number(number.into())
+                .await
+                .map_err(ApplyError::rpc("reading a block an earlier apply recorded"))?;
+            let hashes = block.map(|b| b.transactions.hashes().collect()).unwrap_or_default();
+            self.read.insert(number, hashes);
+        }
+        Ok(self.read.get(&number).is_some_and(|hashes| hashes.contains(&record.hash)))
+    }
 }
 
 /// Brings a record in line with where the chain holds it; a line saying
@@ -270,6 +305,26 @@ pub async fn settle(
 ) -> Result<bool, ApplyError> {
     let dir = log.path().parent().map(Path::to_path_buf).unwrap_or_default();
     let found = find(provider, &dir, signer, next, log.path()).await?;
+    resolve(provider, signer, next, found, outgoing, sending, log).await
+}
+
+/// The orphans of the signer's earlier applies in `dir` whose nonce is
+/// still unused, the receipts already corrected where the chain says
+/// otherwise; sends nothing.
+pub async fn look(provider: &impl Provider, dir: &Path, signer: Address, next: u64) -> Result<Found, ApplyError> {
+    find(provider, dir, signer, next, Path::new("")).await
+}
+
+/// What [`settle`] does once the orphans are found.
+pub async fn resolve(
+    provider: &impl Provider,
+    signer: Address,
+    next: u64,
+    found: Found,
+    outgoing: &[&Transaction],
+    sending: &Sending,
+    log: &mut ReceiptLog,
+) -> Result<bool, ApplyError> {
     log.receipt.warnings.extend(found.lines);
     if found.orphans.is_empty() {
         log.save().map_err(ApplyError::Receipt)?;

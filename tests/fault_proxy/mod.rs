@@ -105,6 +105,9 @@ pub struct Faults {
     /// is answered with this JSON-RPC error in each entry (a load-balanced
     /// provider's `-32000 header not found` after the sends, for good).
     pub calls_fail_after_send: Option<(i64, &'static str)>,
+    /// Once a send has reached anvil, every request carrying an `eth_call`
+    /// is held this long before it is forwarded (a verification that hangs).
+    pub calls_hang_after_send: Option<Duration>,
 }
 
 impl Faults {
@@ -127,6 +130,7 @@ impl Faults {
             fee_suggestion: None,
             fake_send_hash: false,
             calls_fail_after_send: None,
+            calls_hang_after_send: None,
         }
     }
 
@@ -159,6 +163,8 @@ pub struct Seen {
     pub arrivals: Vec<Instant>,
     /// Every request body, in order of arrival, when recording.
     pub bodies: Vec<Vec<u8>>,
+    /// Requests held by [`Faults::calls_hang_after_send`].
+    pub calls_held: u64,
 }
 
 /// A running proxy; dropped, it stops.
@@ -309,6 +315,13 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     });
     if let Some(answer) = scripted(&shared, &body) {
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", answer.as_bytes()).await;
+    }
+    if let Some(hold) = shared.faults.calls_hang_after_send
+        && shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0)
+        && String::from_utf8_lossy(&body).contains("\"eth_call\"")
+    {
+        shared.record(|s| s.calls_held += 1);
+        tokio::time::sleep(hold).await;
     }
     let fault = shared.draw(n, &body);
     let send = is_send(&body);
