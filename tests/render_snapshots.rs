@@ -221,6 +221,7 @@ fn the_receipt() -> govstate::execute::Receipt {
         after: Some(after),
         outcome: Some("converged".into()),
         warnings: Vec::new(),
+        genesis: None,
         plan,
     }
 }

@@ -255,3 +255,25 @@ async fn ctrl_c_while_verification_hangs_exits_130_at_once_and_shows_what_was_se
     assert!(stderr.contains("success in block"), "what was sent is shown: {stderr}");
     assert!(stderr.lines().last().unwrap_or_default().contains("The receipt of what was sent is in"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn receipts_of_another_chain_with_the_same_id_are_no_orphans() {
+    // A devnet restarted: the same chain id, the same addresses, the old
+    // receipts still beside the file.
+    let old = setup().await;
+    let (code, stdout, stderr) = old.apply(&old.url(), &RUN_1);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let s = setup().await;
+    std::fs::create_dir_all(s.receipts()).expect("receipts dir");
+    for entry in std::fs::read_dir(old.receipts()).expect("old receipts").filter_map(Result::ok) {
+        std::fs::copy(entry.path(), s.receipts().join(entry.file_name())).expect("copied");
+    }
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let (code, stdout, stderr) = s.apply(&s.url(), &RUN_2);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(!format!("{stdout}{stderr}").contains("orphaned"), "{stdout}{stderr}");
+    assert_eq!(s.chain.nonce(owner).await, first + 1, "only the plan's call was sent");
+    let copied = s.receipt_with("stake_manager.fees_pct.fee=2");
+    assert_eq!(copied["transactions"][1]["status"], "success", "the other chain's receipt is left alone");
+}

@@ -549,7 +549,7 @@ async fn send_and_verify(
 ) -> (Result<(), ApplyError>, Steps) {
     let outgoing: Vec<&Transaction> = cleared.steps.groups.iter().flatten().collect();
     let (cleared, simulated) =
-        match orphans::settle(provider, signer, cleared.nonce, &outgoing, &options.sending, log).await {
+        match orphans::settle(provider, (plan, signer), cleared.nonce, &outgoing, &options.sending, log).await {
             Ok(false) => (cleared, simulated),
             // Nonces were taken: clear again from the new one.
             Ok(true) => match cleared_and_simulated(provider, plan, signer, options).await {
@@ -633,14 +633,14 @@ pub async fn settle_orphans(
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
     let next = provider.get_transaction_count(signer).await.map_err(ApplyError::rpc("reading the signer's nonce"))?;
-    let found = orphans::look(provider, &options.receipts_dir, signer, next).await?;
+    let found = orphans::look(provider, &options.receipts_dir, (plan, signer), next).await?;
     if found.settled() {
         return Ok(Settled { corrections: found.lines, applied: None });
     }
     // Nothing to send for the plan: the chain is as the plan observed it.
     let receipt = new_receipt(plan, signer, plan.contracts.clone(), options);
     let mut log = ReceiptLog::create(&options.receipts_dir, receipt).map_err(ApplyError::Receipt)?;
-    let result = orphans::resolve(provider, signer, next, found, &[], &options.sending, &mut log).await;
+    let result = orphans::resolve(provider, (plan, signer), next, found, &[], &options.sending, &mut log).await;
     log.receipt.finished_at = Some(receipt::now());
     log.receipt.outcome = Some(match &result {
         Ok(_) => "converged; earlier orphaned transactions made harmless".to_string(),
@@ -721,6 +721,7 @@ fn new_receipt(plan: &Plan, signer: Address, before: Vec<PlannedContract>, optio
         operations: Vec::new(),
         outcome: None,
         warnings: Vec::new(),
+        genesis: None,
     }
 }
 

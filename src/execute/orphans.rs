@@ -56,19 +56,28 @@ struct Orphan {
     index: usize,
     /// The record, as read.
     record: TransactionRecord,
+    /// The contracts of the plan that sent it, by address, sorted.
+    deployment: Vec<Address>,
 }
 
 /// Whether a recorded transaction is worth looking up again: it may be
-/// gone (mined recently, or never seen mined) or it may still run (its
-/// nonce is unused). One already found gone with its nonce taken is final.
-fn worth_checking(record: &TransactionRecord, next: u64, latest: u64) -> bool {
+/// gone (mined recently, or sent recently and never seen mined) or it may
+/// still run (its nonce is unused). One already found gone with its nonce
+/// taken is final. `made_at` is the block its plan was made at.
+fn worth_checking(record: &TransactionRecord, next: u64, latest: u64, made_at: u64) -> bool {
+    let recent = |block: u64| block.saturating_add(REORG_WINDOW) > latest;
     match record.status.as_str() {
         "orphaned" => record.nonce >= next,
-        "sent" | "success" | "reverted" => {
-            record.nonce >= next || record.block.is_none_or(|block| block.saturating_add(REORG_WINDOW) > latest)
-        }
+        "sent" | "success" | "reverted" => record.nonce >= next || recent(record.block.unwrap_or(made_at)),
         _ => false,
     }
+}
+
+/// The contracts of a plan, by address, sorted: which deployment it is for.
+pub fn deployment(plan: &crate::plan::Plan) -> Vec<Address> {
+    let mut addresses: Vec<Address> = plan.contracts.iter().map(|c| c.address).collect();
+    addresses.sort();
+    addresses
 }
 
 /// The call a record made, for people: `stake_manager.setFeePct(fees_pct.fee: 2%)`.
@@ -87,14 +96,15 @@ fn how(record: &TransactionRecord) -> String {
     }
 }
 
-/// True when `outgoing`, sent from nonce `next` on, makes exactly each
-/// orphan's call at the orphan's nonce: then sending the plan is sending
-/// them again.
-fn sent_again_by(orphans: &[Orphan], outgoing: &[&Transaction], next: u64) -> bool {
+/// True when `outgoing`, sent from nonce `next` on to the contracts of
+/// `deployment`, makes exactly each orphan's call at the orphan's nonce:
+/// then sending the plan is sending them again.
+fn sent_again_by(orphans: &[Orphan], outgoing: &[&Transaction], next: u64, deployment: &[Address]) -> bool {
     orphans.iter().all(|o| {
         let at = usize::try_from(o.record.nonce - next).ok().and_then(|i| outgoing.get(i));
         at.is_some_and(|t| {
             !o.record.decoded.is_empty()
+                && o.deployment == deployment
                 && t.contract == o.record.contract
                 && t.function == o.record.function
                 && t.decoded == o.record.decoded
@@ -102,8 +112,9 @@ fn sent_again_by(orphans: &[Orphan], outgoing: &[&Transaction], next: u64) -> bo
     })
 }
 
-/// The signer's receipts in `dir`, but `skip` (the apply's own).
-fn receipts(dir: &Path, signer: Address, skip: &Path) -> Vec<(PathBuf, Receipt)> {
+/// The signer's receipts in `dir` on chain `chain_id`, but `skip` (the
+/// apply's own).
+fn receipts(dir: &Path, signer: Address, chain_id: u64, skip: &Path) -> Vec<(PathBuf, Receipt)> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
     let mut found: Vec<(PathBuf, Receipt)> = entries
         .filter_map(Result::ok)
@@ -111,7 +122,7 @@ fn receipts(dir: &Path, signer: Address, skip: &Path) -> Vec<(PathBuf, Receipt)>
         .filter(|p| p.extension().is_some_and(|e| e == "json") && p != skip)
         .filter_map(|p| {
             let receipt = serde_json::from_slice::<Receipt>(&std::fs::read(&p).ok()?).ok()?;
-            (receipt.signer == signer).then_some((p, receipt))
+            (receipt.signer == signer && receipt.plan.chain_id == chain_id).then_some((p, receipt))
         })
         .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -151,6 +162,8 @@ pub struct Found {
     orphans: Vec<Orphan>,
     /// One line per correction written into an earlier receipt.
     pub lines: Vec<String>,
+    /// The hash of the chain's block 0.
+    genesis: Option<B256>,
 }
 
 impl Found {
@@ -166,17 +179,22 @@ impl Found {
 async fn find(
     provider: &impl Provider,
     dir: &Path,
-    signer: Address,
+    (signer, chain_id): (Address, u64),
     next: u64,
     own: &Path,
 ) -> Result<Found, ApplyError> {
     let latest = provider.get_block_number().await.map_err(ApplyError::rpc("reading the latest block"))?;
-    let mut found = Found::default();
     let mut blocks = Blocks::default();
-    for (path, mut receipt) in receipts(dir, signer, own) {
+    let genesis = blocks.get(provider, 0).await?.map(|(hash, _)| *hash);
+    let mut found = Found { genesis, ..Found::default() };
+    for (path, mut receipt) in receipts(dir, signer, chain_id, own) {
+        if !blocks.same_chain(provider, &receipt, genesis).await? {
+            continue;
+        }
         let mut changed = false;
+        let (made_at, sent_for) = (receipt.plan.block.number, deployment(&receipt.plan));
         for (index, record) in receipt.transactions.iter_mut().enumerate() {
-            if !worth_checking(record, next, latest) || blocks.holds(provider, record).await? {
+            if !worth_checking(record, next, latest, made_at) || blocks.holds(provider, record).await? {
                 continue;
             }
             match standing(provider, record).await? {
@@ -188,7 +206,8 @@ async fn find(
                 }
                 Standing::Pooled => {}
                 Standing::Gone if record.nonce >= next => {
-                    found.orphans.push(Orphan { receipt: path.clone(), index, record: record.clone() });
+                    let deployment = sent_for.clone();
+                    found.orphans.push(Orphan { receipt: path.clone(), index, record: record.clone(), deployment });
                 }
                 Standing::Gone => {
                     let note = format!(
@@ -214,24 +233,47 @@ async fn find(
 /// costs a read per block, not per transaction.
 #[derive(Default)]
 struct Blocks {
-    read: std::collections::HashMap<u64, Vec<B256>>,
+    /// Per block number: its hash and its transactions (none when the
+    /// chain has no such block).
+    read: std::collections::HashMap<u64, Option<(B256, Vec<B256>)>>,
 }
 
 impl Blocks {
-    /// True when the record's block holds it as recorded.
-    async fn holds(&mut self, provider: &impl Provider, record: &TransactionRecord) -> Result<bool, ApplyError> {
-        let (Some(number), "success" | "reverted") = (record.block, record.status.as_str()) else {
-            return Ok(false);
-        };
+    /// The block at `number`, read once.
+    async fn get(&mut self, provider: &impl Provider, number: u64) -> Result<Option<&(B256, Vec<B256>)>, ApplyError> {
         if !self.read.contains_key(&number) {
             let block = provider
                 .get_block_by_number(number.into())
                 .await
                 .map_err(ApplyError::rpc("reading a block an earlier apply recorded"))?;
-            let hashes = block.map(|b| b.transactions.hashes().collect()).unwrap_or_default();
-            self.read.insert(number, hashes);
+            let read = block.map(|b| (b.header.hash, b.transactions.hashes().collect()));
+            self.read.insert(number, read);
         }
-        Ok(self.read.get(&number).is_some_and(|hashes| hashes.contains(&record.hash)))
+        Ok(self.read.get(&number).and_then(Option::as_ref))
+    }
+
+    /// True when `receipt` was made on this chain, not on another with the
+    /// same id: its genesis is this chain's, or (a receipt from before
+    /// genesis was recorded) the block its plan was made at is still here.
+    async fn same_chain(
+        &mut self,
+        provider: &impl Provider,
+        receipt: &Receipt,
+        genesis: Option<B256>,
+    ) -> Result<bool, ApplyError> {
+        if let Some(recorded) = receipt.genesis {
+            return Ok(genesis == Some(recorded));
+        }
+        let made_at = receipt.plan.block;
+        Ok(self.get(provider, made_at.number).await?.is_some_and(|(hash, _)| *hash == made_at.hash))
+    }
+
+    /// True when the record's block holds it as recorded.
+    async fn holds(&mut self, provider: &impl Provider, record: &TransactionRecord) -> Result<bool, ApplyError> {
+        let (Some(number), "success" | "reverted") = (record.block, record.status.as_str()) else {
+            return Ok(false);
+        };
+        Ok(self.get(provider, number).await?.is_some_and(|(_, hashes)| hashes.contains(&record.hash)))
     }
 }
 
@@ -297,28 +339,33 @@ fn correct_orphans(orphans: &[Orphan], note: impl Fn(&Orphan) -> String) -> Resu
 /// caller then clears the plan again at the new nonce.
 pub async fn settle(
     provider: &impl Provider,
-    signer: Address,
+    (plan, signer): (&crate::plan::Plan, Address),
     next: u64,
     outgoing: &[&Transaction],
     sending: &Sending,
     log: &mut ReceiptLog,
 ) -> Result<bool, ApplyError> {
     let dir = log.path().parent().map(Path::to_path_buf).unwrap_or_default();
-    let found = find(provider, &dir, signer, next, log.path()).await?;
-    resolve(provider, signer, next, found, outgoing, sending, log).await
+    let found = find(provider, &dir, (signer, plan.chain_id), next, log.path()).await?;
+    resolve(provider, (plan, signer), next, found, outgoing, sending, log).await
 }
 
 /// The orphans of the signer's earlier applies in `dir` whose nonce is
 /// still unused, the receipts already corrected where the chain says
 /// otherwise; sends nothing.
-pub async fn look(provider: &impl Provider, dir: &Path, signer: Address, next: u64) -> Result<Found, ApplyError> {
-    find(provider, dir, signer, next, Path::new("")).await
+pub async fn look(
+    provider: &impl Provider,
+    dir: &Path,
+    (plan, signer): (&crate::plan::Plan, Address),
+    next: u64,
+) -> Result<Found, ApplyError> {
+    find(provider, dir, (signer, plan.chain_id), next, Path::new("")).await
 }
 
 /// What [`settle`] does once the orphans are found.
 pub async fn resolve(
     provider: &impl Provider,
-    signer: Address,
+    (plan, signer): (&crate::plan::Plan, Address),
     next: u64,
     found: Found,
     outgoing: &[&Transaction],
@@ -326,11 +373,12 @@ pub async fn resolve(
     log: &mut ReceiptLog,
 ) -> Result<bool, ApplyError> {
     log.receipt.warnings.extend(found.lines);
+    log.receipt.genesis = found.genesis;
     if found.orphans.is_empty() {
         log.save().map_err(ApplyError::Receipt)?;
         return Ok(false);
     }
-    if sent_again_by(&found.orphans, outgoing, next) {
+    if sent_again_by(&found.orphans, outgoing, next, &deployment(plan)) {
         let lines = correct_orphans(&found.orphans, |o| {
             format!("{}; this apply sends the same call again at nonce {}", how(&o.record), o.record.nonce)
         })?;
@@ -492,24 +540,34 @@ mod tests {
 
     #[test]
     fn a_recorded_transaction_is_looked_up_while_it_may_be_gone_or_may_still_run() {
-        assert!(worth_checking(&record(4, "success", Some(5)), 6, 100), "recently mined: a reorg may take it");
-        assert!(!worth_checking(&record(4, "success", Some(5)), 6, 5 + REORG_WINDOW), "deep below the tip");
-        assert!(worth_checking(&record(7, "success", Some(5)), 6, 10_000), "its nonce is unused: it may still run");
-        assert!(worth_checking(&record(4, "sent", None), 6, 10_000), "never seen mined");
-        assert!(worth_checking(&record(6, "orphaned", Some(5)), 6, 10), "orphaned, nonce unused");
-        assert!(!worth_checking(&record(4, "orphaned", Some(5)), 6, 10), "orphaned, nonce taken: final");
+        let check = |r: TransactionRecord, next, latest| worth_checking(&r, next, latest, 3);
+        assert!(check(record(4, "success", Some(5)), 6, 100), "recently mined: a reorg may take it");
+        assert!(!check(record(4, "success", Some(5)), 6, 5 + REORG_WINDOW), "deep below the tip");
+        assert!(check(record(7, "success", Some(5)), 6, 10_000), "its nonce is unused: it may still run");
+        assert!(check(record(4, "sent", None), 6, 100), "sent recently, never seen mined");
+        assert!(!check(record(4, "sent", None), 6, 3 + REORG_WINDOW), "sent long ago: its nonce went on");
+        assert!(check(record(6, "orphaned", Some(5)), 6, 10), "orphaned, nonce unused");
+        assert!(!check(record(4, "orphaned", Some(5)), 6, 10), "orphaned, nonce taken: final");
     }
 
     #[test]
     fn only_the_same_calls_at_the_same_nonces_count_as_sent_again() {
-        let orphan = |nonce| Orphan { receipt: PathBuf::new(), index: 0, record: record(nonce, "success", Some(5)) };
+        let here = vec![Address::repeat_byte(1)];
+        let orphan = |nonce| Orphan {
+            receipt: PathBuf::new(),
+            index: 0,
+            record: record(nonce, "success", Some(5)),
+            deployment: here.clone(),
+        };
         let fee_2 = transaction("setFeePct(fees_pct.fee: 2%)");
         let fee_5 = transaction("setFeePct(fees_pct.fee: 5%)");
-        assert!(sent_again_by(&[orphan(4)], &[&fee_2], 4));
-        assert!(sent_again_by(&[orphan(5)], &[&fee_5, &fee_2], 4), "the second of the plan, at nonce 5");
-        assert!(!sent_again_by(&[orphan(4)], &[&fee_5], 4), "another value");
-        assert!(!sent_again_by(&[orphan(5)], &[&fee_2], 4), "the plan ends before its nonce");
-        assert!(!sent_again_by(&[orphan(4), orphan(5)], &[&fee_2, &fee_5], 4), "one of two differs");
+        assert!(sent_again_by(&[orphan(4)], &[&fee_2], 4, &here));
+        assert!(sent_again_by(&[orphan(5)], &[&fee_5, &fee_2], 4, &here), "the second of the plan, at nonce 5");
+        assert!(!sent_again_by(&[orphan(4)], &[&fee_5], 4, &here), "another value");
+        assert!(!sent_again_by(&[orphan(5)], &[&fee_2], 4, &here), "the plan ends before its nonce");
+        assert!(!sent_again_by(&[orphan(4), orphan(5)], &[&fee_2, &fee_5], 4, &here), "one of two differs");
+        let elsewhere = [Address::repeat_byte(2)];
+        assert!(!sent_again_by(&[orphan(4)], &[&fee_2], 4, &elsewhere), "the same call to another deployment");
     }
 
     #[test]

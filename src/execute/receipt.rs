@@ -55,6 +55,10 @@ pub struct Receipt {
     /// What the operator should know (simulation unavailable, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The hash of the chain's block 0: tells this chain from another with
+    /// the same id (a restarted devnet), whose transactions are no orphans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis: Option<B256>,
 }
 
 /// What happened to one transaction.
@@ -238,6 +242,7 @@ mod tests {
             operations: Vec::new(),
             outcome: None,
             warnings: Vec::new(),
+            genesis: None,
         }
     }
 
