@@ -241,13 +241,12 @@ struct Blocks {
 impl Blocks {
     /// The block at `number`, read once.
     async fn get(&mut self, provider: &impl Provider, number: u64) -> Result<Option<&(B256, Vec<B256>)>, ApplyError> {
-        if !self.read.contains_key(&number) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.read.entry(number) {
             let block = provider
                 .get_block_by_number(number.into())
                 .await
                 .map_err(ApplyError::rpc("reading a block an earlier apply recorded"))?;
-            let read = block.map(|b| (b.header.hash, b.transactions.hashes().collect()));
-            self.read.insert(number, read);
+            entry.insert(block.map(|b| (b.header.hash, b.transactions.hashes().collect())));
         }
         Ok(self.read.get(&number).and_then(Option::as_ref))
     }
