@@ -277,3 +277,20 @@ async fn receipts_of_another_chain_with_the_same_id_are_no_orphans() {
     let copied = s.receipt_with("stake_manager.fees_pct.fee=2");
     assert_eq!(copied["transactions"][1]["status"], "success", "the other chain's receipt is left alone");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorg_seen_while_verifying_still_shows_what_was_sent_and_the_receipt_last() {
+    let s = setup().await;
+    let faults = Faults { forged_hashes: 100, forge_after_send: true, ..Faults::none(20) };
+    let proxy = FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
+    let (code, stdout, stderr) = s.apply(proxy.url.as_str(), &RUN_1);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(proxy.seen(|p| p.forged) >= 1, "the verification met the reorg");
+    assert!(stderr.contains("verifying what was sent failed") && stderr.contains("reorganised"), "{stderr}");
+    let receipt = common::receipts(&s.receipts()).pop().expect("a receipt");
+    for tx in receipt["transactions"].as_array().expect("transactions") {
+        assert!(stderr.contains(tx["hash"].as_str().expect("hash")), "each transaction is listed: {stderr}");
+    }
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(last.starts_with("The receipt of what was sent is in") && last.ends_with(".json"), "{stderr}");
+}

@@ -108,6 +108,9 @@ pub struct Faults {
     /// Once a send has reached anvil, every request carrying an `eth_call`
     /// is held this long before it is forwarded (a verification that hangs).
     pub calls_hang_after_send: Option<Duration>,
+    /// [`Faults::forged_hashes`] start only once a send has reached anvil
+    /// (a reorganisation seen by the verification, not by the plan).
+    pub forge_after_send: bool,
 }
 
 impl Faults {
@@ -131,6 +134,7 @@ impl Faults {
             fake_send_hash: false,
             calls_fail_after_send: None,
             calls_hang_after_send: None,
+            forge_after_send: false,
         }
     }
 
@@ -377,7 +381,9 @@ async fn forward(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
 /// The wrong chain id, and forged hashes of blocks read by number.
 fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
     let wants_chain = shared.faults.chain_id.is_some();
-    let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes;
+    let sent = || shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0);
+    let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes
+        && (!shared.faults.forge_after_send || sent());
     if !wants_chain && !wants_forge && shared.faults.fee_suggestion.is_none() && !shared.faults.fake_send_hash {
         return answer;
     }
