@@ -118,6 +118,16 @@ async fn a_transaction_reorged_away_is_never_left_valid_behind_the_next_apply() 
         let note = tx["orphaned"].as_str().unwrap_or_default();
         assert!(note.contains("orphaned by a reorg at block"), "{tx}");
     }
+    let path = std::fs::read_dir(s.receipts())
+        .expect("receipts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("stake_manager.fees_pct.fee=2")))
+        .expect("run 1's receipt");
+    let (code, stdout, stderr) = s.chain.govstate(&["show", &path.display().to_string()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(&format!("orphaned from block {mined_in}")), "show reads the correction: {stdout}");
+    assert!(stdout.contains("was taken by a zero-value self-transfer"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

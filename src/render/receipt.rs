@@ -49,6 +49,9 @@ pub fn transactions(receipt: &Receipt) -> String {
             tx.hash
         );
         let _ = writeln!(out, "      {}", decoded(tx));
+        if let Some(note) = &tx.orphaned {
+            let _ = writeln!(out, "      {note}");
+        }
     }
     out
 }
