@@ -13,7 +13,12 @@
 //! - success means observing again finds the state the plan promised;
 //! - it is idempotent by construction: a plan is made from the chain as it
 //!   is, so running it again after a crash plans only what is left and sends
-//!   nothing twice.
+//!   nothing twice;
+//! - it never leaves a signed transaction valid behind its back: what
+//!   earlier receipts recorded and a reorganisation took off the chain is
+//!   sent again by the plan or has its nonce taken first (see `orphans`);
+//! - whatever fails after the first send, the error carries the receipt of
+//!   what was sent ([`ApplyError::AfterSending`]).
 //!
 //! Every apply that sends writes a receipt as it goes.
 
