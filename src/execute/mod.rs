@@ -635,6 +635,10 @@ pub async fn settle_orphans(
     signer: Address,
     options: &ApplyOptions,
 ) -> Result<Settled, ApplyError> {
+    if !options.receipts_dir.is_dir() {
+        // No earlier receipt, no orphan: nothing to look at or lock.
+        return Ok(Settled { corrections: Vec::new(), applied: None });
+    }
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
     let next = provider.get_transaction_count(signer).await.map_err(ApplyError::rpc("reading the signer's nonce"))?;
