@@ -198,6 +198,7 @@ fn the_receipt() -> govstate::execute::Receipt {
             revert: None,
             operation: None,
             replaced: Vec::new(),
+            orphaned: None,
         }
     };
     let before = plan.contracts.clone();
@@ -220,6 +221,7 @@ fn the_receipt() -> govstate::execute::Receipt {
         after: Some(after),
         outcome: Some("converged".into()),
         warnings: Vec::new(),
+        genesis: None,
         plan,
     }
 }

@@ -136,6 +136,28 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     println!("Plan digest: {}", plan.digest);
     let cancelling = args.cancel_stale && plan.operations.iter().any(|o| o.is_stale());
     if plan.calls.is_empty() && !cancelling {
+        // Nothing to send for the file, but a signed transaction of an
+        // earlier apply the chain lost must not stay valid.
+        let stop = stop_on_signal()?;
+        let sending =
+            Sending { stop: Some(stop.clone()), progress: Some(|line| eprintln!("{line}")), ..Sending::default() };
+        let options = apply_options(&args, &plan, &source, sending)?;
+        let provider = connect_wallet_with(url, &stats, signer.wallet(), args.chain.patience());
+        let settled = match govstate::execute::settle_orphans(&provider, &plan, signer.address(), &options).await {
+            Ok(settled) => settled,
+            Err(error) if error.after_sending() => return Ok(after_sending(error, &options, &stop)),
+            Err(error) => return Err(error.into()),
+        };
+        for line in &settled.corrections {
+            eprintln!("warning: {line}");
+        }
+        if let Some(applied) = settled.applied {
+            print!("{}", transactions(&applied.receipt));
+            for warning in &applied.receipt.warnings {
+                eprintln!("warning: {warning}");
+            }
+            println!("Receipt: {}", applied.receipt_path.display());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let fees = settle_fees(&args, &url, &stats).await?;
@@ -161,49 +183,21 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let stop = stop_on_signal()?;
     let address = signer.address();
     let provider = connect_wallet_with(url, &stats, signer.wallet(), args.chain.patience());
-    let options = ApplyOptions {
-        sending: Sending {
-            confirmations: args.confirmations,
-            max_fee_per_gas: Some(fees.max_fee_per_gas),
-            priority_fee_per_gas: Some(fees.priority_fee_per_gas),
-            fee_ceiling: Some(fees.ceiling),
-            legacy: fees.legacy.is_some(),
-            block_gas_limit: None,
-            stop: Some(stop.clone()),
-            progress: Some(|line| eprintln!("{line}")),
-            bump_after: args.bump_after,
-        },
-        simulate_first: args.simulate_first,
-        receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
-        observe: args.chain.observe_options(),
-        source: source.clone(),
-        reviewed: if is_saved_plan(&args.target) {
-            plan.source.clone()
-        } else {
-            Some(govstate::plan::Reviewed::of(&args.target))
-        },
-        overrides: args.overrides.clone(),
-        targets: args.targets.iter().map(ToString::to_string).collect(),
-        cancel_stale: args.cancel_stale,
-        safe_signatures: signatures_beside(&args.target)?,
+    let sending = Sending {
+        confirmations: args.confirmations,
+        max_fee_per_gas: Some(fees.max_fee_per_gas),
+        priority_fee_per_gas: Some(fees.priority_fee_per_gas),
+        fee_ceiling: Some(fees.ceiling),
+        legacy: fees.legacy.is_some(),
+        block_gas_limit: None,
+        stop: Some(stop.clone()),
+        progress: Some(|line| eprintln!("{line}")),
+        bump_after: args.bump_after,
     };
+    let options = apply_options(&args, &plan, &source, sending)?;
     let applied = match apply(&provider, &plan, address, &options).await {
         Ok(applied) => applied,
-        Err(error) if error.after_sending() => {
-            // A stop asked for while waiting for receipts ends in a
-            // waiting error: it was an interruption all the same.
-            let interrupted = matches!(error, govstate::ApplyError::Interrupted { .. }) || *stop.borrow();
-            if let Some(receipt) = latest_receipt(&options.receipts_dir) {
-                eprint!("{}", transactions(&receipt));
-            }
-            eprintln!("The receipt of what was sent is in {}", options.receipts_dir.display());
-            if interrupted {
-                eprintln!("error: {error}");
-                eprintln!("Run the same apply again to resume: it plans only what is left and sends nothing twice.");
-                return Ok(ExitCode::from(130));
-            }
-            return Err(error.into());
-        }
+        Err(error) if error.after_sending() => return Ok(after_sending(error, &options, &stop)),
         Err(error) => return Err(error.into()),
     };
     print!("{}", transactions(&applied.receipt));
@@ -232,6 +226,54 @@ pub async fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     }
     println!("Receipt: {}", applied.receipt_path.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// How to apply, from the command line.
+fn apply_options(args: &ApplyArgs, plan: &Plan, source: &str, sending: Sending) -> anyhow::Result<ApplyOptions> {
+    Ok(ApplyOptions {
+        sending,
+        simulate_first: args.simulate_first,
+        receipts_dir: args.receipts_dir.clone().unwrap_or_else(|| default_receipts_dir(&args.target)),
+        observe: args.chain.observe_options(),
+        source: source.to_string(),
+        reviewed: if is_saved_plan(&args.target) {
+            plan.source.clone()
+        } else {
+            Some(govstate::plan::Reviewed::of(&args.target))
+        },
+        overrides: args.overrides.clone(),
+        targets: args.targets.iter().map(ToString::to_string).collect(),
+        cancel_stale: args.cancel_stale,
+        safe_signatures: signatures_beside(&args.target)?,
+    })
+}
+
+/// Reports an error that came after transactions were sent: the error,
+/// then what was sent and where it stands, the receipt's path last. Exit
+/// 130 when a stop was asked for, else 1.
+fn after_sending(
+    error: govstate::ApplyError,
+    options: &ApplyOptions,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> ExitCode {
+    // A stop asked for while waiting for receipts ends in a waiting error:
+    // it was an interruption all the same.
+    let interrupted = matches!(error.cause(), govstate::ApplyError::Interrupted { .. }) || *stop.borrow();
+    let receipt = error.receipt().map(Path::to_path_buf).or_else(|| latest_receipt(&options.receipts_dir));
+    super::report(&error.into());
+    if let Some(receipt) = receipt.as_deref().and_then(read_receipt) {
+        for warning in &receipt.warnings {
+            eprintln!("warning: {warning}");
+        }
+        eprintln!("What was sent, and where it stands:");
+        eprint!("{}", transactions(&receipt));
+    }
+    if interrupted {
+        eprintln!("Run the same apply again to resume: it plans only what is left and sends nothing twice.");
+    }
+    let shown = receipt.unwrap_or_else(|| options.receipts_dir.clone());
+    eprintln!("The receipt of what was sent is in {}", shown.display());
+    ExitCode::from(if interrupted { 130 } else { 1 })
 }
 
 /// A saved plan is applied only as the operator allows now: its digest must
@@ -312,13 +354,18 @@ fn stop_on_signal() -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
 }
 
 /// The most recent receipt in `dir`, to show what an unfinished apply sent.
-fn latest_receipt(dir: &Path) -> Option<govstate::execute::Receipt> {
+fn latest_receipt(dir: &Path) -> Option<PathBuf> {
     let entries = std::fs::read_dir(dir).ok()?;
     let newest = entries
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
         .max_by_key(|e| e.metadata().and_then(|m| m.modified()).ok())?;
-    serde_json::from_slice(&std::fs::read(newest.path()).ok()?).ok()
+    Some(newest.path())
+}
+
+/// A receipt as written, if it can be read.
+fn read_receipt(path: &Path) -> Option<govstate::execute::Receipt> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
 /// A saved plan is JSON; a desired-state file is YAML.

@@ -13,7 +13,12 @@
 //! - success means observing again finds the state the plan promised;
 //! - it is idempotent by construction: a plan is made from the chain as it
 //!   is, so running it again after a crash plans only what is left and sends
-//!   nothing twice.
+//!   nothing twice;
+//! - it never leaves a signed transaction valid behind its back: what
+//!   earlier receipts recorded and a reorganisation took off the chain is
+//!   sent again by the plan or has its nonce taken first (see `orphans`);
+//! - whatever fails after the first send, the error carries the receipt of
+//!   what was sent ([`ApplyError::AfterSending`]).
 //!
 //! Every apply that sends writes a receipt as it goes.
 
@@ -22,6 +27,7 @@ mod fit;
 mod integrity;
 pub mod lock;
 mod operations;
+mod orphans;
 mod preflight;
 mod receipt;
 mod safe;
@@ -335,6 +341,19 @@ pub enum ApplyError {
     /// Another apply holds the deployment's lock; nothing was sent.
     #[error(transparent)]
     Locked(#[from] lock::LockError),
+    /// Observing the chain again after the sends failed: what was sent may
+    /// well be on chain, unverified.
+    #[error("verifying what was sent failed, the chain could not be observed again: {0}")]
+    Verifying(#[source] ObserveError),
+    /// Something failed after transactions were sent (a verification read,
+    /// a reorganisation, a time-out): what was sent is in the receipt.
+    #[error("{source}")]
+    AfterSending {
+        /// The receipt of what was sent.
+        receipt: PathBuf,
+        /// What failed.
+        source: Box<ApplyError>,
+    },
 }
 
 impl ApplyError {
@@ -348,8 +367,26 @@ impl ApplyError {
             | ApplyError::Waiting { .. }
             | ApplyError::PausesOnly { .. }
             | ApplyError::NotScheduled { .. }
+            | ApplyError::AfterSending { .. }
+            | ApplyError::Verifying(_)
             | ApplyError::Interrupted { .. } => true,
             _ => false,
+        }
+    }
+
+    /// The receipt of what was sent before the error, when the error says.
+    pub fn receipt(&self) -> Option<&std::path::Path> {
+        match self {
+            ApplyError::AfterSending { receipt, .. } => Some(receipt),
+            _ => None,
+        }
+    }
+
+    /// The error itself, without what wraps it.
+    pub fn cause(&self) -> &ApplyError {
+        match self {
+            ApplyError::AfterSending { source, .. } => source.cause(),
+            other => other,
         }
     }
 
@@ -481,10 +518,55 @@ pub async fn apply(
 ) -> Result<Applied, ApplyError> {
     let holder = lock::this_process(signer, &options.source, receipt::now());
     let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
-    let (Cleared { mut nonce, now: before, steps, made_before, held_back }, simulated) =
-        cleared_and_simulated(provider, plan, signer, options).await?;
-    let mut log = ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, &before, options))
-        .map_err(ApplyError::Receipt)?;
+    let (cleared, simulated) = cleared_and_simulated(provider, plan, signer, options).await?;
+    let mut log =
+        ReceiptLog::create(&options.receipts_dir, new_receipt(plan, signer, snapshot(plan, &cleared.now), options))
+            .map_err(ApplyError::Receipt)?;
+    let (result, steps) = send_and_verify(provider, plan, signer, options, cleared, simulated, &mut log).await;
+    log.receipt.finished_at = Some(receipt::now());
+    log.receipt.outcome = Some(match &result {
+        Ok(()) if steps.scheduling.is_empty() && steps.waiting.is_empty() => "converged".to_string(),
+        Ok(()) => "sent what can be sent now; a timelock batch is pending".to_string(),
+        Err(error) => error.to_string(),
+    });
+    log.save().map_err(ApplyError::Receipt)?;
+    match result {
+        Ok(()) => Ok(Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: steps.waiting }),
+        // Whatever failed after a send, the receipt says what was sent.
+        Err(error) if !log.receipt.transactions.is_empty() => {
+            Err(ApplyError::AfterSending { receipt: log.path().to_path_buf(), source: Box::new(error) })
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Everything [`apply`] does once cleared, recorded in `log`: earlier
+/// applies' orphaned transactions made harmless, each phase sent, then
+/// verified. Returns the steps it sent (none when clearing again failed).
+async fn send_and_verify(
+    provider: &impl Provider,
+    plan: &Plan,
+    signer: Address,
+    options: &ApplyOptions,
+    cleared: Cleared,
+    simulated: send::Simulated,
+    log: &mut ReceiptLog,
+) -> (Result<(), ApplyError>, Steps) {
+    let outgoing: Vec<&Transaction> = cleared.steps.groups.iter().flatten().collect();
+    let (cleared, simulated) =
+        match orphans::settle(provider, (plan, signer), cleared.nonce, &outgoing, &options.sending, log).await {
+            Ok(false) => (cleared, simulated),
+            // Nonces were taken: clear again from the new one.
+            Ok(true) => match cleared_and_simulated(provider, plan, signer, options).await {
+                Ok((again, simulated)) => {
+                    log.receipt.before = snapshot(plan, &again.now);
+                    (again, simulated)
+                }
+                Err(error) => return (Err(error), Steps::default()),
+            },
+            Err(error) => return (Err(error), Steps::default()),
+        };
+    let Cleared { mut nonce, steps, made_before, held_back, .. } = cleared;
     log.receipt.warnings.extend(simulated.warning);
     let mut gas = simulated.gas.into_iter();
     let mut result = Ok(());
@@ -494,7 +576,7 @@ pub async fn apply(
     for group in &steps.groups {
         let with_gas: Vec<(&Transaction, u64)> =
             group.iter().map(|t| (t, gas.next().unwrap_or(UNSIMULATED_GAS))).collect();
-        result = send::send_phase(provider, &with_gas, signer, nonce, &sending, &mut log).await;
+        result = send::send_phase(provider, &with_gas, signer, nonce, &sending, log).await;
         if result.is_err() {
             break;
         }
@@ -503,24 +585,90 @@ pub async fn apply(
     let mut made = made_before;
     made.extend(steps.groups.iter().flatten().flat_map(|t| t.makes.iter().copied()));
     if result.is_ok() {
-        result = operations::record(provider, plan, &steps, &mut log).await;
+        result = until_stopped(&options.sending, operations::record(provider, plan, &steps, log)).await;
     }
-    let result = match result {
-        Ok(()) => verify(provider, plan, &made, options, &mut log).await,
-        Err(error) => Err(error),
-    };
+    if result.is_ok() {
+        result = until_stopped(&options.sending, verify(provider, plan, &made, options, log)).await;
+    }
     let result = match (result, held_back) {
         (Ok(()), Some(refused)) => Err(ApplyError::PausesOnly { sent: log.receipt.transactions.len(), refused }),
         (result, _) => result,
     };
+    (result, steps)
+}
+
+/// Runs `work` (reads only: safe to abandon) unless a stop is asked for
+/// first, which ends it as an interruption.
+async fn until_stopped<T>(
+    sending: &Sending,
+    work: impl std::future::Future<Output = Result<T, ApplyError>>,
+) -> Result<T, ApplyError> {
+    let Some(mut stop) = sending.stop.clone() else { return work.await };
+    let stopped = async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    };
+    tokio::select! {
+        done = work => done,
+        () = stopped => Err(ApplyError::Interrupted { unsent: 0 }),
+    }
+}
+
+/// What [`settle_orphans`] did.
+#[derive(Debug)]
+#[must_use]
+pub struct Settled {
+    /// Corrections written into earlier receipts, one line each.
+    pub corrections: Vec<String>,
+    /// The apply, when transactions had to be sent (its receipt holds them).
+    pub applied: Option<Applied>,
+}
+
+/// For an apply whose plan sends nothing: earlier applies' signed
+/// transactions the chain no longer holds, their nonces unused, are still
+/// made harmless (their nonces taken by zero-value self-transfers), and
+/// their receipts corrected. A receipt is written only when something is
+/// sent.
+pub async fn settle_orphans(
+    provider: &impl Provider,
+    plan: &Plan,
+    signer: Address,
+    options: &ApplyOptions,
+) -> Result<Settled, ApplyError> {
+    if !options.receipts_dir.is_dir() {
+        // No earlier receipt, no orphan: nothing to look at or lock.
+        return Ok(Settled { corrections: Vec::new(), applied: None });
+    }
+    let holder = lock::this_process(signer, &options.source, receipt::now());
+    let _lock = lock::acquire(&options.receipts_dir, plan, &holder)?;
+    let next = provider.get_transaction_count(signer).await.map_err(ApplyError::rpc("reading the signer's nonce"))?;
+    let found = orphans::look(provider, &options.receipts_dir, (plan, signer), next).await?;
+    if found.settled() {
+        return Ok(Settled { corrections: found.lines, applied: None });
+    }
+    // Nothing to send for the plan: the chain is as the plan observed it.
+    let receipt = new_receipt(plan, signer, plan.contracts.clone(), options);
+    let mut log = ReceiptLog::create(&options.receipts_dir, receipt).map_err(ApplyError::Receipt)?;
+    let result = orphans::resolve(provider, (plan, signer), next, found, &[], &options.sending, &mut log).await;
     log.receipt.finished_at = Some(receipt::now());
     log.receipt.outcome = Some(match &result {
-        Ok(()) if steps.scheduling.is_empty() && steps.waiting.is_empty() => "converged".to_string(),
-        Ok(()) => "sent what can be sent now; a timelock batch is pending".to_string(),
+        Ok(_) => "converged; earlier orphaned transactions made harmless".to_string(),
         Err(error) => error.to_string(),
     });
     log.save().map_err(ApplyError::Receipt)?;
-    result.map(|()| Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: steps.waiting })
+    match result {
+        Ok(_) => {
+            let applied = Applied { receipt_path: log.path().to_path_buf(), receipt: log.receipt, waiting: Vec::new() };
+            Ok(Settled { corrections: Vec::new(), applied: Some(applied) })
+        }
+        Err(error) if !log.receipt.transactions.is_empty() => {
+            Err(ApplyError::AfterSending { receipt: log.path().to_path_buf(), source: Box::new(error) })
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Preflight, then the simulation of what it clears. When the simulation
@@ -561,13 +709,13 @@ async fn verify(
     options: &ApplyOptions,
     log: &mut ReceiptLog,
 ) -> Result<(), ApplyError> {
-    let after = observe(provider, &scope_of(plan), &options.observe).await?;
+    let after = observe(provider, &scope_of(plan), &options.observe).await.map_err(ApplyError::Verifying)?;
     log.receipt.after = Some(snapshot(plan, &after));
     let remaining = differences(&promised_by(plan, made), &after);
     if remaining.is_empty() { Ok(()) } else { Err(ApplyError::NotConverged { remaining }) }
 }
 
-fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyOptions) -> Receipt {
+fn new_receipt(plan: &Plan, signer: Address, before: Vec<PlannedContract>, options: &ApplyOptions) -> Receipt {
     Receipt {
         format_version: receipt::RECEIPT_FORMAT_VERSION,
         source: options.source.clone(),
@@ -579,12 +727,13 @@ fn new_receipt(plan: &Plan, signer: Address, before: &Observed, options: &ApplyO
         overrides: options.overrides.clone(),
         targets: options.targets.clone(),
         plan: plan.clone(),
-        before: snapshot(plan, before),
+        before,
         after: None,
         transactions: Vec::new(),
         operations: Vec::new(),
         outcome: None,
         warnings: Vec::new(),
+        genesis: None,
     }
 }
 

@@ -55,6 +55,10 @@ pub struct Receipt {
     /// What the operator should know (simulation unavailable, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The hash of the chain's block 0: tells this chain from another with
+    /// the same id (a restarted devnet), whose transactions are no orphans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis: Option<B256>,
 }
 
 /// What happened to one transaction.
@@ -79,7 +83,8 @@ pub struct TransactionRecord {
     pub hash: B256,
     /// Sender nonce.
     pub nonce: u64,
-    /// `sent`, `success` or `reverted`.
+    /// `sent`, `success`, `reverted`, or `orphaned` (recorded, then no
+    /// longer on chain: see `orphaned`).
     pub status: String,
     /// The block it was included in.
     pub block: Option<u64>,
@@ -96,6 +101,10 @@ pub struct TransactionRecord {
     /// (`--bump-after`); `hash` is the latest.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<B256>,
+    /// Set by a later apply that found it no longer on chain: what became
+    /// of it (`orphaned by a reorg at block 5; its nonce 4 was taken by …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphaned: Option<String>,
 }
 
 /// What an apply did with one timelock operation.
@@ -196,6 +205,7 @@ mod tests {
             revert: None,
             operation: None,
             replaced: Vec::new(),
+            orphaned: None,
         }
     }
 
@@ -232,6 +242,7 @@ mod tests {
             operations: Vec::new(),
             outcome: None,
             warnings: Vec::new(),
+            genesis: None,
         }
     }
 

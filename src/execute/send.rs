@@ -337,7 +337,7 @@ pub async fn send_phase(
 
 /// The fees of `sending` on `request`: a type-0 gas price with `legacy`,
 /// else the EIP-1559 max fee and tip that are set.
-fn priced(mut request: TransactionRequest, sending: &Sending) -> TransactionRequest {
+pub(crate) fn priced(mut request: TransactionRequest, sending: &Sending) -> TransactionRequest {
     if sending.legacy {
         if let Some(price) = sending.max_fee_per_gas {
             request = request.gas_price(price);
@@ -371,6 +371,7 @@ fn record(tx: &Transaction, hash: B256, nonce: u64) -> TransactionRecord {
         revert: None,
         operation: tx.operation,
         replaced: Vec::new(),
+        orphaned: None,
     }
 }
 

@@ -49,6 +49,9 @@ pub fn transactions(receipt: &Receipt) -> String {
             tx.hash
         );
         let _ = writeln!(out, "      {}", decoded(tx));
+        if let Some(note) = &tx.orphaned {
+            let _ = writeln!(out, "      {note}");
+        }
     }
     out
 }
@@ -63,9 +66,11 @@ pub(super) fn decoded(tx: &crate::execute::TransactionRecord) -> &str {
 fn row(tx: &crate::execute::TransactionRecord) -> [String; 4] {
     // A transaction that makes no call of the plan (a cancellation).
     let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
-    let outcome = match tx.block {
-        Some(block) => format!("{} in block {block}", tx.status),
-        None => format!("{}, not mined", tx.status),
+    let outcome = match (tx.status.as_str(), tx.block) {
+        // Recorded once, then taken off the chain (see `orphaned`).
+        ("orphaned", Some(block)) => format!("orphaned from block {block}"),
+        (_, Some(block)) => format!("{} in block {block}", tx.status),
+        (_, None) => format!("{}, not mined", tx.status),
     };
     [call, tx.phase.name().to_string(), tx.contract.clone(), outcome]
 }

@@ -247,7 +247,7 @@ fn receipt_markdown(receipt: &Receipt, file: &str) -> String {
         for tx in &receipt.transactions {
             let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
             let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("block {b}"));
-            let revert = tx.revert.as_ref().map(|r| format!(": {r}")).unwrap_or_default();
+            let revert = tx.revert.as_ref().or(tx.orphaned.as_ref()).map(|r| format!(": {r}")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {call} | {} | {} | {} | {} in {block}{} | `{}` | {} |",

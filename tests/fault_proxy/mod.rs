@@ -110,6 +110,16 @@ pub struct Faults {
     /// `eth_getLogs` over more blocks than a provider allows is refused
     /// the way that provider does.
     pub log_cap: Option<LogCap>,
+    /// Once a send has reached anvil, every request carrying an `eth_call`
+    /// is answered with this JSON-RPC error in each entry (a load-balanced
+    /// provider's `-32000 header not found` after the sends, for good).
+    pub calls_fail_after_send: Option<(i64, &'static str)>,
+    /// Once a send has reached anvil, every request carrying an `eth_call`
+    /// is held this long before it is forwarded (a verification that hangs).
+    pub calls_hang_after_send: Option<Duration>,
+    /// [`Faults::forged_hashes`] start only once a send has reached anvil
+    /// (a reorganisation seen by the verification, not by the plan).
+    pub forge_after_send: bool,
 }
 
 /// The first `times` requests of `method` (batch entries included) are
@@ -233,6 +243,9 @@ impl Faults {
             entry_error: None,
             http_answer: None,
             log_cap: None,
+            calls_fail_after_send: None,
+            calls_hang_after_send: None,
+            forge_after_send: false,
         }
     }
 
@@ -273,6 +286,8 @@ pub struct Seen {
     pub log_requests: u64,
     /// `eth_getLogs` requests refused by the [`LogCap`].
     pub logs_refused: u64,
+    /// Requests held by [`Faults::calls_hang_after_send`].
+    pub calls_held: u64,
 }
 
 /// A running proxy; dropped, it stops.
@@ -381,6 +396,16 @@ fn scripted(shared: &Shared, body: &[u8]) -> Option<String> {
             return Some(error(&serde_json::Value::Null, -32600, "batch too large").to_string());
         }
     }
+    if let Some((code, message)) = shared.faults.calls_fail_after_send
+        && shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0)
+        && String::from_utf8_lossy(body).contains("\"eth_call\"")
+    {
+        let entries: Vec<serde_json::Value> = match request.as_array() {
+            Some(batch) => batch.iter().map(|r| error(&r["id"], code, message)).collect(),
+            None => return Some(error(&request["id"], code, message).to_string()),
+        };
+        return Some(serde_json::Value::Array(entries).to_string());
+    }
     let single = request.as_object()?;
     let method = single.get("method")?.as_str()?;
     let id = single.get("id").cloned().unwrap_or(serde_json::Value::Null);
@@ -417,6 +442,13 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     });
     if let Some(answer) = scripted(&shared, &body) {
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", answer.as_bytes()).await;
+    }
+    if let Some(hold) = shared.faults.calls_hang_after_send
+        && shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0)
+        && String::from_utf8_lossy(&body).contains("\"eth_call\"")
+    {
+        shared.record(|s| s.calls_held += 1);
+        tokio::time::sleep(hold).await;
     }
     if let Some(http) = shared.faults.http_answer
         && shared.http_answers.fetch_add(1, Ordering::SeqCst) < http.times
@@ -486,7 +518,9 @@ async fn forward(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
 /// The wrong chain id, and forged hashes of blocks read by number.
 fn rewrite(shared: &Shared, request: &[u8], answer: Vec<u8>) -> Vec<u8> {
     let wants_chain = shared.faults.chain_id.is_some();
-    let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes;
+    let sent = || shared.seen.lock().is_ok_and(|s| s.sends_forwarded > 0);
+    let wants_forge = shared.forged.load(Ordering::SeqCst) < shared.faults.forged_hashes
+        && (!shared.faults.forge_after_send || sent());
     if !wants_chain && !wants_forge && shared.faults.fee_suggestion.is_none() && !shared.faults.fake_send_hash {
         return answer;
     }
