@@ -134,6 +134,7 @@ pub async fn check_file(file: &Path, options: &DriftOptions) -> DeploymentReport
         status: Status::Error,
         chain_id: None,
         block: None,
+        block_time: None,
         checked_at,
         duration_seconds: 0.0,
         drift: Vec::new(),
@@ -169,6 +170,7 @@ async fn observe_file(
         .map_err(|_| CheckError::Timeout { file: source.to_string(), seconds: options.timeout })?
         .map_err(|source_error| CheckError::Observe { file: source.to_string(), source: source_error })?;
     report.block = Some(observed.block.number);
+    report.block_time = Some(observed.block.timestamp);
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
     super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;

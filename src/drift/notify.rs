@@ -253,6 +253,7 @@ mod tests {
             status,
             chain_id: Some(1),
             block: Some(1),
+            block_time: None,
             checked_at: 0,
             duration_seconds: 0.0,
             drift,

@@ -71,6 +71,11 @@ pub struct DeploymentReport {
     /// The block every value was read at, once the chain could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<u64>,
+    /// That block's timestamp (the chain's clock, which a devnet may have
+    /// moved away from the wall clock): what pending operations' countdowns
+    /// count from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_time: Option<u64>,
     /// When the check started, in seconds since the Unix epoch.
     pub checked_at: u64,
     /// How long loading and observing took, in seconds.
@@ -213,6 +218,7 @@ mod tests {
             status,
             chain_id: None,
             block: None,
+            block_time: None,
             checked_at: 0,
             duration_seconds: 0.0,
             drift: Vec::new(),

@@ -39,7 +39,7 @@ pub fn deployment_line(deployment: &DeploymentReport) -> String {
 
 /// `2 fields (3 differences), 1 pending operation`: what the lines below
 /// hold, counted so that the numbers match them.
-fn counts(deployment: &DeploymentReport) -> String {
+pub(super) fn counts(deployment: &DeploymentReport) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let changes: Vec<&Drifted> = deployment.drift.iter().filter(|d| d.kind != DriftKind::PendingOperation).collect();
     let mut keys: Vec<(&str, &str)> = changes.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
@@ -94,7 +94,7 @@ pub fn attribution_line(change: &super::report::Attribution) -> String {
 
 /// A number as its unit is meant (`150000000000000000000 (150 ether)`,
 /// `604800 (7d)`, `7%`); anything else as it is.
-fn with_unit(drifted: &Drifted, raw: &str) -> String {
+pub(super) fn with_unit(drifted: &Drifted, raw: &str) -> String {
     let unit = kind(&drifted.contract).and_then(|k| k.field(&drifted.field)).map(|f| f.unit);
     // Only decimal digits: `U256` would also read an address's hex as a number.
     let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
