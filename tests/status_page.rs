@@ -30,6 +30,21 @@ fn chromium() -> PathBuf {
     path
 }
 
+/// The chromium version `scripts/test-deps` pins, upstream part
+/// (`148.0.7778.167` of `148.0.7778.167-1~deb12u1`).
+fn pinned_version() -> String {
+    let deps = include_str!("../scripts/test-deps");
+    let line = deps.lines().find_map(|l| l.strip_prefix("CHROMIUM_VERSION=\"")).expect("a pinned chromium");
+    line.split('-').next().unwrap_or_default().to_string()
+}
+
+#[test]
+fn the_chromium_the_tests_drive_is_the_version_scripts_test_deps_pins() {
+    let output = std::process::Command::new(chromium()).arg("--version").output().expect("chromium runs");
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(version.contains(&pinned_version()), "{version}: run scripts/test-deps to install {}", pinned_version());
+}
+
 /// A headless chromium with its own profile in `profile`. As root (CI
 /// containers), Chromium's sandbox cannot start, hence `--no-sandbox`.
 fn browser(profile: &Path) -> tokio::process::Command {
