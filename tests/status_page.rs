@@ -249,3 +249,73 @@ async fn the_status_page_shows_a_drifted_deployment_and_refreshes_itself_after_a
         bytes.len()
     );
 }
+
+/// `1m 10s` back to seconds, as the page writes a duration.
+fn seconds(short: &str) -> Option<u64> {
+    short.split(' ').try_fold(0u64, |total, part| {
+        let unit = part.chars().last()?;
+        let n: u64 = part[..part.len() - 1].parse().ok()?;
+        let scale = match unit {
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+        Some(total + n * scale)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_timelock_operation_is_shown_decoded_with_a_countdown_that_ticks_in_the_browser() {
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let delay = support::TIMELOCK_DELAY;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: delay }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("production.yaml");
+    support::write_state(&chain, &file, None).await;
+    // A fee change scheduled on the timelock and left waiting: it moves away from the file.
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(delay),
+    };
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    chain.send(0, timelock, schedule.abi_encode()).await;
+
+    let file = file.to_string_lossy().into_owned();
+    let (_govstate, address) = watch(&chain, &file, &dir.path().join("cache")).await;
+    let page = format!("http://{address}/");
+    let client = alloy::transports::http::reqwest::Client::new();
+    let shown = poll(Duration::from_secs(30), || async {
+        let body = client.get(&page).send().await.ok()?.text().await.ok()?;
+        body.contains("data-remaining=").then_some(())
+    })
+    .await;
+    assert!(shown.is_some(), "the page shows the pending operation within 30s");
+
+    let dom = dump_dom(&page, 3000).await;
+    std::fs::write(screenshots().join("pending.html"), &dom).expect("the DOM is kept");
+    assert!(dom.contains("Pending operations") && dom.contains(&timelock.to_string()), "{dom}");
+    assert!(dom.contains("moves away from it") && dom.contains("set stake_manager.fees_pct.fee to 9%"), "{dom}");
+    let countdown = dom.split("data-remaining=\"").nth(1).expect("a countdown");
+    let (start, rest) = countdown.split_once('"').expect("a number");
+    let start: u64 = start.parse().expect("seconds");
+    let text = rest.split_once('>').and_then(|(_, t)| t.split_once('<')).map(|(t, _)| t).unwrap_or_default();
+    let left = text.strip_prefix("in ").and_then(seconds).unwrap_or_else(|| panic!("`{text}` is a countdown"));
+    assert!((1..=delay).contains(&start), "ready within the delay: {start}s");
+    assert!(left + 2 <= start, "the countdown ticks down in the browser: {start}s → {text}");
+
+    let png = screenshots().join("pending.png");
+    let _ = std::fs::remove_file(&png);
+    screenshot(&page, &png).await;
+    assert!(std::fs::read(&png).is_ok_and(|b| b.starts_with(b"\x89PNG\r\n\x1a\n")), "a PNG of the page");
+}
