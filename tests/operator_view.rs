@@ -287,3 +287,42 @@ async fn watch_healthz_is_503_with_the_reason_while_the_endpoint_is_down_and_200
     switch.set(true);
     assert!(until(200).await.is_some(), "healthy again once a check succeeds");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_names_who_proposed_a_pending_operation_and_the_transaction_that_scheduled_it() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(60),
+    };
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+
+    let (code, json, stderr) = chain.govstate(&["drift", &file, "--format", "json", "--no-cache"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let drift = report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default();
+    let operation = drift.iter().find(|d| d["kind"] == "pending_operation").map(|d| d["operation"].clone());
+    let operation = operation.unwrap_or_default();
+    assert_eq!(operation["proposer"], chain.devnet.owner().to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["transaction"], scheduled.transaction_hash.to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["block"], scheduled.block_number.expect("mined"));
+    assert_eq!(operation["scheduled"]["event"], "CallScheduled");
+
+    let (_, text, _) = chain.govstate(&["drift", &file, "--no-cache"]);
+    let line = format!("proposed by {} in block {}", chain.devnet.owner(), scheduled.block_number.expect("mined"));
+    assert!(text.contains(&line), "{text}");
+}

@@ -306,6 +306,7 @@ async fn a_pending_timelock_operation_is_shown_decoded_with_a_countdown_that_tic
     std::fs::write(screenshots().join("pending.html"), &dom).expect("the DOM is kept");
     assert!(dom.contains("Pending operations") && dom.contains(&timelock.to_string()), "{dom}");
     assert!(dom.contains("moves away from it") && dom.contains("set stake_manager.fees_pct.fee to 9%"), "{dom}");
+    assert!(dom.contains(&format!("proposed by <code>{}</code>", chain.devnet.owner())), "who proposed it: {dom}");
     let countdown = dom.split("data-remaining=\"").nth(1).expect("a countdown");
     let (start, rest) = countdown.split_once('"').expect("a number");
     let start: u64 = start.parse().expect("seconds");

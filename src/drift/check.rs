@@ -174,6 +174,7 @@ async fn observe_file(
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
     super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;
+    super::attribute::proposers(&provider, &desired, &observed, &mut drift).await;
     Ok(drift)
 }
 
@@ -216,6 +217,8 @@ fn pending(desired: &crate::spec::Desired, observed: &crate::observe::Observed) 
             calls: n,
             verdict: verdict.to_string(),
             effects,
+            proposer: None,
+            scheduled: None,
         };
         found.push(super::Drifted {
             contract: "timelock".to_string(),

@@ -33,4 +33,4 @@ pub use report::{
     Attribution, DeploymentReport, DriftKind, DriftReport, Drifted, FORMAT_VERSION, PendingDrift, Status, Summary,
 };
 pub use serve::{Exposition, serve};
-pub use text::{attribution_line, deployment_line, drift_line, summary_line, text};
+pub use text::{attribution_line, deployment_line, drift_line, proposal_line, summary_line, text};

@@ -268,9 +268,18 @@ fn pending_row(out: &mut String, operation: &PendingDrift, chain_now: u64) {
     };
     let effects: String = operation.effects.iter().map(|e| format!("<li>{}</li>", html(e))).collect();
     let n = operation.calls;
+    let proposed = match (&operation.proposer, &operation.scheduled) {
+        (Some(proposer), Some(scheduled)) => format!(
+            "<br>proposed by <code>{}</code> in block {}, transaction <code>{}</code>",
+            html(proposer),
+            scheduled.block,
+            html(&scheduled.transaction)
+        ),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "<tr class=\"{verdict_class}\"><td><code>{id}</code><br>on <code>{timelock}</code>, {n} call{plural}</td>\
+        "<tr class=\"{verdict_class}\"><td><code>{id}</code><br>on <code>{timelock}</code>, {n} call{plural}{proposed}</td>\
          <td>{state}</td><td><time datetime=\"{ready}\">{ready}</time><br><span class=\"countdown\" \
          data-remaining=\"{remaining}\">{countdown}</span></td><td>{verdict}</td><td><ul>{effects}</ul></td></tr>",
         verdict_class = html(&operation.verdict),
@@ -351,6 +360,8 @@ mod tests {
                 calls: 1,
                 verdict: "moves_away".into(),
                 effects: vec!["set stake_manager.fees_pct.fee to 83%".into()],
+                proposer: None,
+                scheduled: None,
             }),
             last_change: None,
         }

@@ -159,6 +159,15 @@ pub struct PendingDrift {
     pub verdict: String,
     /// What its calls would set: `set stake_manager.fees_pct.fee to 83%`.
     pub effects: Vec<String>,
+    /// Who proposed it: the account that called the timelock's `schedule`
+    /// (the contract the scheduling transaction went through, a Safe say,
+    /// when it did not call the timelock itself), once its `CallScheduled`
+    /// log was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposer: Option<String>,
+    /// The transaction that scheduled it (its sender is who signed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<Attribution>,
 }
 
 /// The transaction that last changed a field or a role holder.

@@ -18,6 +18,9 @@ pub fn text(report: &DriftReport) -> String {
             if let Some(change) = &drifted.last_change {
                 let _ = writeln!(out, "      {}", attribution_line(change));
             }
+            if let Some(line) = drifted.operation.as_ref().and_then(proposal_line) {
+                let _ = writeln!(out, "      {line}");
+            }
         }
     }
     out.push_str(&summary_line(report));
@@ -90,6 +93,17 @@ pub fn attribution_line(change: &super::report::Attribution) -> String {
         "last changed by {} in block {} at {} chain time, transaction {} ({})",
         change.sender, change.block, change.time_rfc3339, change.transaction, change.event
     )
+}
+
+/// `proposed by 0x… in block 12 at 2026-…Z chain time, transaction 0x…`,
+/// with who sent that transaction when it went through a contract (a Safe).
+pub fn proposal_line(operation: &super::report::PendingDrift) -> Option<String> {
+    let (proposer, scheduled) = (operation.proposer.as_deref()?, operation.scheduled.as_ref()?);
+    let sent_by = if scheduled.sender == proposer { String::new() } else { format!(", sent by {}", scheduled.sender) };
+    Some(format!(
+        "proposed by {proposer} in block {} at {} chain time, transaction {}{sent_by}",
+        scheduled.block, scheduled.time_rfc3339, scheduled.transaction
+    ))
 }
 
 /// A number as its unit is meant (`150000000000000000000 (150 ether)`,
