@@ -326,3 +326,34 @@ async fn drift_names_who_proposed_a_pending_operation_and_the_transaction_that_s
     let line = format!("proposed by {} in block {}", chain.devnet.owner(), scheduled.block_number.expect("mined"));
     assert!(text.contains(&line), "{text}");
 }
+
+#[test]
+fn a_drift_error_names_the_endpoint_by_its_variable_and_host_never_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("plain.yaml");
+    let named = dir.path().join("named.yaml");
+    let text = "version: 1\nchain_id: 31337\ncontracts:\n  arena: { address: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\" }\narena:\n  paused: false\n";
+    std::fs::write(&plain, text).expect("written");
+    std::fs::write(&named, text.replacen("contracts:", "rpc_url_env: DEVNET_RPC\ncontracts:", 1)).expect("written");
+    // Port 1 on loopback refuses at once; the path stands for an API key.
+    let down = "http://127.0.0.1:1/v3/SECRETAPIKEY";
+    let drift = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
+            .args(["drift", "--no-cache", "--deadline", "20s", "--retries", "0"])
+            .args(args)
+            .env("ETH_RPC_URL", down)
+            .env("DEVNET_RPC", down)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    };
+    let (plain, named) = (plain.to_string_lossy().into_owned(), named.to_string_lossy().into_owned());
+    let out = drift(&[&plain]);
+    assert!(out.contains("could not observe the chain at ETH_RPC_URL (127.0.0.1:1)"), "{out}");
+    let out = drift(&[&named]);
+    assert!(out.contains("could not observe the chain at DEVNET_RPC (127.0.0.1:1)"), "{out}");
+    let out = drift(&["--rpc-url", down, &plain]);
+    assert!(out.contains("could not observe the chain at --rpc-url (127.0.0.1:1)"), "{out}");
+    assert!(!out.contains("SECRETAPIKEY"), "{out}");
+}

@@ -160,6 +160,7 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
     let notifier = Notifier::from_args(&args)?;
     let options = DriftOptions {
         rpc_url: args.chain.default_rpc_url(),
+        rpc_url_origin: Some(args.chain.default_rpc_origin().to_string()),
         observe: args.chain.observe_options(),
         jobs: usize::from(args.jobs),
         timeout: args.deadline,
