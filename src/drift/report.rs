@@ -88,9 +88,16 @@ pub struct DeploymentReport {
 }
 
 impl DeploymentReport {
-    /// How many distinct fields and role sets differ.
+    /// How many distinct fields and role sets differ (a pending operation
+    /// is a change on its way, not a field that differs).
     pub fn drifted_fields(&self) -> usize {
-        let mut keys: Vec<(&str, &str)> = self.drift.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
+        let mut keys: Vec<(&str, &str)> = self
+            .drift
+            .iter()
+            .filter(|d| d.kind != DriftKind::PendingOperation)
+            .map(|d| (d.contract.as_str(), d.field.as_str()))
+            .collect();
+        keys.sort_unstable();
         keys.dedup();
         keys.len()
     }
@@ -260,5 +267,27 @@ mod tests {
         };
         report.drift = vec![holder(DriftKind::HolderAdded, "0x1"), holder(DriftKind::HolderAdded, "0x2")];
         assert_eq!(report.drifted_fields(), 1);
+    }
+
+    #[test]
+    fn drifted_fields_count_fields_not_pending_operations_whatever_the_order() {
+        let entry = |contract: &str, field: &str, kind| Drifted {
+            contract: contract.into(),
+            field: field.into(),
+            kind,
+            chain: Some("0x1".into()),
+            file: None,
+            operation: None,
+            last_change: None,
+        };
+        let mut report = deployment(Status::Drifted);
+        report.drift = vec![
+            entry("arena", "orchestrators", DriftKind::HolderAdded),
+            entry("arena", "paused", DriftKind::Value),
+            entry("arena", "orchestrators", DriftKind::HolderMissing),
+            entry("timelock", "pending_operation", DriftKind::PendingOperation),
+            entry("timelock", "pending_operation", DriftKind::PendingOperation),
+        ];
+        assert_eq!(report.drifted_fields(), 2, "orchestrators and paused");
     }
 }
