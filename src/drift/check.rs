@@ -87,9 +87,9 @@ pub enum CheckError {
         /// The endpoint, by where it came from and its host:
         /// `ETH_RPC_URL (rpc.example.com)`, never the whole URL.
         endpoint: String,
-        /// What failed.
+        /// What failed (boxed: it is large, and every other variant small).
         #[source]
-        source: ObserveError,
+        source: Box<ObserveError>,
     },
     /// The chain did not answer in time.
     #[error("{file}: the chain at {endpoint} did not answer within {} s", seconds.as_secs())]
@@ -186,7 +186,7 @@ async fn observe_file(
         .map_err(|source_error| CheckError::Observe {
             file: source.to_string(),
             endpoint: named,
-            source: source_error,
+            source: Box::new(source_error),
         })?;
     report.block = Some(observed.block.number);
     report.block_time = Some(observed.block.timestamp);

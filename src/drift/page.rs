@@ -297,7 +297,7 @@ fn pending_row(out: &mut String, operation: &PendingDrift, chain_now: u64) {
 fn short(seconds: u64) -> String {
     let parts = [(seconds / 86_400, "d"), (seconds % 86_400 / 3_600, "h"), (seconds % 3_600 / 60, "m")];
     let mut out: Vec<String> = parts.iter().filter(|(n, _)| *n > 0).map(|(n, unit)| format!("{n}{unit}")).collect();
-    if seconds % 60 > 0 || out.is_empty() {
+    if !seconds.is_multiple_of(60) || out.is_empty() {
         out.push(format!("{}s", seconds % 60));
     }
     out.join(" ")
