@@ -11,6 +11,7 @@ mod safe_tx_builder;
 mod show;
 mod subject;
 mod text;
+mod times;
 
 pub use diff::state_diff;
 pub use markdown::{markdown, markdown_for};
@@ -24,6 +25,7 @@ pub use show::{
 };
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
+pub use times::{TIME_KEYS, with_rfc3339};
 
 use crate::contracts::{Kind, Phase, Shown, Unit, Value, kind, kind_of};
 use crate::observe::OperationState;
