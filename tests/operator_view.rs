@@ -287,3 +287,122 @@ async fn watch_healthz_is_503_with_the_reason_while_the_endpoint_is_down_and_200
     switch.set(true);
     assert!(until(200).await.is_some(), "healthy again once a check succeeds");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_names_who_proposed_a_pending_operation_and_the_transaction_that_scheduled_it() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(60),
+    };
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+
+    let (code, json, stderr) = chain.govstate(&["drift", &file, "--format", "json", "--no-cache"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let drift = report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default();
+    let operation = drift.iter().find(|d| d["kind"] == "pending_operation").map(|d| d["operation"].clone());
+    let operation = operation.unwrap_or_default();
+    assert_eq!(operation["proposer"], chain.devnet.owner().to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["transaction"], scheduled.transaction_hash.to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["block"], scheduled.block_number.expect("mined"));
+    assert_eq!(operation["scheduled"]["event"], "CallScheduled");
+
+    let (_, text, _) = chain.govstate(&["drift", &file, "--no-cache"]);
+    let line = format!("proposed by {} in block {}", chain.devnet.owner(), scheduled.block_number.expect("mined"));
+    assert!(text.contains(&line), "{text}");
+}
+
+#[test]
+fn a_drift_error_names_the_endpoint_by_its_variable_and_host_never_its_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("plain.yaml");
+    let named = dir.path().join("named.yaml");
+    let text = "version: 1\nchain_id: 31337\ncontracts:\n  arena: { address: \"0x5FbDB2315678afecb367f032d93F642f64180aa3\" }\narena:\n  paused: false\n";
+    std::fs::write(&plain, text).expect("written");
+    std::fs::write(&named, text.replacen("contracts:", "rpc_url_env: DEVNET_RPC\ncontracts:", 1)).expect("written");
+    // Port 1 on loopback refuses at once; the path stands for an API key.
+    let down = "http://127.0.0.1:1/v3/SECRETAPIKEY";
+    let drift = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_govstate"))
+            .args(["drift", "--no-cache", "--deadline", "20s", "--retries", "0"])
+            .args(args)
+            .env("ETH_RPC_URL", down)
+            .env("DEVNET_RPC", down)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1));
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    };
+    let (plain, named) = (plain.to_string_lossy().into_owned(), named.to_string_lossy().into_owned());
+    let out = drift(&[&plain]);
+    assert!(out.contains("could not observe the chain at ETH_RPC_URL (127.0.0.1:1)"), "{out}");
+    let out = drift(&[&named]);
+    assert!(out.contains("could not observe the chain at DEVNET_RPC (127.0.0.1:1)"), "{out}");
+    let out = drift(&["--rpc-url", down, &plain]);
+    assert!(out.contains("could not observe the chain at --rpc-url (127.0.0.1:1)"), "{out}");
+    assert!(!out.contains("SECRETAPIKEY"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_json_carries_every_time_as_unix_seconds_and_rfc_3339() {
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let args = ["plan", &file, "--no-cache", "--format", "json", "--set=stake_manager.fees_pct.fee=5"];
+    let (code, json, stderr) = chain.govstate(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let seconds = plan["block"]["timestamp"].as_u64().expect("the block's time in seconds");
+    let at = humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds));
+    assert_eq!(plan["block"]["timestamp_rfc3339"], at.to_string(), "{}", plan["block"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_json_printed_with_both_forms_of_time_still_reads_back_as_a_saved_plan() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(60),
+    };
+    chain.send(0, chain.devnet.wiring().timelock.expect("a timelock"), schedule.abi_encode()).await;
+
+    let (code, json, stderr) = chain.govstate(&["plan", &file, "--no-cache", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let plan: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let operation = &plan["operations"][0];
+    assert!(operation["ready_at"].as_u64().is_some(), "{plan}");
+    assert!(operation["ready_at_rfc3339"].as_str().is_some_and(|t| t.ends_with('Z')), "{operation}");
+    let printed = dir.path().join("printed.plan.json");
+    std::fs::write(&printed, &json).expect("written");
+    let (code, shown, stderr) = chain.govstate(&["show", &printed.to_string_lossy()]);
+    assert_eq!(code, Some(0), "what plan printed reads back: {stderr}");
+    assert!(shown.contains("Plan digest") || shown.contains("digest"), "{shown}");
+}

@@ -299,3 +299,141 @@ fn no_recipe_puts_the_webhook_url_on_a_command_line() {
     let watch = recipe("systemd/govstate-drift-watch.service");
     assert!(watch.contains("GOVSTATE_WEBHOOK_URL"), "the webhook is still configured, from the environment");
 }
+
+/// The identifiers of a PromQL expression that name series: what is left
+/// once quoted strings, label matchers `{…}`, ranges `[…]`, grouping label
+/// lists (`by (…)`, `without (…)`, `on (…)`, `ignoring (…)`), function
+/// names (followed by `(`), keywords and numbers are taken out. Also
+/// returns the label names it matches or groups on.
+fn promql_names(expr: &str) -> (Vec<String>, Vec<String>) {
+    const KEYWORDS: &[&str] = &["and", "or", "unless", "bool", "offset", "group_left", "group_right", "inf", "nan"];
+    const GROUPING: &[&str] = &["by", "without", "on", "ignoring"];
+    let (mut series, mut labels) = (Vec::new(), Vec::new());
+    let chars: Vec<char> = expr.chars().collect();
+    let mut i = 0;
+    let mut grouping = false;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' || c == '\'' {
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if c == '{' || c == '[' || (c == '(' && grouping) {
+            let close = match c {
+                '{' => '}',
+                '[' => ']',
+                _ => ')',
+            };
+            let start = i + 1;
+            while i < chars.len() && chars[i] != close {
+                i += 1;
+            }
+            if c != '[' {
+                let inside: String = chars[start..i.min(chars.len())].iter().collect();
+                let inside = inside.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+                for word in inside.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                    if !word.is_empty() {
+                        labels.push(word.to_string());
+                    }
+                }
+            }
+            grouping = false;
+            i += 1;
+        } else if c.is_ascii_alphabetic() || c == '_' || c == ':' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let rest: String = chars[i..].iter().collect::<String>().trim_start().to_string();
+            // `max by (file) (…)`: an aggregation, written before its grouping.
+            let aggregation = ["by ", "by(", "without ", "without("].iter().any(|g| rest.starts_with(g));
+            if GROUPING.contains(&word.as_str()) {
+                grouping = true;
+            } else if !rest.starts_with('(') && !aggregation && !KEYWORDS.contains(&word.as_str()) {
+                series.push(word);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    (series, labels)
+}
+
+#[test]
+fn promql_names_are_told_from_functions_labels_and_strings() {
+    let (series, labels) =
+        promql_names(r#"max by (file) (time() - govstate_a{file=~"$file", x!="y{z}"}[5m]) > 0 or vector(0)"#);
+    assert_eq!(series, ["govstate_a"]);
+    assert_eq!(labels, ["file", "file", "x"]);
+}
+
+#[test]
+fn the_grafana_dashboard_parses_and_uses_only_metrics_and_labels_govstate_exports() {
+    let text = recipe("grafana/govstate-dashboard.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard is JSON");
+    let exported: Vec<&str> = govstate::drift::METRICS.iter().map(|(name, _, _)| *name).collect();
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let mut exprs: Vec<String> = Vec::new();
+    for panel in panels {
+        assert!(panel["title"].as_str().is_some_and(|t| !t.is_empty()), "a panel without a title: {panel}");
+        assert_eq!(panel["datasource"]["uid"], "${DS_PROMETHEUS}", "{}", panel["title"]);
+        let targets = panel["targets"].as_array().map(Vec::as_slice).unwrap_or_default();
+        assert!(!targets.is_empty() || panel["type"] == "row", "{} queries nothing", panel["title"]);
+        exprs.extend(targets.iter().filter_map(|t| t["expr"].as_str()).map(str::to_string));
+    }
+    for variable in dashboard["templating"]["list"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        if let Some(query) = variable["query"]["query"].as_str().or(variable["query"].as_str()) {
+            // label_values(metric, label)
+            let inside = query.trim().strip_prefix("label_values(").and_then(|q| q.strip_suffix(')'));
+            let (metric, label) = inside.and_then(|q| q.split_once(',')).expect("a label_values query");
+            exprs.push(format!("{}{{{}=\"\"}}", metric.trim(), label.trim()));
+        }
+    }
+    let mut used: Vec<String> = Vec::new();
+    for expr in &exprs {
+        let (series, labels) = promql_names(expr);
+        assert!(!series.is_empty(), "`{expr}` reads no metric");
+        for name in series {
+            assert!(exported.contains(&name.as_str()), "{name} in `{expr}` is not a metric govstate exports");
+            used.push(name);
+        }
+        for label in labels {
+            assert!(["file", "contract", "field"].contains(&label.as_str()), "label {label} in `{expr}`");
+        }
+    }
+    for name in exported {
+        assert!(used.iter().any(|u| u == name), "{name} is exported but no panel shows it");
+    }
+    assert!(dashboard["uid"].as_str().is_some() && dashboard["schemaVersion"].as_u64().is_some());
+    assert_eq!(dashboard["__inputs"][0]["name"], "DS_PROMETHEUS", "importable with a chosen data source");
+}
+
+#[test]
+fn the_readme_test_command_is_the_line_ci_runs_and_it_installs_chromium_pinned() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let readme = read("README.md");
+    let line = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("# the test suite"))
+        .nth(1)
+        .expect("the README's test command, under `# the test suite`");
+    assert!(read(".ci/run").lines().any(|l| l == line), "`.ci/run` runs the README's test command verbatim: {line}");
+    let setup = line.split(" && ").next().unwrap_or_default();
+    assert_eq!(setup, "scripts/test-deps", "{line}");
+    let deps = read("scripts/test-deps");
+    let pinned = deps
+        .lines()
+        .find_map(|l| l.strip_prefix("CHROMIUM_VERSION=\""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("scripts/test-deps pins CHROMIUM_VERSION");
+    assert!(pinned.contains('-'), "a full Debian version, revision included: {pinned}");
+    assert!(
+        deps.contains("apt-get install -y -q --no-install-recommends \"chromium=$CHROMIUM_VERSION\""),
+        "chromium is installed at exactly that version"
+    );
+    assert!(deps.contains("!= \"ii $CHROMIUM_VERSION\""), "and only when that version is not installed");
+}

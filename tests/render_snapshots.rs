@@ -281,3 +281,21 @@ fn incident_report_in_markdown_says_what_changed_who_sent_it_and_what_is_pending
     assert_eq!(report.changes.len(), 3, "{:?}", report.changes);
     insta::assert_snapshot!(govstate::render::report_markdown(&report));
 }
+
+#[test]
+fn a_report_of_a_public_chain_links_through_its_usual_explorer_without_being_told() {
+    let mut receipts = incident_receipts();
+    for (_, receipt) in &mut receipts {
+        receipt.plan.chain_id = 11_155_111;
+    }
+    let report = govstate::render::incident_report(&receipts, None);
+    let hash = &report.transactions[0].hash;
+    assert_eq!(
+        report.transactions[0].link.as_deref(),
+        Some(format!("https://sepolia.etherscan.io/tx/{hash}").as_str())
+    );
+    let told = govstate::render::incident_report(&receipts, Some("https://blockscout.example/tx/{hash}"));
+    assert_eq!(told.transactions[0].link.as_deref(), Some(format!("https://blockscout.example/tx/{hash}").as_str()));
+    let devnet = govstate::render::incident_report(&incident_receipts(), None);
+    assert_eq!(devnet.transactions[0].link, None, "a devnet has no explorer");
+}

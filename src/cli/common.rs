@@ -75,6 +75,11 @@ impl ChainArgs {
         self.rpc_url(None).ok()
     }
 
+    /// Where [`ChainArgs::default_rpc_url`] comes from, as errors name it.
+    pub fn default_rpc_origin(&self) -> &'static str {
+        if self.rpc_url.is_some() { "--rpc-url" } else { "ETH_RPC_URL" }
+    }
+
     fn rpc_url(&self, file_env: Option<&str>) -> anyhow::Result<String> {
         if let Some(url) = &self.rpc_url {
             return Ok(url.clone());

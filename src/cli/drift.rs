@@ -1,5 +1,6 @@
 //! `govstate drift PATH…`: are the chains still what the files say? Once
-//! (for cron, CI and CronJobs) or `--watch`ing, serving `/metrics`.
+//! (for cron, CI and CronJobs) or `--watch`ing, serving `/metrics` and a
+//! status page.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -67,10 +68,11 @@ pub struct DriftArgs {
     #[arg(long, value_name = "N", default_value_t = 3)]
     webhook_retries: u32,
     /// Keep running: check every INTERVAL (e.g. `30s`, `5m`), serve
-    /// `/metrics` and `/healthz` on `--listen`; stop on SIGTERM or Ctrl-C.
+    /// `/metrics`, `/healthz` and a status page (`/`) on `--listen`; stop on
+    /// SIGTERM or Ctrl-C.
     #[arg(long, value_name = "INTERVAL", value_parser = parse_interval)]
     watch: Option<Duration>,
-    /// Where `--watch` serves `/metrics` and `/healthz` (port 0: any free port).
+    /// Where `--watch` serves `/metrics`, `/healthz` and the status page `/` (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", requires = "watch")]
     listen: SocketAddr,
     /// Check only this key path of each file (repeatable): a section
@@ -167,6 +169,7 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
     let notifier = Notifier::from_args(&args)?;
     let options = DriftOptions {
         rpc_url: args.chain.default_rpc_url(),
+        rpc_url_origin: Some(args.chain.default_rpc_origin().to_string()),
         observe: govstate::observe::ObserveOptions { block: args.block, ..args.chain.observe_options() },
         jobs: usize::from(args.jobs),
         timeout: args.deadline,
@@ -227,17 +230,6 @@ fn render(report: &DriftReport, format: Format, one_line: bool) -> String {
     }
 }
 
-/// Why a cycle failed: each deployment that could not be checked.
-fn failure(report: &DriftReport) -> Option<String> {
-    let errors: Vec<&str> = report
-        .deployments
-        .iter()
-        .filter(|d| d.status == govstate::drift::Status::Error)
-        .map(|d| d.error.as_deref().unwrap_or(&d.file))
-        .collect();
-    (!errors.is_empty()).then(|| errors.join("; "))
-}
-
 /// Text lines of a watch prefixed with the wall-clock time of the check
 /// (RFC 3339, UTC); JSON and metrics carry their own.
 fn timestamped(rendered: &str, format: Format) -> String {
@@ -262,11 +254,12 @@ async fn watch(
         .with_context(|| format!("--listen: could not listen on {}", args.listen))?;
     let address = listener.local_addr().context("--listen: no local address")?;
     eprintln!(
-        "govstate drift: checking {} deployment(s) every {}; serving http://{address}/metrics and /healthz",
+        "govstate drift: checking {} deployment(s) every {}; serving http://{address}/metrics, /healthz and the status page /",
         files.len(),
         humantime::format_duration(interval)
     );
-    let metrics = Exposition::default();
+    // The page reloads with the checks, but neither hammers nor lags: 5s to 1m.
+    let metrics = Exposition::with_refresh(interval.clamp(Duration::from_secs(5), Duration::from_secs(60)));
     let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
     let stale_after = interval.saturating_mul(3) + options.timeout;
     let server = tokio::spawn(serve(listener, metrics.clone(), stale_after, async {
@@ -279,11 +272,12 @@ async fn watch(
             _ = ticks.tick() => {}
             _ = &mut stop => break,
         }
+        let started = std::time::Instant::now();
         let report = tokio::select! {
             report = check_all(files, options) => report,
             _ = &mut stop => break,
         };
-        metrics.publish_outcome(exposition(&report), failure(&report));
+        metrics.publish_report(&report, started.elapsed());
         print!("{}", timestamped(&render(&report, args.format, true), args.format));
         print_stats(args, options);
         publish(&report, args.prometheus_out.as_deref(), notifier).await;

@@ -152,10 +152,11 @@ fn render(plan: &Plan, subject: &Subject<'_>, format: Format, diff: Option<&str>
         (Format::Text, diff) => format!("{}{}", diff.unwrap_or_default(), text_for(plan, subject, Style::detect())),
         (Format::Markdown, None) => markdown_for(plan, subject),
         (Format::Markdown, Some(diff)) => format!("{}\n```diff\n{diff}```\n", markdown_for(plan, subject)),
-        (Format::Json, None) => format!("{}\n", serde_json::to_string_pretty(plan)?),
-        (Format::Json, Some(diff)) => {
+        (Format::Json, diff) => {
             let mut document = serde_json::to_value(plan)?;
-            if let Some(object) = document.as_object_mut() {
+            // Every time as Unix seconds and RFC 3339 (the saved plan keeps its layout).
+            govstate::render::with_rfc3339(&mut document);
+            if let (Some(object), Some(diff)) = (document.as_object_mut(), diff) {
                 object.insert("diff".to_string(), serde_json::Value::String(diff.to_string()));
             }
             format!("{}\n", serde_json::to_string_pretty(&document)?)

@@ -28,7 +28,9 @@ pub struct ReportArgs {
     format: ReportFormat,
     /// A block explorer to link transactions through: a template with
     /// `{hash}` (`https://etherscan.io/tx/{hash}`), or a base URL to which
-    /// `/tx/<hash>` is added. Default: no links.
+    /// `/tx/<hash>` is added. Default: the chain's usual explorer for
+    /// Ethereum, its testnets and the large L2s (Etherscan and its kin), no
+    /// links on other chains.
     #[arg(long, value_name = "URL")]
     explorer: Option<String>,
 }

@@ -2,7 +2,8 @@
 //! that last changed it, found from the event its setter emits (the contract
 //! table names it, so this stays generic over the kinds). Read-only and
 //! best effort: a node that refuses the logs leaves the drift unattributed,
-//! never unreported.
+//! never unreported. Likewise, each pending timelock operation is given who
+//! proposed it, from the `CallScheduled` log of its id.
 
 use std::collections::BTreeMap;
 
@@ -48,10 +49,64 @@ pub async fn attribute(provider: &impl Provider, desired: &Desired, observed: &O
         let found = latest_logs(provider, contract.address, &wanted, from, observed.block.number).await;
         let mut times = BTreeMap::new();
         for (index, (log, event)) in found {
-            if let Some(attribution) = describe(provider, &log, event, &mut times).await {
+            if let Some((attribution, _)) = describe(provider, &log, event, &mut times).await {
                 drift[index].last_change = Some(attribution);
             }
         }
+    }
+}
+
+/// Fills `proposer` and `scheduled` of every pending operation in `drift`
+/// from the newest `CallScheduled` log of its id on its timelock, scanned
+/// newest first from the observed block down to the earliest deployment
+/// block the file gives.
+pub async fn proposers(provider: &impl Provider, desired: &Desired, observed: &Observed, drift: &mut [Drifted]) {
+    let from = desired.contracts.iter().map(|c| c.deployed.deployed_block.unwrap_or(0)).min().unwrap_or(0);
+    let mut times = BTreeMap::new();
+    for drifted in drift.iter_mut() {
+        let Some(operation) = drifted.operation.as_mut() else { continue };
+        let (Ok(timelock), Ok(id)) = (operation.timelock.parse::<Address>(), operation.id.parse::<B256>()) else {
+            continue;
+        };
+        let Some(log) = scheduled_log(provider, timelock, id, from, observed.block.number).await else { continue };
+        let Some((scheduled, to)) = describe(provider, &log, "CallScheduled", &mut times).await else { continue };
+        operation.proposer = Some(proposer(&scheduled.sender, to, timelock));
+        operation.scheduled = Some(scheduled);
+    }
+}
+
+/// Who called the timelock: the sender when the transaction went to the
+/// timelock itself, else the contract it went to (a Safe, whose
+/// `execTransaction` makes the call; a MultiSend it delegates to keeps the
+/// Safe as the caller).
+fn proposer(sender: &str, to: Option<Address>, timelock: Address) -> String {
+    match to {
+        Some(to) if to != timelock => to.to_string(),
+        _ => sender.to_string(),
+    }
+}
+
+/// The newest `CallScheduled` log of operation `id` at `timelock` in `from..=to`.
+async fn scheduled_log(provider: &impl Provider, timelock: Address, id: B256, from: u64, to: u64) -> Option<Log> {
+    use alloy::sol_types::SolEvent;
+    let topic = crate::contracts::timelock::TimelockController::CallScheduled::SIGNATURE_HASH;
+    let mut end = to;
+    loop {
+        let start = end.saturating_sub(CHUNK_BLOCKS - 1).max(from);
+        let filter = Filter::new()
+            .address(timelock)
+            .event_signature(topic)
+            .topic1(id)
+            .from_block(BlockNumberOrTag::Number(start))
+            .to_block(BlockNumberOrTag::Number(end));
+        let logs = provider.get_logs(&filter).await.ok()?;
+        if let Some(log) = logs.into_iter().rev().find(|l| l.topics().get(1) == Some(&id)) {
+            return Some(log);
+        }
+        if start <= from {
+            return None;
+        }
+        end = start - 1;
     }
 }
 
@@ -117,13 +172,14 @@ fn matches(log: &Log, want: &Wanted) -> Option<(Log, &'static str)> {
     Some((log.clone(), *name))
 }
 
-/// Block, chain time, hash and sender of the transaction that emitted `log`.
+/// Block, chain time, hash and sender of the transaction that emitted
+/// `log`, and whom that transaction was sent to.
 async fn describe(
     provider: &impl Provider,
     log: &Log,
     event: &'static str,
     times: &mut BTreeMap<u64, u64>,
-) -> Option<Attribution> {
+) -> Option<(Attribution, Option<Address>)> {
     let (block, hash) = (log.block_number?, log.transaction_hash?);
     let time = match (log.block_timestamp, times.get(&block)) {
         (Some(time), _) | (None, Some(&time)) => time,
@@ -134,20 +190,30 @@ async fn describe(
     };
     times.insert(block, time);
     let sender = provider.get_transaction_by_hash(hash).await.ok()??;
+    let to = alloy::consensus::Transaction::to(&sender);
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(time);
-    Some(Attribution {
+    let attribution = Attribution {
         block,
         time,
         time_rfc3339: humantime::format_rfc3339_seconds(at).to_string(),
         transaction: hash.to_string(),
         sender: sender.inner.signer().to_string(),
         event: event.split('(').next().unwrap_or(event).to_string(),
-    })
+    };
+    Some((attribution, to))
 }
 
 #[cfg(test)]
 mod tests {
     use crate::contracts::{KINDS, PAUSED, UNPAUSED};
+
+    #[test]
+    fn the_proposer_is_the_contract_a_scheduling_transaction_went_through() {
+        let (timelock, safe) = (alloy::primitives::Address::repeat_byte(1), alloy::primitives::Address::repeat_byte(2));
+        assert_eq!(super::proposer("0xEOA", Some(timelock), timelock), "0xEOA");
+        assert_eq!(super::proposer("0xEOA", Some(safe), timelock), safe.to_string());
+        assert_eq!(super::proposer("0xEOA", None, timelock), "0xEOA");
+    }
 
     #[test]
     fn every_setter_of_the_arena_and_stake_manager_names_the_event_drift_attributes_it_by() {

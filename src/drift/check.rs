@@ -35,6 +35,9 @@ pub struct DriftOptions {
     /// Where every check's JSON-RPC traffic is counted (default: a fresh
     /// counter), for `--stats`.
     pub stats: RpcStats,
+    /// Where [`DriftOptions::rpc_url`] came from, as errors name it
+    /// (`--rpc-url`, `ETH_RPC_URL`; default: `--rpc-url or ETH_RPC_URL`).
+    pub rpc_url_origin: Option<String>,
 }
 
 impl Default for DriftOptions {
@@ -46,6 +49,7 @@ impl Default for DriftOptions {
             timeout: Duration::from_secs(60),
             targets: Vec::new(),
             stats: RpcStats::default(),
+            rpc_url_origin: None,
         }
     }
 }
@@ -80,19 +84,24 @@ pub enum CheckError {
         origin: String,
     },
     /// Reading the chain failed.
-    #[error("{file}: could not observe the chain: {source}")]
+    #[error("{file}: could not observe the chain at {endpoint}: {source}")]
     Observe {
         /// The file.
         file: String,
-        /// What failed.
+        /// The endpoint, by where it came from and its host:
+        /// `ETH_RPC_URL (rpc.example.com)`, never the whole URL.
+        endpoint: String,
+        /// What failed (boxed: it is large, and every other variant small).
         #[source]
-        source: ObserveError,
+        source: Box<ObserveError>,
     },
     /// The chain did not answer in time.
-    #[error("{file}: the chain did not answer within {} s", seconds.as_secs())]
+    #[error("{file}: the chain at {endpoint} did not answer within {} s", seconds.as_secs())]
     Timeout {
         /// The file.
         file: String,
+        /// The endpoint, as for [`CheckError::Observe`].
+        endpoint: String,
         /// The time allowed.
         seconds: Duration,
     },
@@ -138,6 +147,7 @@ pub async fn check_file(file: &Path, options: &DriftOptions) -> DeploymentReport
         status: Status::Error,
         chain_id: None,
         block: None,
+        block_time: None,
         checked_at,
         duration_seconds: 0.0,
         drift: Vec::new(),
@@ -163,19 +173,31 @@ async fn observe_file(
     let spec = load_file(file)?;
     let desired = spec.desired().narrowed(&options.targets);
     report.chain_id = Some(desired.chain_id);
-    let url = endpoint(&spec, source, options.rpc_url.as_deref())?;
+    let default = (options.rpc_url.as_deref(), options.rpc_url_origin.as_deref());
+    let (url, origin) = endpoint(&spec, source, default)?;
+    let named = named_endpoint(&origin, &url);
     *used = Some(url.clone());
     let provider = connect(url, &options.stats);
     let scope = Scope::of(&desired);
     let observing = observe(&provider, &scope, &options.observe);
     let observed = tokio::time::timeout(options.timeout, observing)
         .await
-        .map_err(|_| CheckError::Timeout { file: source.to_string(), seconds: options.timeout })?
-        .map_err(|source_error| CheckError::Observe { file: source.to_string(), source: source_error })?;
+        .map_err(|_| CheckError::Timeout {
+            file: source.to_string(),
+            endpoint: named.clone(),
+            seconds: options.timeout,
+        })?
+        .map_err(|source_error| CheckError::Observe {
+            file: source.to_string(),
+            endpoint: named,
+            source: Box::new(source_error),
+        })?;
     report.block = Some(observed.block.number);
+    report.block_time = Some(observed.block.timestamp);
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
     super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;
+    super::attribute::proposers(&provider, &desired, &observed, &mut drift).await;
     Ok(drift)
 }
 
@@ -218,6 +240,8 @@ fn pending(desired: &crate::spec::Desired, observed: &crate::observe::Observed) 
             calls: n,
             verdict: verdict.to_string(),
             effects,
+            proposer: None,
+            scheduled: None,
         };
         found.push(super::Drifted {
             contract: "timelock".to_string(),
@@ -241,20 +265,34 @@ fn verdict_text(verdict: &str) -> &'static str {
     }
 }
 
-/// The file's endpoint: its `rpc_url_env` variable when it names one, else
-/// the default.
-fn endpoint(spec: &Spec, file: &str, default: Option<&str>) -> Result<Url, CheckError> {
+/// `ETH_RPC_URL (rpc.example.com)`: where the endpoint came from and its
+/// host (and port, when the URL gives one), leaving out its path, query and
+/// credentials, any of which may hold a key.
+fn named_endpoint(origin: &str, url: &Url) -> String {
+    let host = url.host_str().unwrap_or("no host");
+    match url.port() {
+        Some(port) => format!("{origin} ({host}:{port})"),
+        None => format!("{origin} ({host})"),
+    }
+}
+
+/// The file's endpoint and where it came from: its `rpc_url_env` variable
+/// when it names one, else the default (its URL and origin).
+fn endpoint(spec: &Spec, file: &str, default: (Option<&str>, Option<&str>)) -> Result<(Url, String), CheckError> {
     let (url, origin) = match spec.rpc_url_env() {
         Some(variable) => match std::env::var(variable) {
             Ok(url) if !url.is_empty() => (url, variable.to_string()),
             _ => return Err(CheckError::UnsetVariable { file: file.into(), variable: variable.into() }),
         },
         None => match default {
-            Some(url) => (url.to_string(), "--rpc-url or ETH_RPC_URL".to_string()),
-            None => return Err(CheckError::NoEndpoint { file: file.into() }),
+            (Some(url), origin) => (url.to_string(), origin.unwrap_or("--rpc-url or ETH_RPC_URL").to_string()),
+            (None, _) => return Err(CheckError::NoEndpoint { file: file.into() }),
         },
     };
-    parse_endpoint(&url, &origin).map_err(|_| CheckError::BadUrl { file: file.into(), origin })
+    match parse_endpoint(&url, &origin) {
+        Ok(url) => Ok((url, origin)),
+        Err(_) => Err(CheckError::BadUrl { file: file.into(), origin }),
+    }
 }
 
 /// An error with its causes on one line, a cause the text already holds
@@ -300,6 +338,14 @@ mod tests {
         let missing = dir.path().join("missing.yaml");
         let files = deployment_files(&[dir.path().to_path_buf(), missing.clone()]);
         assert_eq!(files, vec![dir.path().join("a.yml"), dir.path().join("b.yaml"), missing]);
+    }
+
+    #[test]
+    fn an_endpoint_is_named_by_its_origin_and_host_only() {
+        let url: Url = "https://user:pw@rpc.example.com/v3/secret-key?k=1".parse().expect("a URL");
+        assert_eq!(named_endpoint("ETH_RPC_URL", &url), "ETH_RPC_URL (rpc.example.com)");
+        let url: Url = "http://127.0.0.1:8545/".parse().expect("a URL");
+        assert_eq!(named_endpoint("--rpc-url", &url), "--rpc-url (127.0.0.1:8545)");
     }
 
     #[test]

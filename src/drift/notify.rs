@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prometheus::write_atomically;
 use super::report::{DeploymentReport, DriftReport, Drifted, Status};
-use super::text::drift_line;
+use super::text::{counts, drift_line};
 
 /// Layout version of the state file.
 const MEMORY_VERSION: u32 = 1;
@@ -146,10 +146,8 @@ fn chat_text(changes: &[(Status, &DeploymentReport)]) -> String {
     for (before, deployment) in changes {
         let detail = match deployment.status {
             Status::InSync => "back in sync".to_string(),
-            Status::Drifted => {
-                let n = deployment.drifted_fields();
-                format!("DRIFTED ({n} field{})", if n == 1 { "" } else { "s" })
-            }
+            // Counted as drift's text counts them, so the numbers match the lines.
+            Status::Drifted => format!("DRIFTED ({})", counts(deployment)),
             Status::Error => format!("cannot be checked: {}", deployment.error.as_deref().unwrap_or("unknown error")),
         };
         lines.push(format!("• {} was {}, now {detail}", deployment.file, before.name()));
@@ -253,6 +251,7 @@ mod tests {
             status,
             chain_id: Some(1),
             block: Some(1),
+            block_time: None,
             checked_at: 0,
             duration_seconds: 0.0,
             drift,
@@ -281,6 +280,25 @@ mod tests {
         let changes = memory.changes(&cleared);
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].0, Status::Drifted);
+    }
+
+    #[test]
+    fn a_webhook_for_one_drifted_field_says_1_field_and_counts_pending_operations_apart() {
+        let one = deployment("a", Status::Drifted, Some("7"));
+        let text = Payload::new(5, &[(Status::InSync, &one)]).text;
+        assert!(text.contains("now DRIFTED (1 field)\n"), "{text}");
+        let mut with_pending = one.clone();
+        with_pending.drift.push(Drifted {
+            contract: "timelock".into(),
+            field: "pending_operation".into(),
+            kind: DriftKind::PendingOperation,
+            chain: Some("0x01 on 0x02: waiting".into()),
+            file: None,
+            operation: None,
+            last_change: None,
+        });
+        let text = Payload::new(5, &[(Status::InSync, &with_pending)]).text;
+        assert!(text.contains("now DRIFTED (1 field, 1 pending operation)\n"), "the lines below match: {text}");
     }
 
     #[test]

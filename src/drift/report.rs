@@ -71,6 +71,11 @@ pub struct DeploymentReport {
     /// The block every value was read at, once the chain could be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<u64>,
+    /// That block's timestamp (the chain's clock, which a devnet may have
+    /// moved away from the wall clock): what pending operations' countdowns
+    /// count from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_time: Option<u64>,
     /// When the check started, in seconds since the Unix epoch.
     pub checked_at: u64,
     /// How long loading and observing took, in seconds.
@@ -83,9 +88,16 @@ pub struct DeploymentReport {
 }
 
 impl DeploymentReport {
-    /// How many distinct fields and role sets differ.
+    /// How many distinct fields and role sets differ (a pending operation
+    /// is a change on its way, not a field that differs).
     pub fn drifted_fields(&self) -> usize {
-        let mut keys: Vec<(&str, &str)> = self.drift.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
+        let mut keys: Vec<(&str, &str)> = self
+            .drift
+            .iter()
+            .filter(|d| d.kind != DriftKind::PendingOperation)
+            .map(|d| (d.contract.as_str(), d.field.as_str()))
+            .collect();
+        keys.sort_unstable();
         keys.dedup();
         keys.len()
     }
@@ -154,6 +166,15 @@ pub struct PendingDrift {
     pub verdict: String,
     /// What its calls would set: `set stake_manager.fees_pct.fee to 83%`.
     pub effects: Vec<String>,
+    /// Who proposed it: the account that called the timelock's `schedule`
+    /// (the contract the scheduling transaction went through, a Safe say,
+    /// when it did not call the timelock itself), once its `CallScheduled`
+    /// log was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposer: Option<String>,
+    /// The transaction that scheduled it (its sender is who signed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<Attribution>,
 }
 
 /// The transaction that last changed a field or a role holder.
@@ -213,6 +234,7 @@ mod tests {
             status,
             chain_id: None,
             block: None,
+            block_time: None,
             checked_at: 0,
             duration_seconds: 0.0,
             drift: Vec::new(),
@@ -245,5 +267,27 @@ mod tests {
         };
         report.drift = vec![holder(DriftKind::HolderAdded, "0x1"), holder(DriftKind::HolderAdded, "0x2")];
         assert_eq!(report.drifted_fields(), 1);
+    }
+
+    #[test]
+    fn drifted_fields_count_fields_not_pending_operations_whatever_the_order() {
+        let entry = |contract: &str, field: &str, kind| Drifted {
+            contract: contract.into(),
+            field: field.into(),
+            kind,
+            chain: Some("0x1".into()),
+            file: None,
+            operation: None,
+            last_change: None,
+        };
+        let mut report = deployment(Status::Drifted);
+        report.drift = vec![
+            entry("arena", "orchestrators", DriftKind::HolderAdded),
+            entry("arena", "paused", DriftKind::Value),
+            entry("arena", "orchestrators", DriftKind::HolderMissing),
+            entry("timelock", "pending_operation", DriftKind::PendingOperation),
+            entry("timelock", "pending_operation", DriftKind::PendingOperation),
+        ];
+        assert_eq!(report.drifted_fields(), 2, "orchestrators and paused");
     }
 }

@@ -1,6 +1,7 @@
-//! Serving `/metrics` (Prometheus exposition) and `/healthz` while
-//! `drift --watch` runs, with hyper: it is already in the tree under
-//! reqwest, and two fixed routes need no framework.
+//! Serving `/metrics` (Prometheus exposition), `/healthz` and the status
+//! page `/` ([`super::status_page`]) while `drift --watch` runs, with hyper:
+//! it is already in the tree under reqwest, and three fixed routes need no
+//! framework.
 //!
 //! Nobody can starve it: a client has [`HEADER_READ_TIMEOUT`] to send its
 //! request's headers, at most [`MAX_CONNECTIONS`] connections are served at
@@ -16,14 +17,24 @@ use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-/// The latest metrics, shared between the check loop and the server.
+use super::page::{Checked, content_security_policy, status_page};
+use super::prometheus::exposition;
+use super::report::{DriftReport, Status};
+
+/// How often the status page reloads itself unless told
+/// ([`Exposition::with_refresh`]).
+pub const DEFAULT_REFRESH: Duration = Duration::from_secs(10);
+
+/// The latest metrics and check, shared between the check loop and the server.
 #[derive(Debug, Clone, Default)]
 pub struct Exposition(Arc<RwLock<Latest>>);
 
@@ -33,9 +44,31 @@ struct Latest {
     updated: Option<Instant>,
     /// Why the last check failed, when it did.
     failure: Option<String>,
+    /// The last check and how long it took, for the status page.
+    report: Option<(DriftReport, Duration)>,
+    /// How often the status page reloads ([`DEFAULT_REFRESH`] when zero).
+    refresh: Duration,
 }
 
 impl Exposition {
+    /// An exposition whose status page reloads itself every `refresh`.
+    pub fn with_refresh(refresh: Duration) -> Self {
+        Self(Arc::new(RwLock::new(Latest { refresh, ..Latest::default() })))
+    }
+
+    /// Publishes a whole check: its metrics, whether it failed (for
+    /// `/healthz`) and the report itself with how long it `took` (for the
+    /// status page).
+    pub fn publish_report(&self, report: &DriftReport, took: Duration) {
+        let metrics = exposition(report);
+        if let Ok(mut latest) = self.0.write() {
+            latest.metrics = Some(metrics);
+            latest.updated = Some(Instant::now());
+            latest.failure = failure(report);
+            latest.report = Some((report.clone(), took));
+        }
+    }
+
     /// Replaces the metrics served, and marks the check loop alive.
     pub fn publish(&self, metrics: String) {
         self.publish_outcome(metrics, None);
@@ -45,13 +78,33 @@ impl Exposition {
     /// `/healthz` then answers 503 with the reason until a check succeeds.
     pub fn publish_outcome(&self, metrics: String, failure: Option<String>) {
         if let Ok(mut latest) = self.0.write() {
-            *latest = Latest { metrics: Some(metrics), updated: Some(Instant::now()), failure };
+            (latest.metrics, latest.updated, latest.failure) = (Some(metrics), Some(Instant::now()), failure);
         }
     }
 
     fn snapshot(&self) -> (Option<String>, Option<Instant>, Option<String>) {
         self.0.read().map(|l| (l.metrics.clone(), l.updated, l.failure.clone())).unwrap_or_default()
     }
+
+    /// The status page as of now.
+    fn page(&self) -> String {
+        let now = super::unix_now();
+        let Ok(latest) = self.0.read() else { return status_page(None, now, DEFAULT_REFRESH) };
+        let refresh = if latest.refresh.is_zero() { DEFAULT_REFRESH } else { latest.refresh };
+        let checked = latest.report.as_ref().map(|(report, took)| Checked { report, took: *took });
+        status_page(checked, now, refresh)
+    }
+}
+
+/// Why a check failed: each deployment that could not be checked.
+fn failure(report: &DriftReport) -> Option<String> {
+    let errors: Vec<&str> = report
+        .deployments
+        .iter()
+        .filter(|d| d.status == Status::Error)
+        .map(|d| d.error.as_deref().unwrap_or(&d.file))
+        .collect();
+    (!errors.is_empty()).then(|| errors.join("; "))
 }
 
 /// How long a client may take to send a request's headers.
@@ -129,6 +182,9 @@ pub async fn serve(
 
 /// The answer to a request for `path`.
 fn respond(exposition: &Exposition, path: &str, stale_after: Duration) -> Response<Full<Bytes>> {
+    if path == "/" {
+        return page(exposition.page());
+    }
     let (metrics, updated, failure) = exposition.snapshot();
     match path {
         "/metrics" => match metrics {
@@ -144,8 +200,21 @@ fn respond(exposition: &Exposition, path: &str, stale_after: Duration) -> Respon
             Some(_) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "checks have stalled\n".into()),
             None => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", "no check has finished yet\n".into()),
         },
-        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics or /healthz\n".into()),
+        _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /, /metrics or /healthz\n".into()),
     }
+}
+
+/// The status page, with a policy that lets only its own style and script run.
+fn page(body: String) -> Response<Full<Bytes>> {
+    let mut response = reply(StatusCode::OK, "text/html; charset=utf-8", body);
+    let headers = response.headers_mut();
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy()) {
+        headers.insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response<Full<Bytes>> {
@@ -170,5 +239,20 @@ mod tests {
         assert_eq!(respond(&exposition, "/metrics", minute).status(), StatusCode::OK);
         assert_eq!(respond(&exposition, "/healthz", Duration::ZERO).status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(respond(&exposition, "/other", minute).status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn the_status_page_is_html_that_may_run_only_its_own_script() {
+        let exposition = Exposition::with_refresh(Duration::from_secs(7));
+        let before = respond(&exposition, "/", Duration::from_secs(60));
+        assert_eq!(before.status(), StatusCode::OK);
+        let report = DriftReport::new(0, Vec::new());
+        exposition.publish_report(&report, Duration::from_millis(10));
+        let page = respond(&exposition, "/", Duration::from_secs(60));
+        assert_eq!(page.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        let policy = page.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap_or_default().to_string();
+        assert!(policy.starts_with("default-src 'none';"), "{policy}");
+        assert_eq!(respond(&exposition, "/healthz", Duration::from_secs(60)).status(), StatusCode::OK);
+        assert!(exposition.page().contains("content=\"7\""), "the page reloads as often as told");
     }
 }

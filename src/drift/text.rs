@@ -18,6 +18,9 @@ pub fn text(report: &DriftReport) -> String {
             if let Some(change) = &drifted.last_change {
                 let _ = writeln!(out, "      {}", attribution_line(change));
             }
+            if let Some(line) = drifted.operation.as_ref().and_then(proposal_line) {
+                let _ = writeln!(out, "      {line}");
+            }
         }
     }
     out.push_str(&summary_line(report));
@@ -39,7 +42,7 @@ pub fn deployment_line(deployment: &DeploymentReport) -> String {
 
 /// `2 fields (3 differences), 1 pending operation`: what the lines below
 /// hold, counted so that the numbers match them.
-fn counts(deployment: &DeploymentReport) -> String {
+pub(super) fn counts(deployment: &DeploymentReport) -> String {
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let changes: Vec<&Drifted> = deployment.drift.iter().filter(|d| d.kind != DriftKind::PendingOperation).collect();
     let mut keys: Vec<(&str, &str)> = changes.iter().map(|d| (d.contract.as_str(), d.field.as_str())).collect();
@@ -92,9 +95,20 @@ pub fn attribution_line(change: &super::report::Attribution) -> String {
     )
 }
 
+/// `proposed by 0x… in block 12 at 2026-…Z chain time, transaction 0x…`,
+/// with who sent that transaction when it went through a contract (a Safe).
+pub fn proposal_line(operation: &super::report::PendingDrift) -> Option<String> {
+    let (proposer, scheduled) = (operation.proposer.as_deref()?, operation.scheduled.as_ref()?);
+    let sent_by = if scheduled.sender == proposer { String::new() } else { format!(", sent by {}", scheduled.sender) };
+    Some(format!(
+        "proposed by {proposer} in block {} at {} chain time, transaction {}{sent_by}",
+        scheduled.block, scheduled.time_rfc3339, scheduled.transaction
+    ))
+}
+
 /// A number as its unit is meant (`150000000000000000000 (150 ether)`,
 /// `604800 (7d)`, `7%`); anything else as it is.
-fn with_unit(drifted: &Drifted, raw: &str) -> String {
+pub(super) fn with_unit(drifted: &Drifted, raw: &str) -> String {
     let unit = kind(&drifted.contract).and_then(|k| k.field(&drifted.field)).map(|f| f.unit);
     // Only decimal digits: `U256` would also read an address's hex as a number.
     let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());

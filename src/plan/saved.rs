@@ -119,12 +119,42 @@ pub fn load(text: &[u8], file: &str) -> Result<Plan, SavedPlanError> {
         }
         _ => {}
     }
-    let plan: Plan = serde_json::from_slice(text).map_err(json)?;
+    let plan: Plan = match serde_json::from_slice(text) {
+        Ok(plan) => plan,
+        // What `plan --format json` printed: the same plan with an RFC 3339
+        // twin beside each Unix time. The first error is the one to show.
+        Err(error) => serde_json::from_slice::<serde_json::Value>(text)
+            .ok()
+            .map(without_time_twins)
+            .and_then(|value| serde_json::from_value(value).ok())
+            .ok_or_else(|| json(error))?,
+    };
     let computed = plan.content_digest();
     if computed != plan.digest {
         return Err(SavedPlanError::Digest { file: file.to_string(), recorded: plan.digest, computed });
     }
     Ok(plan)
+}
+
+/// `document` without the `<key>_rfc3339` members written beside a
+/// `timestamp` or `ready_at` member holding a number.
+fn without_time_twins(mut document: serde_json::Value) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(object) => {
+                for key in ["timestamp", "ready_at"] {
+                    if object.get(key).is_some_and(serde_json::Value::is_u64) {
+                        object.remove(&format!("{key}_rfc3339"));
+                    }
+                }
+                object.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut document);
+    document
 }
 
 /// Loads a saved plan from `path`, reading at most [`MAX_PLAN_BYTES`] + 1

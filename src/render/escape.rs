@@ -3,7 +3,8 @@
 //! terminal, control characters (ESC sequences, a carriage return that
 //! rewrites the line, BEL) are shown as `\u{1b}`-style escapes; in markdown,
 //! such text is only ever shown inside a code span, where GitHub renders no
-//! HTML, no links and no mentions, on one line.
+//! HTML, no links and no mentions, on one line; in HTML (the status page),
+//! as text whose markup characters are entities.
 
 use std::borrow::Cow;
 
@@ -38,6 +39,25 @@ pub fn code_span(text: &str, in_table: bool) -> String {
     format!("{fence}{pad}{one_line}{pad}{fence}")
 }
 
+/// `text` for HTML element content or a quoted attribute value: `&`, `<`,
+/// `>`, `"` and `'` as entities, controls escaped as on a terminal, so it
+/// can never open a tag, end an attribute or run a script.
+pub fn html(text: &str) -> String {
+    let safe = terminal(text);
+    let mut out = String::with_capacity(safe.len() + 16);
+    for c in safe.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// C0 and C1 controls (newline and tab excepted), DEL, and the bidirectional
 /// overrides that make text read differently from what it is.
 fn is_unsafe(c: char) -> bool {
@@ -52,6 +72,15 @@ mod tests {
     fn escape_sequences_and_carriage_returns_are_shown_not_run() {
         assert_eq!(terminal("a\u{1b}[2J\rb\u{7}"), "a\\u{1b}[2J\\u{d}b\\u{7}");
         assert!(matches!(terminal("plain\ttext\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn html_markup_in_outside_text_is_shown_not_parsed() {
+        assert_eq!(
+            html("<script>alert('x')</script>&\"\u{1b}"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;\\u{1b}"
+        );
+        assert_eq!(html("state/a.yaml"), "state/a.yaml");
     }
 
     #[test]

@@ -11,17 +11,21 @@ mod safe_tx_builder;
 mod show;
 mod subject;
 mod text;
+mod times;
 
 pub use diff::state_diff;
 pub use markdown::{markdown, markdown_for};
 pub use receipt::{operations, transactions};
-pub use report::{IncidentReport, ReportedOperation, ReportedTransaction, incident_report, report_markdown};
+pub use report::{
+    EXPLORERS, IncidentReport, ReportedOperation, ReportedTransaction, explorer_for, incident_report, report_markdown,
+};
 pub use safe_tx_builder::{TX_BUILDER_VERSION, checksum, safe_transaction, safe_tx_builder};
 pub use show::{
     FieldChange, Written, change_lines, field_changes, reviewed_line, show_markdown, show_plan, show_receipt,
 };
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
+pub use times::{TIME_KEYS, with_rfc3339};
 
 use crate::contracts::{Kind, Phase, Shown, Unit, Value, kind, kind_of};
 use crate::observe::OperationState;

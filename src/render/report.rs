@@ -95,8 +95,27 @@ fn merged_changes(receipts: &[(String, Receipt)]) -> Vec<FieldChange> {
     out
 }
 
+/// The usual explorer of a public chain, by chain id, as a `{hash}`
+/// template: what `report` links through when `--explorer` is not given.
+pub const EXPLORERS: &[(u64, &str)] = &[
+    (1, "https://etherscan.io/tx/{hash}"),
+    (10, "https://optimistic.etherscan.io/tx/{hash}"),
+    (137, "https://polygonscan.com/tx/{hash}"),
+    (8453, "https://basescan.org/tx/{hash}"),
+    (17000, "https://holesky.etherscan.io/tx/{hash}"),
+    (42161, "https://arbiscan.io/tx/{hash}"),
+    (560048, "https://hoodi.etherscan.io/tx/{hash}"),
+    (11155111, "https://sepolia.etherscan.io/tx/{hash}"),
+];
+
+/// The explorer template for `chain_id` in [`EXPLORERS`], if it has one.
+pub fn explorer_for(chain_id: u64) -> Option<&'static str> {
+    EXPLORERS.iter().find(|(id, _)| *id == chain_id).map(|(_, template)| *template)
+}
+
 /// The report of `receipts` (file name, receipt), with links through
-/// `explorer` when given.
+/// `explorer` when given, else through each chain's usual explorer
+/// ([`EXPLORERS`]; a devnet has none).
 pub fn incident_report(receipts: &[(String, Receipt)], explorer: Option<&str>) -> IncidentReport {
     let mut chain_ids: Vec<u64> = receipts.iter().map(|(_, r)| r.plan.chain_id).collect();
     chain_ids.dedup();
@@ -114,7 +133,7 @@ pub fn incident_report(receipts: &[(String, Receipt)], explorer: Option<&str>) -
                 status: tx.status.clone(),
                 block: tx.block,
                 hash: tx.hash.to_string(),
-                link: explorer.map(|e| link(e, &tx.hash.to_string())),
+                link: explorer.or(explorer_for(r.plan.chain_id)).map(|e| link(e, &tx.hash.to_string())),
             })
         })
         .collect();
