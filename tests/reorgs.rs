@@ -9,6 +9,7 @@ mod fault_proxy;
 use alloy::primitives::{B256, Bytes};
 use alloy::providers::Provider;
 use common::TestChain;
+use govstate::devnet::AnvilOptions;
 use fault_proxy::{FaultProxy, Faults};
 
 const OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -32,7 +33,11 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let chain = TestChain::start().await;
+    setup_with(&AnvilOptions::default()).await
+}
+
+async fn setup_with(options: &AnvilOptions) -> Setup {
+    let chain = TestChain::start_with(options).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = chain.write_state_file(dir.path()).await.display().to_string();
     Setup { chain, dir, file }
@@ -273,7 +278,11 @@ async fn receipts_of_another_chain_with_the_same_id_are_no_orphans() {
     let old = setup().await;
     let (code, stdout, stderr) = old.apply(&old.url(), &RUN_1);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let s = setup().await;
+    // A restart gets a genesis of its own (anvil's is the wall clock at
+    // start, so two nodes started in the same second would share one).
+    let genesis = old.chain.reader().get_block_by_number(0.into()).await.expect("genesis read").expect("genesis");
+    let options = AnvilOptions { genesis_timestamp: Some(genesis.header.timestamp + 1), ..AnvilOptions::default() };
+    let s = setup_with(&options).await;
     std::fs::create_dir_all(s.receipts()).expect("receipts dir");
     for entry in std::fs::read_dir(old.receipts()).expect("old receipts").filter_map(Result::ok) {
         std::fs::copy(entry.path(), s.receipts().join(entry.file_name())).expect("copied");

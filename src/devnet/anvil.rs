@@ -65,6 +65,10 @@ pub struct AnvilOptions {
     /// anvil's `--hardfork` (e.g. `berlin`, a chain without EIP-1559 fees);
     /// `None` (the default) runs anvil's latest.
     pub hardfork: Option<String>,
+    /// anvil's `--timestamp`: the genesis block's time in Unix seconds;
+    /// `None` (the default) is the wall clock at start. Two nodes started
+    /// in the same second otherwise share a genesis hash.
+    pub genesis_timestamp: Option<u64>,
 }
 
 /// A running anvil node; dropping it stops the node.
@@ -90,6 +94,9 @@ impl AnvilProcess {
         }
         if let Some(hardfork) = &options.hardfork {
             command.args(["--hardfork", hardfork]);
+        }
+        if let Some(timestamp) = options.genesis_timestamp {
+            command.args(["--timestamp", &timestamp.to_string()]);
         }
         // Nothing of govstate's environment (keys, endpoints, tokens) is
         // anvil's business.
