@@ -63,7 +63,7 @@ pub fn endpoint_key(url: &Url) -> String {
     alloy::primitives::hex::encode(&hash[..16])
 }
 
-/// Requests and round trips made through the providers sharing it.
+/// Requests, round trips and bytes through the providers sharing it.
 #[derive(Debug, Clone, Default)]
 pub struct RpcStats(Arc<Counters>);
 
@@ -71,6 +71,8 @@ pub struct RpcStats(Arc<Counters>);
 struct Counters {
     requests: AtomicU64,
     round_trips: AtomicU64,
+    bytes_sent: AtomicU64,
+    bytes_received: AtomicU64,
 }
 
 impl RpcStats {
@@ -82,6 +84,32 @@ impl RpcStats {
     /// HTTP round trips so far (a batch is one).
     pub fn round_trips(&self) -> u64 {
         self.0.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of request bodies sent so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.0.bytes_sent.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of answer bodies read so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.0.bytes_received.load(Ordering::Relaxed)
+    }
+
+    /// One line for `--stats`: requests, round trips and bytes each way.
+    pub fn summary(&self) -> String {
+        format!(
+            "RPC: {} requests in {} round trips, {} sent, {} received",
+            self.requests(),
+            self.round_trips(),
+            human_bytes(self.bytes_sent()),
+            human_bytes(self.bytes_received())
+        )
+    }
+
+    fn record_bytes(&self, sent: usize, received: usize) {
+        self.0.bytes_sent.fetch_add(sent as u64, Ordering::Relaxed);
+        self.0.bytes_received.fetch_add(received as u64, Ordering::Relaxed);
     }
 
     fn record(&self, packet: &RequestPacket) {
@@ -139,7 +167,7 @@ pub fn connect_wallet_with(
 fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let http = reqwest::Client::builder().timeout(patience.timeout).build().unwrap_or_default();
     let local = alloy::transports::utils::guess_local_url(url.as_str());
-    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes);
+    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes).counting_bytes(stats);
     ClientBuilder::default()
         .layer(batch::BatchLayer::new(patience.max_batch))
         .layer(retry::RetryLayer::new(patience, &url))
@@ -147,6 +175,15 @@ fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
         .layer(CountingLayer(stats.clone()))
         .layer(redact::SanitizeLayer::new(&url))
         .transport(transport, local)
+}
+
+/// `bytes` for people: `512 B`, `3.4 KiB`, `1.2 MiB`.
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0..1_024 => format!("{bytes} B"),
+        1_024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1_024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
 }
 
 /// The tower layer that counts.
@@ -183,5 +220,19 @@ where
     fn call(&mut self, request: RequestPacket) -> Self::Future {
         self.stats.record(&request);
         self.inner.call(request)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn byte_counts_read_in_the_unit_that_fits() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1_023), "1023 B");
+        assert_eq!(human_bytes(1_024), "1.0 KiB");
+        assert_eq!(human_bytes(3_500), "3.4 KiB");
+        assert_eq!(human_bytes(5 * 1_048_576 + 104_858), "5.1 MiB");
     }
 }

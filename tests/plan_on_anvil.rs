@@ -250,6 +250,20 @@ fn round_trips(stderr: &str) -> u64 {
         .unwrap_or_else(|| panic!("no stats in {stderr}"))
 }
 
+/// The bytes `--stats` says were received, from its `…, N KiB received`.
+fn bytes_received(stderr: &str) -> f64 {
+    let line = stderr.lines().find_map(|l| l.strip_prefix("RPC: ")).unwrap_or_else(|| panic!("no stats in {stderr}"));
+    let part = line.split(", ").find(|p| p.ends_with(" received")).unwrap_or_else(|| panic!("no bytes in {line}"));
+    let mut words = part.split_whitespace();
+    let number: f64 = words.next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no number in {part}"));
+    match words.next() {
+        Some("B") => number,
+        Some("KiB") => number * 1024.0,
+        Some("MiB") => number * 1024.0 * 1024.0,
+        unit => panic!("unit {unit:?} in {part}"),
+    }
+}
+
 #[tokio::test]
 async fn a_thousand_orchestrators_are_planned_in_three_round_trips_with_and_without_multicall() {
     let chain = TestChain::start().await;
@@ -265,6 +279,9 @@ async fn a_thousand_orchestrators_are_planned_in_three_round_trips_with_and_with
         chain.govstate(&["plan", path, "--stats", "--detailed-exitcode", "--no-multicall", "--cache-dir", cache]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let batch = round_trips(&stderr);
+    // A thousand membership answers, each a 32-byte word in hex at least.
+    let received = bytes_received(&stderr);
+    assert!(received >= 1000.0 * 66.0, "{received} bytes received for 1,000 answers: {stderr}");
     chain.devnet.install_multicall3().await.expect("multicall installed");
     let (code, stdout, stderr) = chain.govstate(&["plan", path, "--stats", "--detailed-exitcode", "--no-cache"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");

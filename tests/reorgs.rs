@@ -9,8 +9,8 @@ mod fault_proxy;
 use alloy::primitives::{B256, Bytes};
 use alloy::providers::Provider;
 use common::TestChain;
-use govstate::devnet::AnvilOptions;
 use fault_proxy::{FaultProxy, Faults};
+use govstate::devnet::AnvilOptions;
 
 const OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 

@@ -198,7 +198,7 @@ async fn once(
 /// With `--stats`, the JSON-RPC traffic so far, on stderr.
 fn print_stats(args: &DriftArgs, options: &DriftOptions) {
     if args.stats {
-        eprintln!("RPC: {} requests in {} round trips", options.stats.requests(), options.stats.round_trips());
+        eprintln!("{}", options.stats.summary());
     }
 }
 

@@ -128,7 +128,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         println!("Plan digest: {}", made.digest);
     }
     if args.stats {
-        eprintln!("RPC: {} requests in {} round trips", stats.requests(), stats.round_trips());
+        eprintln!("{}", stats.summary());
     }
     let cancelling = args.cancel_stale && made.operations.iter().any(|o| o.is_stale());
     if args.simulate && (!made.calls.is_empty() || cancelling) {

@@ -50,19 +50,31 @@ pub struct BoundedHttp {
     client: reqwest::Client,
     url: Url,
     limit: usize,
+    stats: Option<super::RpcStats>,
 }
 
 impl BoundedHttp {
     /// Posts to `url` with `client`, refusing answers over `limit` bytes.
     pub fn new(client: reqwest::Client, url: Url, limit: usize) -> Self {
-        Self { client, url, limit }
+        Self { client, url, limit, stats: None }
+    }
+
+    /// Counts the bytes of every request body sent and answer body read in
+    /// `stats`.
+    pub fn counting_bytes(self, stats: &super::RpcStats) -> Self {
+        Self { stats: Some(stats.clone()), ..self }
     }
 
     async fn post(self, request: RequestPacket) -> Result<ResponsePacket, TransportError> {
+        let sent = serde_json::to_vec(&request).map_err(TransportError::ser_err)?;
+        if let Some(stats) = &self.stats {
+            stats.record_bytes(sent.len(), 0);
+        }
         let mut response = self
             .client
             .post(self.url.clone())
-            .json(&request)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(sent)
             .headers(request.headers())
             .send()
             .await
@@ -84,7 +96,12 @@ impl BoundedHttp {
                 Ok(Some(chunk)) if body.len() + chunk.len() > self.limit => {
                     return Err(too_large("larger".to_string()));
                 }
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(Some(chunk)) => {
+                    if let Some(stats) = &self.stats {
+                        stats.record_bytes(0, chunk.len());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
                 Ok(None) => break,
                 Err(error) if !status.is_success() => {
                     let body = format!("<failed to read the answer: {error}>");
