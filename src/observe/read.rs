@@ -123,42 +123,27 @@ fn aggregate3(group: &[Read]) -> Read {
 }
 
 /// Sends the reads in batches of at most `max_batch` requests (the hash
-/// check included), all at once; a batch the node refuses for its size (an
-/// answer too large to read) is halved and sent again. (A batch refused
-/// for its length is halved by the transport, see `rpc`.)
+/// check included), all at once. (A batch the node refuses for its length,
+/// or whose answer is too large to read, is halved by the transport: see
+/// `rpc::batch`.)
 async fn batched(
     provider: &impl Provider,
     reads: &[Read],
     block: BlockRef,
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
-    let mut results: Vec<Option<ReadResult>> = vec![None; reads.len()];
     // Each batch also carries the pinned block's header (its hash check).
-    let mut pending = ranges(reads, max_batch.saturating_sub(1));
-    while !pending.is_empty() {
-        let sent = pending.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
-        let answers = futures::future::join_all(sent).await;
-        let mut retry = Vec::new();
-        for (range, answer) in pending.into_iter().zip(answers) {
-            match answer {
-                Ok(Err(found)) => {
-                    return Err(ObserveError::Reorg { number: block.number, expected: block.hash, found });
-                }
-                Ok(Ok(answers)) => {
-                    for (slot, answer) in results[range].iter_mut().zip(answers) {
-                        *slot = Some(answer);
-                    }
-                }
-                Err(source) if range.len() > 1 && crate::rpc::too_large(&source) => {
-                    let mid = range.start + range.len() / 2;
-                    retry.extend([range.start..mid, mid..range.end]);
-                }
-                Err(source) => return Err(ObserveError::Rpc { doing: "reading the managed fields".into(), source }),
-            }
+    let ranges = ranges(reads, max_batch.saturating_sub(1));
+    let sent = ranges.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
+    let mut results = Vec::with_capacity(reads.len());
+    for answer in futures::future::join_all(sent).await {
+        match answer {
+            Ok(Err(found)) => return Err(ObserveError::Reorg { number: block.number, expected: block.hash, found }),
+            Ok(Ok(answers)) => results.extend(answers),
+            Err(source) => return Err(ObserveError::Rpc { doing: "reading the managed fields".into(), source }),
         }
-        pending = retry;
     }
-    Ok(results.into_iter().map(|r| r.unwrap_or_else(|| Err("no answer".to_string()))).collect())
+    Ok(results)
 }
 
 /// Call data per batch, well under common request-body limits (anvil

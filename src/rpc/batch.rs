@@ -124,6 +124,16 @@ where
     };
     if refused && part.len() > 1 {
         let half = part.len() / 2;
+        if answer.as_ref().is_err_and(oversized) {
+            // An answer too large to read: its halves one after the other,
+            // so at most one such answer is read at a time, and a request
+            // whose answer alone is too large ends it after log₂ n reads.
+            let mut answers = Vec::with_capacity(part.len());
+            for half in part.chunks(half) {
+                answers.extend(Box::pin(send_part(inner.clone(), half.to_vec(), cap.clone())).await?);
+            }
+            return Ok(answers);
+        }
         cap.fetch_min(half.max(1), Ordering::Relaxed);
         return send_all(inner, part, cap).await;
     }
@@ -134,6 +144,12 @@ where
         }
         ResponsePacket::Single(answer) => Ok(vec![answer]),
     }
+}
+
+/// The answer was over the bound on what is read (not a refusal by the
+/// node: the batch cap is not lowered for it).
+fn oversized(error: &TransportError) -> bool {
+    matches!(error, RpcError::Transport(TransportErrorKind::NonRetryable(inner)) if inner.is::<super::bounded::TooLarge>())
 }
 
 /// The node refused the batch for its size: HTTP 413, or an answer over
