@@ -140,8 +140,7 @@ pub fn connect_signing(url: Url, stats: &RpcStats, signer: PrivateKeySigner) -> 
 /// A provider for `url` that signs as `signer`, its traffic counted in
 /// `stats`, its reads (never its sends) retried as `patience` says.
 pub fn connect_signing_with(url: Url, stats: &RpcStats, signer: PrivateKeySigner, patience: Patience) -> DynProvider {
-    let client = client(url, stats, patience);
-    ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_client(client).erased()
+    connect_wallet_with(url, stats, Some(EthereumWallet::from(signer)), patience)
 }
 
 /// A provider for `url` that signs with `wallet` (any kind of signer), or,
@@ -167,7 +166,7 @@ pub fn connect_wallet_with(
 fn client(url: Url, stats: &RpcStats, patience: Patience) -> RpcClient {
     let http = reqwest::Client::builder().timeout(patience.timeout).build().unwrap_or_default();
     let local = alloy::transports::utils::guess_local_url(url.as_str());
-    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes).counting_bytes(stats);
+    let transport = bounded::BoundedHttp::new(http, url.clone(), patience.max_answer_bytes, stats);
     ClientBuilder::default()
         .layer(batch::BatchLayer::new(patience.max_batch))
         .layer(retry::RetryLayer::new(patience, &url))

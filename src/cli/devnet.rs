@@ -65,7 +65,7 @@ pub async fn run(
         devnet.install_multicall3().await.context("could not install Multicall3")?;
     }
     if safe.is_none() {
-        valid_splits(&devnet).await.context("could not set the arena's reward splits")?;
+        devnet.set_example_splits().await.context("could not set the arena's reward splits")?;
     }
     write_state(&devnet, state_path).await?;
     print_address_book(&devnet, state_path);
@@ -77,35 +77,6 @@ pub async fn run(
     drop(devnet);
     println!("Stopped the devnet.");
     Ok(ExitCode::SUCCESS)
-}
-
-/// The reward splits the devnet starts with: the arena deploys with
-/// 10000/10000/10000, which no desired-state file may ask for (their sum must
-/// be 1..=10000), so the written file would have to leave them out. The
-/// devnet sets the split the design's example uses, so that the file it
-/// writes manages every key and is valid as written.
-const SPLITS_BPS: (u16, u16, u16) = (6000, 2000, 2000);
-
-/// Sets [`SPLITS_BPS`] as the arena's owner (the devnet's account 0).
-async fn valid_splits(devnet: &Devnet) -> anyhow::Result<()> {
-    use alloy::network::{EthereumWallet, TransactionBuilder};
-    use alloy::providers::Provider;
-    use alloy::sol_types::SolCall;
-    use govstate::contracts::arena::SelfPlayArena;
-    let signer = EthereumWallet::from(govstate::devnet::owner_signer());
-    let provider = ProviderBuilder::new().wallet(signer).connect_http(devnet.url().clone());
-    let arena = devnet.deployment().address_of("arena").context("no arena")?;
-    let (teacher, student, validator) = SPLITS_BPS;
-    let data = SelfPlayArena::setRewardSplitsCall {
-        teacherSplitBps: teacher,
-        studentSplitBps: student,
-        validatorSplitBps: validator,
-    }
-    .abi_encode();
-    let tx = alloy::rpc::types::TransactionRequest::default().with_to(arena).with_input(data);
-    let receipt = provider.send_transaction(tx).await?.get_receipt().await?;
-    anyhow::ensure!(receipt.status(), "setRewardSplits reverted");
-    Ok(())
 }
 
 async fn write_state(devnet: &Devnet, path: &Path) -> anyhow::Result<()> {

@@ -68,12 +68,15 @@ pub async fn run(args: &SignArgs) -> anyhow::Result<ExitCode> {
 
 /// `--rpc-url`, else `ETH_RPC_URL`.
 fn endpoint(args: &SignArgs) -> anyhow::Result<alloy::transports::http::reqwest::Url> {
-    let url = match &args.rpc_url {
-        Some(url) => url.clone(),
-        None => std::env::var("ETH_RPC_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .context("--unlocked signs through the endpoint: pass --rpc-url or set ETH_RPC_URL")?,
+    let (url, origin) = match &args.rpc_url {
+        Some(url) => (url.clone(), "--rpc-url"),
+        None => (
+            std::env::var("ETH_RPC_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .context("--unlocked signs through the endpoint: pass --rpc-url or set ETH_RPC_URL")?,
+            "ETH_RPC_URL",
+        ),
     };
-    url.parse().with_context(|| format!("the RPC endpoint {url:?} is not a URL"))
+    Ok(govstate::rpc::parse_endpoint(&url, origin)?)
 }

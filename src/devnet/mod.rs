@@ -125,6 +125,23 @@ impl Devnet {
         Ok(())
     }
 
+    /// Sets the arena's reward splits to [`EXAMPLE_SPLITS_BPS`] as its owner
+    /// (account 0: not on a devnet whose arena a Safe owns).
+    pub async fn set_example_splits(&self) -> Result<(), DevnetError> {
+        use alloy::sol_types::SolCall;
+        let provider =
+            ProviderBuilder::new().wallet(EthereumWallet::from(owner_signer())).connect_http(self.url.clone());
+        let arena = self.deployment.address_of("arena").unwrap_or_default();
+        let (teacher, student, validator) = EXAMPLE_SPLITS_BPS;
+        let data = crate::contracts::arena::SelfPlayArena::setRewardSplitsCall {
+            teacherSplitBps: teacher,
+            studentSplitBps: student,
+            validatorSplitBps: validator,
+        }
+        .abi_encode();
+        topology::call(&provider, arena, data, "setRewardSplits").await
+    }
+
     /// The build of the contracts its hardfork runs.
     pub fn evm(&self) -> Evm {
         self.evm
@@ -135,6 +152,13 @@ impl Devnet {
         self.anvil.pid()
     }
 }
+
+/// The reward splits `govstate devnet` starts with: the arena deploys with
+/// 10000/10000/10000, which no desired-state file may ask for (their sum must
+/// be 1..=10000), so the written file would have to leave them out. The
+/// devnet sets the split the design's example uses, so that the file it
+/// writes manages every key and is valid as written.
+pub const EXAMPLE_SPLITS_BPS: (u16, u16, u16) = (6000, 2000, 2000);
 
 /// The signer of the devnet's deployer, owner and governance account.
 pub fn owner_signer() -> PrivateKeySigner {

@@ -188,7 +188,7 @@ pub(super) async fn call(
     data: Vec<u8>,
     doing: &'static str,
 ) -> Result<(), DevnetError> {
-    let failed = |reason: String| DevnetError::Deploy { contract: "the production wiring", reason };
+    let failed = |reason: String| DevnetError::Deploy { contract: "the devnet's set-up", reason };
     let tx = TransactionRequest::default().to(to).input(data.into());
     let receipt = provider.send_transaction(tx).await?.get_receipt().await.map_err(|e| failed(e.to_string()))?;
     if receipt.status() { Ok(()) } else { Err(failed(format!("{doing} reverted ({})", receipt.transaction_hash))) }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use super::report::{Attribution, DeploymentReport, DriftKind, DriftReport, Drifted, PendingDrift, Status};
 use super::text::{counts, summary_line, with_unit};
 use crate::render::escape::html;
+use crate::render::rfc3339;
 
 /// The page's style, inline (allowed by its hash).
 const STYLE: &str = "\
@@ -51,13 +52,16 @@ setInterval(tick,1000);})();";
 /// The `Content-Security-Policy` the page is served with: nothing may load,
 /// and only the page's own style and script run, by their SHA-256.
 pub fn content_security_policy() -> String {
-    let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
-    format!(
-        "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; base-uri 'none'; form-action 'none'; \
-         frame-ancestors 'none'",
-        hash(STYLE),
-        hash(SCRIPT)
-    )
+    static POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
+        format!(
+            "default-src 'none'; style-src 'sha256-{}'; script-src 'sha256-{}'; base-uri 'none'; form-action 'none'; \
+             frame-ancestors 'none'",
+            hash(STYLE),
+            hash(SCRIPT)
+        )
+    });
+    POLICY.clone()
 }
 
 /// The latest check the page shows, with how long the whole check took.
@@ -301,10 +305,6 @@ fn short(seconds: u64) -> String {
         out.push(format!("{}s", seconds % 60));
     }
     out.join(" ")
-}
-
-fn rfc3339(unix: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(unix)).to_string()
 }
 
 #[cfg(test)]

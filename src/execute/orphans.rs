@@ -40,11 +40,7 @@ const REORG_WINDOW: u64 = 256;
 /// The gas of a plain transfer.
 const TRANSFER_GAS: u64 = 21_000;
 
-/// How long a self-transfer is waited for.
-const MINED_WITHIN: std::time::Duration = std::time::Duration::from_secs(600);
-
-/// How often a self-transfer is looked for.
-const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+use super::send::{POLL, RECEIPT_TIMEOUT};
 
 /// One transaction an earlier receipt recorded that the chain no longer
 /// holds, with its nonce still unused.
@@ -141,13 +137,12 @@ enum Standing {
 
 /// Looks up every version of a record (replacements included).
 async fn standing(provider: &impl Provider, record: &TransactionRecord) -> Result<Standing, ApplyError> {
-    let lookup = ApplyError::rpc("looking up a transaction an earlier apply recorded");
     for hash in std::iter::once(record.hash).chain(record.replaced.iter().copied()) {
         if let Some(mined) = provider.get_transaction_receipt(hash).await.map_err(lookup_error)? {
             return Ok(Standing::Mined(hash, Box::new(mined)));
         }
     }
-    let held = provider.get_transaction_by_hash(record.hash).await.map_err(lookup)?;
+    let held = provider.get_transaction_by_hash(record.hash).await.map_err(lookup_error)?;
     Ok(if held.is_some() { Standing::Pooled } else { Standing::Gone })
 }
 
@@ -295,10 +290,7 @@ fn correct_mined(record: &mut TransactionRecord, hash: B256, mined: &Transaction
         record.replaced.push(record.hash);
         record.hash = hash;
     }
-    record.status = status.to_string();
-    record.block = mined.block_number;
-    record.gas_used = Some(mined.gas_used);
-    record.effective_gas_price = Some(mined.effective_gas_price);
+    record.mined_as(status, mined);
     record.orphaned = None;
     Some(line)
 }
@@ -462,10 +454,7 @@ async fn cancel(
     for (nonce, hash) in sent {
         let mined = mined(provider, hash, sending).await?;
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
-            record.status = if mined.status() { "success" } else { "reverted" }.to_string();
-            record.block = mined.block_number;
-            record.gas_used = Some(mined.gas_used);
-            record.effective_gas_price = Some(mined.effective_gas_price);
+            record.mined_as(if mined.status() { "success" } else { "reverted" }, &mined);
         }
         log.save().map_err(ApplyError::Receipt)?;
         taken.push((nonce, hash, mined.block_number));
@@ -481,10 +470,10 @@ async fn mined(provider: &impl Provider, hash: B256, sending: &Sending) -> Resul
         if let Some(receipt) = provider.get_transaction_receipt(hash).await.map_err(failed)? {
             return Ok(receipt);
         }
-        if sending.stop.as_ref().is_some_and(|s| *s.borrow()) {
+        if sending.stopped() {
             return Err(ApplyError::Waiting { hash, reason: "stopped before it was mined".into() });
         }
-        if started.elapsed() > MINED_WITHIN {
+        if started.elapsed() > RECEIPT_TIMEOUT {
             return Err(ApplyError::Waiting { hash, reason: "not mined within 10 minutes".into() });
         }
         tokio::time::sleep(POLL).await;

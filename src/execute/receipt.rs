@@ -107,6 +107,17 @@ pub struct TransactionRecord {
     pub orphaned: Option<String>,
 }
 
+impl TransactionRecord {
+    /// Records what the chain's receipt says of this transaction: `status`
+    /// (`success` or `reverted`), its block, gas used and price.
+    pub fn mined_as(&mut self, status: &str, receipt: &alloy::rpc::types::TransactionReceipt) {
+        self.status = status.to_string();
+        self.block = receipt.block_number;
+        self.gas_used = Some(receipt.gas_used);
+        self.effective_gas_price = Some(receipt.effective_gas_price);
+    }
+}
+
 /// What an apply did with one timelock operation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OperationRecord {

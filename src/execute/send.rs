@@ -15,7 +15,7 @@ use crate::route::Transaction;
 
 /// How long to wait for one transaction before giving up (it may still be
 /// mined; the receipt file records its hash).
-const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+pub(super) const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionRequest {
     TransactionRequest::default().from(from).to(tx.to).input(tx.data.clone().into())
@@ -161,7 +161,7 @@ pub struct Sending {
 }
 
 impl Sending {
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
 
@@ -452,10 +452,7 @@ async fn wait_all(
         };
         let revert = if receipt.status() { None } else { Some(revert_reason(provider, &tx.contract, hash).await) };
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
-            record.status = if revert.is_none() { "success" } else { "reverted" }.to_string();
-            record.block = receipt.block_number;
-            record.gas_used = Some(receipt.gas_used);
-            record.effective_gas_price = Some(receipt.effective_gas_price);
+            record.mined_as(if revert.is_none() { "success" } else { "reverted" }, &receipt);
             record.revert = revert.clone();
         }
         if revert.is_some() || saved.elapsed() >= SAVE_EVERY {
@@ -476,7 +473,7 @@ async fn wait_all(
 }
 
 /// How often a pending transaction is looked for.
-const POLL: std::time::Duration = std::time::Duration::from_millis(250);
+pub(super) const POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// How often progress is told while waiting.
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);

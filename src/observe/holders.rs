@@ -58,9 +58,8 @@ impl Listing {
         self.entry.candidates.extend(touched.iter().copied());
         if self.warm {
             let members = self.entry.members.take().unwrap_or_default();
-            let confirmed_anyway = touched.union(&never_logged).copied().collect();
-            self.known = members.difference(&confirmed_anyway).copied().collect();
             self.confirm = touched.union(&never_logged).copied().collect();
+            self.known = members.difference(&self.confirm).copied().collect();
         } else {
             self.confirm = self.entry.candidates.union(named).copied().collect();
         }

@@ -25,6 +25,7 @@ pub use show::{
 };
 pub use subject::Subject;
 pub use text::{Style, text, text_for};
+pub(crate) use times::rfc3339;
 pub use times::{TIME_KEYS, with_rfc3339};
 
 use crate::contracts::{Kind, Phase, Shown, Unit, Value, kind, kind_of};

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::receipt::decoded;
+use super::rfc3339;
 use super::show::{FieldChange, field_changes};
 use crate::execute::Receipt;
 
@@ -156,10 +157,6 @@ pub fn incident_report(receipts: &[(String, Receipt)], explorer: Option<&str>) -
         transactions,
         operations,
     }
-}
-
-fn rfc3339(seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).to_string()
 }
 
 /// The report as markdown, for the incident log and the team's channel.

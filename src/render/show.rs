@@ -7,7 +7,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::receipt::decoded;
+use super::rfc3339;
 use super::{Style, show as shown, text};
+use crate::execute::fees::gwei;
 use crate::execute::{Receipt, TransactionRecord};
 use crate::plan::{Plan, PlannedContract, Reviewed};
 
@@ -83,11 +85,6 @@ pub fn reviewed_line(reviewed: &Reviewed) -> String {
     format!("{}{commit}{dirty}", reviewed.file)
 }
 
-/// `2026-12-01T10:00:00Z` for seconds since the epoch.
-fn rfc3339(seconds: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).to_string()
-}
-
 /// A saved plan as text: where it came from, then the plan as `plan` shows it.
 pub fn show_plan(plan: &Plan, file: &str) -> String {
     let mut out = String::new();
@@ -113,11 +110,6 @@ fn fee(tx: &TransactionRecord) -> Option<String> {
     let (gas, price) = (tx.gas_used?, tx.effective_gas_price?);
     let total = u128::from(gas).checked_mul(price)?;
     Some(format!("{gas} gas at {} = {}", gwei(price), ether(total)))
-}
-
-/// Wei as gwei, trimmed: `1.5 gwei`.
-fn gwei(wei: u128) -> String {
-    format!("{} gwei", decimal(wei, 9))
 }
 
 /// Wei as ether, trimmed: `0.0000315 ether`.

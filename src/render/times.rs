@@ -29,7 +29,8 @@ pub fn with_rfc3339(document: &mut Value) {
     }
 }
 
-fn rfc3339(seconds: u64) -> String {
+/// Unix seconds as RFC 3339 UTC: `2026-12-01T12:00:00Z`.
+pub(crate) fn rfc3339(seconds: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds)).to_string()
 }
 

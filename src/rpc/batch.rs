@@ -95,6 +95,9 @@ where
 {
     Box::pin(async move {
         let size = cap.load(Ordering::Relaxed).max(1);
+        if requests.len() <= size {
+            return send_part(inner, requests, cap).await;
+        }
         let parts = requests.chunks(size).map(|part| send_part(inner.clone(), part.to_vec(), cap.clone()));
         let mut answers = Vec::with_capacity(requests.len());
         for part in futures::future::join_all(parts).await {
@@ -155,9 +158,5 @@ fn oversized(error: &TransportError) -> bool {
 /// The node refused the batch for its size: HTTP 413, or an answer over
 /// the bound on what is read.
 pub fn too_large(error: &TransportError) -> bool {
-    match error {
-        RpcError::Transport(TransportErrorKind::HttpError(http)) => http.status == 413,
-        RpcError::Transport(TransportErrorKind::NonRetryable(inner)) => inner.is::<super::bounded::TooLarge>(),
-        _ => false,
-    }
+    matches!(error, RpcError::Transport(TransportErrorKind::HttpError(http)) if http.status == 413) || oversized(error)
 }

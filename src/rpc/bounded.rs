@@ -50,26 +50,19 @@ pub struct BoundedHttp {
     client: reqwest::Client,
     url: Url,
     limit: usize,
-    stats: Option<super::RpcStats>,
+    stats: super::RpcStats,
 }
 
 impl BoundedHttp {
-    /// Posts to `url` with `client`, refusing answers over `limit` bytes.
-    pub fn new(client: reqwest::Client, url: Url, limit: usize) -> Self {
-        Self { client, url, limit, stats: None }
-    }
-
-    /// Counts the bytes of every request body sent and answer body read in
-    /// `stats`.
-    pub fn counting_bytes(self, stats: &super::RpcStats) -> Self {
-        Self { stats: Some(stats.clone()), ..self }
+    /// Posts to `url` with `client`, refusing answers over `limit` bytes,
+    /// the bytes of every body sent and read counted in `stats`.
+    pub fn new(client: reqwest::Client, url: Url, limit: usize, stats: &super::RpcStats) -> Self {
+        Self { client, url, limit, stats: stats.clone() }
     }
 
     async fn post(self, request: RequestPacket) -> Result<ResponsePacket, TransportError> {
         let sent = serde_json::to_vec(&request).map_err(TransportError::ser_err)?;
-        if let Some(stats) = &self.stats {
-            stats.record_bytes(sent.len(), 0);
-        }
+        self.stats.record_bytes(sent.len(), 0);
         let mut response = self
             .client
             .post(self.url.clone())
@@ -97,9 +90,7 @@ impl BoundedHttp {
                     return Err(too_large("larger".to_string()));
                 }
                 Ok(Some(chunk)) => {
-                    if let Some(stats) = &self.stats {
-                        stats.record_bytes(0, chunk.len());
-                    }
+                    self.stats.record_bytes(0, chunk.len());
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,

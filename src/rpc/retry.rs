@@ -22,7 +22,6 @@
 //!
 //! [`classify`]: super::classify
 
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -186,7 +185,7 @@ impl ReadPolicy {
                 Outcome::Again { kept: more, retry, failure, wait } => {
                     kept.extend(more);
                     if tried > self.retries {
-                        let endpoint = &self.endpoint.name;
+                        let endpoint = self.endpoint.name();
                         let message = format!("{endpoint} failed {tried} times; last failure: {failure}");
                         return Err(TransportErrorKind::custom_str(&message));
                     }
@@ -238,17 +237,20 @@ impl ReadPolicy {
 
     /// A batch's answers, entry by entry: those answered are kept, the
     /// missing and transiently failed ones are asked again.
-    fn judge_entries(&self, requests: &[SerializedRequest], mut answers: Vec<Response>) -> Outcome {
+    fn judge_entries(&self, requests: &[SerializedRequest], answers: Vec<Response>) -> Outcome {
         let mut retry = Vec::new();
         let mut kept = Vec::with_capacity(requests.len());
         let mut failure = None;
+        let mut by_id = std::collections::HashMap::with_capacity(answers.len());
+        for answer in answers {
+            by_id.entry(answer.id.clone()).or_insert(answer);
+        }
         for request in requests {
-            let Some(at) = answers.iter().position(|a| &a.id == request.id()) else {
+            let Some(answer) = by_id.remove(request.id()) else {
                 failure.get_or_insert_with(|| format!("no answer to {}", describe_request(request)));
                 retry.push(request.clone());
                 continue;
             };
-            let answer = answers.swap_remove(at);
             match transient(&answer) {
                 Some(error) => {
                     failure.get_or_insert_with(|| failed_request(request, error));
@@ -322,16 +324,18 @@ fn carries_send(request: &RequestPacket) -> bool {
 /// An endpoint's shown name, and what takes its URL out of messages.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    /// What messages call it ([`endpoint_name`](super::endpoint_name)).
-    pub name: Arc<str>,
     redactor: Redactor,
 }
 
 impl Endpoint {
     /// The endpoint at `url`.
     pub fn new(url: &Url) -> Self {
-        let redactor = Redactor::new(url);
-        Self { name: redactor.name().into(), redactor }
+        Self { redactor: Redactor::new(url) }
+    }
+
+    /// What messages call it ([`endpoint_name`](super::endpoint_name)).
+    pub fn name(&self) -> &str {
+        self.redactor.name()
     }
 
     /// `error` with its causes (`…: connection refused`), every secret part

@@ -203,7 +203,7 @@ where
 
     fn gave_up(&self, signed: Signed, attempts: u32, failure: &TransportError) -> TransportError {
         let Signed { hash, nonce, .. } = signed;
-        let endpoint = &self.endpoint.name;
+        let endpoint = self.endpoint.name();
         let failure = self.endpoint.describe(failure);
         TransportErrorKind::custom_str(&format!(
             "{endpoint} did not take transaction {hash} (nonce {nonce}) after {attempts} attempts with the same signed bytes; last failure: {failure}"
