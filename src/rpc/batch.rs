@@ -95,7 +95,8 @@ where
 {
     Box::pin(async move {
         let size = cap.load(Ordering::Relaxed).max(1);
-        if requests.len() <= size {
+        // One part, sent as it is (an empty batch is still no request).
+        if (1..=size).contains(&requests.len()) {
             return send_part(inner, requests, cap).await;
         }
         let parts = requests.chunks(size).map(|part| send_part(inner.clone(), part.to_vec(), cap.clone()));
