@@ -2,7 +2,8 @@
 //! few calls: on anvil mining a block every 2 s (`evm_setIntervalMining`),
 //! a phase of many calls lands in at most twice the blocks its gas fills.
 //! The blocks are made small (3M gas) so that the node's packing, not how
-//! fast a debug build signs, sets how many blocks are needed.
+//! fast a debug build signs, sets how many blocks are needed. `plan` says
+//! beforehand how many blocks the apply should take, and it takes them.
 
 mod common;
 
@@ -38,8 +39,20 @@ fn options(dir: &std::path::Path) -> ApplyOptions {
     }
 }
 
+/// The blocks `plan` says the apply should take, from its line
+/// `Apply: N transactions sent directly, G gas at most: about B blocks at …`.
+fn stated_blocks(stdout: &str) -> usize {
+    let line =
+        stdout.lines().find(|l| l.starts_with("Apply: ")).unwrap_or_else(|| panic!("no Apply line in:\n{stdout}"));
+    assert!(line.starts_with("Apply: 200 transactions sent directly, "), "{line}");
+    let (_, rest) = line.split_once("about ").unwrap_or_else(|| panic!("no block count in {line:?}"));
+    let count = rest.split_whitespace().next().unwrap_or_default();
+    count.parse().unwrap_or_else(|_| panic!("no block count in {line:?}"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn two_hundred_grants_on_a_two_second_chain_land_in_at_most_twice_the_blocks_their_gas_fills() {
+async fn two_hundred_grants_on_a_two_second_chain_land_in_the_blocks_plan_stated_and_at_most_twice_what_their_gas_fills()
+ {
     let chain = TestChain::start().await;
     let _: serde_json::Value =
         chain.reader().raw_request("evm_setBlockGasLimit".into(), (3_000_000u64,)).await.expect("gas limit");
@@ -49,6 +62,10 @@ async fn two_hundred_grants_on_a_two_second_chain_land_in_at_most_twice_the_bloc
     let wanted = orchestrators(0x5000, 200);
     let plan = chain.plan(&file, &[&wanted], &dir.path().join("cache")).await.expect("plan");
     assert_eq!(plan.calls.len(), 200, "one grant per orchestrator");
+    let (code, stdout, stderr) =
+        chain.govstate(&["plan", file.to_str().expect("utf-8 path"), "--no-cache", "--set", &wanted]);
+    assert_eq!(code, Some(0), "plan: {stderr}");
+    let stated = stated_blocks(&stdout);
     let _: serde_json::Value =
         chain.reader().raw_request("evm_setIntervalMining".into(), (2,)).await.expect("interval mining");
 
@@ -67,6 +84,11 @@ async fn two_hundred_grants_on_a_two_second_chain_land_in_at_most_twice_the_bloc
         blocks.len() as u64 <= bound,
         "{} calls ({gas} gas, block gas limit {limit}) used {} blocks; at most {bound} expected",
         applied.receipt.transactions.len(),
+        blocks.len()
+    );
+    assert!(
+        (gas.div_ceil(limit)..=2 * gas.div_ceil(limit)).contains(&(stated as u64)) && blocks.len() <= 2 * stated,
+        "plan stated about {stated} blocks; the apply used {} ({gas} gas used, block gas limit {limit})",
         blocks.len()
     );
     let hashes: BTreeSet<_> = applied.receipt.transactions.iter().map(|t| t.hash).collect();

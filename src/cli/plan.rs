@@ -122,6 +122,12 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     }
     print!("{}", render(&made, &subject, args.format, diff.as_deref())?);
     if args.format == Format::Text {
+        if !made.calls.is_empty() {
+            let estimate = govstate::execute::estimate_blocks(&provider, &made, &observed).await;
+            if let Some(line) = govstate::render::apply_blocks(&estimate) {
+                println!("{line}");
+            }
+        }
         for note in subject.notes() {
             println!("{note}");
         }

@@ -22,6 +22,7 @@
 //!
 //! Every apply that sends writes a receipt as it goes.
 
+mod estimate;
 pub mod fees;
 mod fit;
 mod integrity;
@@ -35,6 +36,7 @@ mod send;
 mod signer;
 mod stale;
 
+pub use estimate::{BlocksEstimate, Sizing, blocks as estimate_blocks};
 pub use receipt::{OperationRecord, RECEIPT_FORMAT_VERSION, Receipt, ReceiptLog, TransactionRecord};
 pub use send::{Sending, revert_name};
 pub use signer::{GCP_KMS_ENDPOINT, GcpKey, HdPath, Signer, SignerError, SignerSource};

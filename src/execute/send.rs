@@ -81,9 +81,16 @@ pub async fn simulate(
                 revert,
             });
         }
-        gas.push((result.gas_used * 3 / 2).max(60_000));
+        gas.push(gas_limit(result.gas_used));
     }
     Ok(Simulated { gas, warning: None })
+}
+
+/// The gas limit a transaction is sent with, from the gas it used when
+/// simulated: half again as much (state may change before it is mined),
+/// and never below 60,000.
+pub(super) fn gas_limit(used: u64) -> u64 {
+    (used.saturating_mul(3) / 2).max(60_000)
 }
 
 /// What simulating found: a gas limit per transaction, and a warning when
@@ -109,7 +116,7 @@ async fn estimate_each(
     let mut gas = Vec::with_capacity(transactions.len());
     for tx in transactions {
         match provider.estimate_gas(request(tx, from)).await {
-            Ok(estimate) => gas.push((estimate * 3 / 2).max(60_000)),
+            Ok(estimate) => gas.push(gas_limit(estimate)),
             Err(error) => {
                 let revert = match error.as_error_resp().and_then(|e| e.as_revert_data()) {
                     Some(data) => revert_name(&tx.contract, &data),

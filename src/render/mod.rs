@@ -60,6 +60,36 @@ pub fn summary(plan: &Plan, source: &str) -> String {
     }
 }
 
+/// What an apply of the plan should take, in blocks, for people: the line
+/// `plan` prints after its summary; none for a plan that sends nothing.
+pub fn apply_blocks(estimate: &crate::execute::BlocksEstimate) -> Option<String> {
+    let count = |n: usize, what: &str| if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") };
+    let routed = (estimate.routed > 0).then(|| {
+        format!(
+            "{} through a timelock or a Safe, a block each at least (a timelock's execution after its delay)",
+            count(estimate.routed, "transaction")
+        )
+    });
+    if estimate.direct == 0 {
+        return routed.map(|routed| format!("Apply: {routed}."));
+    }
+    let phases = match estimate.groups {
+        0 | 1 => String::new(),
+        n => format!(" in {n} phases, each mined before the next"),
+    };
+    let blocks = match &estimate.sizing {
+        Ok(sizing) => format!(
+            ", {} gas at most: about {} at a block gas limit of {}",
+            sizing.gas,
+            count(sizing.blocks, "block"),
+            estimate.block_gas_limit
+        ),
+        Err(reason) => format!("; blocks not estimated: {reason}"),
+    };
+    let routed = routed.map(|routed| format!(" Besides, {routed}.")).unwrap_or_default();
+    Some(format!("Apply: {} sent directly{phases}{blocks}.{routed}", count(estimate.direct, "transaction")))
+}
+
 /// When a pause of the plan can only wait for a timelock: what takes effect
 /// when, by whom, and what would make it immediate. People read it first.
 pub fn pause_wait(plan: &Plan) -> Option<String> {
@@ -352,4 +382,51 @@ pub fn call_signature(call: &crate::plan::PlannedCall) -> String {
     let args: Vec<String> =
         call.args.iter().map(|a| format!("{}: {}", a.name, show(&call.contract, &a.name, Some(a.value)))).collect();
     format!("{name}({})", args.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_blocks;
+    use crate::execute::{BlocksEstimate, Sizing};
+
+    fn estimate(direct: usize, groups: usize, sizing: Result<Sizing, String>, routed: usize) -> BlocksEstimate {
+        BlocksEstimate { direct, groups, block_gas_limit: 30_000_000, sizing, routed }
+    }
+
+    #[test]
+    fn the_apply_line_says_transactions_gas_and_blocks() {
+        let sized = Ok(Sizing { gas: 42_900_000, blocks: 3 });
+        assert_eq!(
+            apply_blocks(&estimate(600, 2, sized, 0)).as_deref(),
+            Some(
+                "Apply: 600 transactions sent directly in 2 phases, each mined before the next, 42900000 gas at most: about 3 blocks at a block gas limit of 30000000."
+            )
+        );
+        let one = Ok(Sizing { gas: 71_500, blocks: 1 });
+        assert_eq!(
+            apply_blocks(&estimate(1, 1, one, 2)).as_deref(),
+            Some(
+                "Apply: 1 transaction sent directly, 71500 gas at most: about 1 block at a block gas limit of 30000000. Besides, 2 transactions through a timelock or a Safe, a block each at least (a timelock's execution after its delay)."
+            )
+        );
+    }
+
+    #[test]
+    fn an_apply_that_cannot_be_sized_says_why_and_one_that_sends_nothing_says_nothing() {
+        let refused = Err("the node cannot simulate the calls (eth_simulateV1: method not found (-32601))".to_string());
+        assert_eq!(
+            apply_blocks(&estimate(3, 1, refused, 0)).as_deref(),
+            Some(
+                "Apply: 3 transactions sent directly; blocks not estimated: the node cannot simulate the calls (eth_simulateV1: method not found (-32601))."
+            )
+        );
+        let none = || Ok(Sizing { gas: 0, blocks: 0 });
+        assert_eq!(
+            apply_blocks(&estimate(0, 0, none(), 1)).as_deref(),
+            Some(
+                "Apply: 1 transaction through a timelock or a Safe, a block each at least (a timelock's execution after its delay)."
+            )
+        );
+        assert_eq!(apply_blocks(&estimate(0, 0, none(), 0)), None);
+    }
 }
