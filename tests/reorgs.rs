@@ -326,7 +326,11 @@ async fn a_quota_spent_right_after_a_send_records_the_receipt_as_unread_and_the_
     assert_eq!(code, Some(1), "{stdout}{stderr}");
     assert_eq!(proxy.seen(|p| p.sends_forwarded), 1, "the grant was sent, then the quota ran out");
     let polls = proxy.seen(|p| p.over_quota_methods.clone());
-    assert_eq!(polls, ["eth_getTransactionReceipt"], "one receipt poll met the spent quota, and nothing more was asked");
+    assert_eq!(
+        polls,
+        ["eth_getTransactionReceipt"],
+        "one receipt poll met the spent quota, and nothing more was asked"
+    );
     assert_eq!(s.chain.nonce(owner).await, first + 1, "the node mined the grant");
 
     // What the operator reads last: what was sent, why its receipt is unread, where the receipt is.
@@ -362,6 +366,9 @@ async fn a_quota_spent_right_after_a_send_records_the_receipt_as_unread_and_the_
     let (code, markdown, _) = s.chain.govstate(&["show", &path, "--format", "markdown"]);
     assert_eq!(code, Some(0));
     assert!(markdown.contains("receipt not read: ") && !markdown.contains("not mined"), "{markdown}");
+    let (code, report, _) = s.chain.govstate(&["report", &path]);
+    assert_eq!(code, Some(0));
+    assert!(report.contains("sent, receipt not read: ") && !report.contains("not mined"), "{report}");
 
     // A healthy endpoint: the record is corrected to mined, nothing is sent twice, and it converges.
     let (code, stdout, stderr) = s.apply(&s.url(), &RUN_1);

@@ -474,7 +474,8 @@ fn over_quota(shared: &Shared, body: &[u8]) -> Option<(String, String)> {
         s.over_quota_methods.extend(methods);
     });
     let id = if request.is_array() { serde_json::Value::Null } else { request["id"].clone() };
-    let error = serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": quota.code, "message": quota.message}});
+    let error =
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": quota.code, "message": quota.message}});
     let reason = if quota.status == 402 { "Payment Required" } else { "Too Many Requests" };
     Some((format!("{} {reason}", quota.status), error.to_string()))
 }
