@@ -393,3 +393,53 @@ async fn a_quota_spent_right_after_a_send_records_the_receipt_as_unread_and_the_
         s.chain.govstate(&[&["plan", &s.file, "--rpc-url", &url, "--detailed-exitcode"][..], &RUN_1].concat());
     assert_eq!(code, Some(0), "converged: {again}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quota_spent_after_the_self_transfers_that_cancel_orphans_records_them_unread_until_the_next_apply() {
+    let s = setup().await;
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let kept = s.run_1_then_reorg().await;
+    let quota = fault_proxy::QuotaAfterSends { sends: 2, ..ALCHEMY_QUOTA };
+    let proxy =
+        FaultProxy::start(s.chain.devnet.url().clone(), Faults { quota_after_sends: Some(quota), ..Faults::none(32) })
+            .await;
+    let (code, stdout, stderr) = s.apply(proxy.url.as_str(), &["--no-cache"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(proxy.seen(|p| p.sends_forwarded), 2, "both nonces were taken, then the quota ran out");
+    assert_eq!(proxy.seen(|p| p.over_quota), 1, "one receipt poll met the spent quota, and nothing more was asked");
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "the node mined both self-transfers");
+    assert!(!stderr.contains("not mined"), "{stderr}");
+    let transfers = s.receipt_with_transfers();
+    for tx in transfers["transactions"].as_array().expect("transactions") {
+        assert_eq!((tx["status"].as_str(), tx["block"].as_u64()), (Some("sent"), None), "{tx}");
+        let unread = tx["receipt_unread"].as_str().unwrap_or_default();
+        assert!(unread.contains("says its request quota is exhausted"), "{tx}");
+        assert!(stderr.contains(tx["hash"].as_str().unwrap_or("?")), "each is listed: {stderr}");
+    }
+    assert_eq!(stderr.matches("sent, receipt not read").count(), 2, "{stderr}");
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(last.starts_with("The receipt of what was sent is in"), "{stderr}");
+
+    let (code, stdout, stderr) = s.apply(&s.url(), &["--no-cache"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let transfers = s.receipt_with_transfers();
+    for tx in transfers["transactions"].as_array().expect("transactions") {
+        assert_eq!(tx["status"], "success", "corrected to mined: {tx}");
+        assert!(tx["block"].is_u64() && tx.get("receipt_unread").is_none(), "{tx}");
+    }
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "nothing more was sent");
+    s.rebroadcast(&kept).await;
+    let (matches, plan) = s.in_sync(&[]);
+    assert!(matches, "the kept transactions cannot run: {plan}");
+}
+
+impl Setup {
+    /// The receipt of the apply that sent zero-value self-transfers.
+    fn receipt_with_transfers(&self) -> serde_json::Value {
+        common::receipts(&self.receipts())
+            .into_iter()
+            .find(|r| r["transactions"][0]["function"] == "zero-value self-transfer")
+            .expect("a receipt of self-transfers")
+    }
+}
