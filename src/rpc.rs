@@ -13,6 +13,7 @@ mod retry;
 mod send_once;
 
 pub use batch::too_large;
+pub use bounded::QuotaExhausted;
 pub use classify::{Verdict, too_much, verdict};
 pub use redact::{Redactor, endpoint_name, sanitize};
 pub use retry::{MAX_RETRY_AFTER, Patience, describe_request};

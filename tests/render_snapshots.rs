@@ -199,6 +199,7 @@ fn the_receipt() -> govstate::execute::Receipt {
             operation: None,
             replaced: Vec::new(),
             orphaned: None,
+            receipt_unread: None,
         }
     };
     let before = plan.contracts.clone();

@@ -9,7 +9,7 @@ mod fault_proxy;
 use alloy::primitives::{B256, Bytes};
 use alloy::providers::Provider;
 use common::TestChain;
-use fault_proxy::{FaultProxy, Faults};
+use fault_proxy::{ALCHEMY_QUOTA, FaultProxy, Faults};
 use govstate::devnet::AnvilOptions;
 
 const OWNER_KEY: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -312,4 +312,134 @@ async fn a_reorg_seen_while_verifying_still_shows_what_was_sent_and_the_receipt_
     }
     let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
     assert!(last.starts_with("The receipt of what was sent is in") && last.ends_with(".json"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quota_spent_right_after_a_send_records_the_receipt_as_unread_and_the_next_apply_finds_it_mined() {
+    let s = setup().await;
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let faults = Faults { quota_after_sends: Some(ALCHEMY_QUOTA), ..Faults::none(31) };
+    let proxy = FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
+    let keyed = format!("{}v2/SECRETKEY0123456789", proxy.url);
+    let (code, stdout, stderr) = s.apply(&keyed, &RUN_1);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(proxy.seen(|p| p.sends_forwarded), 1, "the grant was sent, then the quota ran out");
+    let polls = proxy.seen(|p| p.over_quota_methods.clone());
+    assert_eq!(
+        polls,
+        ["eth_getTransactionReceipt"],
+        "one receipt poll met the spent quota, and nothing more was asked"
+    );
+    assert_eq!(s.chain.nonce(owner).await, first + 1, "the node mined the grant");
+
+    // What the operator reads last: what was sent, why its receipt is unread, where the receipt is.
+    let host = proxy.url.host_str().unwrap_or_default().to_string();
+    let receipt = common::receipts(&s.receipts()).pop().expect("a receipt");
+    let grant = &receipt["transactions"][0];
+    let hash = grant["hash"].as_str().expect("hash").to_string();
+    assert!(!stderr.contains("SECRETKEY") && !stdout.contains("SECRETKEY"), "the key is never shown: {stderr}");
+    assert!(!stderr.contains("not mined"), "a mined transaction is not said to be unmined: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(4)..].join("\n");
+    assert!(tail.contains(&hash) && tail.contains("sent, receipt not read"), "the grant is listed last: {stderr}");
+    assert!(
+        tail.contains(&host) && tail.contains("says its request quota is exhausted (HTTP 402"),
+        "why its receipt is unread, naming the host: {stderr}"
+    );
+    let last = lines.last().copied().unwrap_or_default();
+    assert!(last.starts_with("The receipt of what was sent is in") && last.ends_with(".json"), "{stderr}");
+
+    // The receipt records it as sent, its receipt unread and why, never as unmined.
+    assert_eq!(receipt["transactions"].as_array().map(Vec::len), Some(1), "the configure phase was not sent");
+    assert_eq!(grant["status"], "sent", "{grant}");
+    assert!(grant["block"].is_null(), "{grant}");
+    let unread = grant["receipt_unread"].as_str().unwrap_or_default();
+    assert!(unread.contains(&host) && unread.contains("says its request quota is exhausted"), "{grant}");
+    assert!(!unread.contains("SECRETKEY"), "{grant}");
+    let outcome = receipt["outcome"].as_str().unwrap_or_default();
+    assert!(outcome.contains("its receipt could not be read") && outcome.contains("quota"), "{outcome}");
+    let path = last.trim_start_matches("The receipt of what was sent is in ").to_string();
+    let (code, shown, _) = s.chain.govstate(&["show", &path]);
+    assert_eq!(code, Some(0));
+    assert!(shown.contains("sent, receipt not read") && !shown.contains("not mined"), "{shown}");
+    let (code, markdown, _) = s.chain.govstate(&["show", &path, "--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert!(markdown.contains("receipt not read: ") && !markdown.contains("not mined"), "{markdown}");
+    let (code, report, _) = s.chain.govstate(&["report", &path]);
+    assert_eq!(code, Some(0));
+    assert!(report.contains("sent, receipt not read: ") && !report.contains("not mined"), "{report}");
+
+    // A healthy endpoint: the record is corrected to mined, nothing is sent twice, and it converges.
+    let (code, stdout, stderr) = s.apply(&s.url(), &RUN_1);
+    assert_eq!(code, Some(0), "run 2: {stdout}{stderr}");
+    let mined: serde_json::Value =
+        s.chain.reader().raw_request("eth_getTransactionReceipt".into(), (hash.clone(),)).await.expect("receipt");
+    let block = mined["blockNumber"].as_str().and_then(|b| u64::from_str_radix(&b[2..], 16).ok()).expect("mined");
+    assert!(
+        format!("{stdout}{stderr}").contains(&format!("was recorded as sent; it is mined in block {block} (success)")),
+        "the correction is shown: {stdout}{stderr}"
+    );
+    let corrected = common::receipts(&s.receipts())
+        .into_iter()
+        .find(|r| r["transactions"][0]["hash"] == hash.as_str())
+        .expect("run 1's receipt");
+    let grant = &corrected["transactions"][0];
+    assert_eq!((grant["status"].as_str(), grant["block"].as_u64()), (Some("success"), Some(block)), "{grant}");
+    assert!(grant.get("receipt_unread").is_none_or(serde_json::Value::is_null), "no longer unread: {grant}");
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "the grant once, then the fee: nothing twice");
+    let url = s.url();
+    let (code, again, _) =
+        s.chain.govstate(&[&["plan", &s.file, "--rpc-url", &url, "--detailed-exitcode"][..], &RUN_1].concat());
+    assert_eq!(code, Some(0), "converged: {again}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quota_spent_after_the_self_transfers_that_cancel_orphans_records_them_unread_until_the_next_apply() {
+    let s = setup().await;
+    let owner = s.chain.devnet.owner();
+    let first = s.chain.nonce(owner).await;
+    let kept = s.run_1_then_reorg().await;
+    let quota = fault_proxy::QuotaAfterSends { sends: 2, ..ALCHEMY_QUOTA };
+    let proxy =
+        FaultProxy::start(s.chain.devnet.url().clone(), Faults { quota_after_sends: Some(quota), ..Faults::none(32) })
+            .await;
+    let (code, stdout, stderr) = s.apply(proxy.url.as_str(), &["--no-cache"]);
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert_eq!(proxy.seen(|p| p.sends_forwarded), 2, "both nonces were taken, then the quota ran out");
+    assert_eq!(proxy.seen(|p| p.over_quota), 1, "one receipt poll met the spent quota, and nothing more was asked");
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "the node mined both self-transfers");
+    assert!(!stderr.contains("not mined"), "{stderr}");
+    let transfers = s.receipt_with_transfers();
+    for tx in transfers["transactions"].as_array().expect("transactions") {
+        assert_eq!((tx["status"].as_str(), tx["block"].as_u64()), (Some("sent"), None), "{tx}");
+        let unread = tx["receipt_unread"].as_str().unwrap_or_default();
+        assert!(unread.contains("says its request quota is exhausted"), "{tx}");
+        assert!(stderr.contains(tx["hash"].as_str().unwrap_or("?")), "each is listed: {stderr}");
+    }
+    assert_eq!(stderr.matches("sent, receipt not read").count(), 2, "{stderr}");
+    let last = stderr.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+    assert!(last.starts_with("The receipt of what was sent is in"), "{stderr}");
+
+    let (code, stdout, stderr) = s.apply(&s.url(), &["--no-cache"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let transfers = s.receipt_with_transfers();
+    for tx in transfers["transactions"].as_array().expect("transactions") {
+        assert_eq!(tx["status"], "success", "corrected to mined: {tx}");
+        assert!(tx["block"].is_u64() && tx.get("receipt_unread").is_none(), "{tx}");
+    }
+    assert_eq!(s.chain.nonce(owner).await, first + 2, "nothing more was sent");
+    s.rebroadcast(&kept).await;
+    let (matches, plan) = s.in_sync(&[]);
+    assert!(matches, "the kept transactions cannot run: {plan}");
+}
+
+impl Setup {
+    /// The receipt of the apply that sent zero-value self-transfers.
+    fn receipt_with_transfers(&self) -> serde_json::Value {
+        common::receipts(&self.receipts())
+            .into_iter()
+            .find(|r| r["transactions"][0]["function"] == "zero-value self-transfer")
+            .expect("a receipt of self-transfers")
+    }
 }

@@ -235,6 +235,21 @@ pub enum ApplyError {
         /// Why.
         reason: String,
     },
+    /// A sent transaction's receipt could not be read because the endpoint
+    /// refuses every request now (its quota is spent): the transaction may
+    /// well be mined. Nothing more was sent or waited for; the next apply
+    /// looks it up again and corrects the receipt.
+    #[error(
+        "{call} was sent ({hash}), but its receipt could not be read: {reason}. It may well be mined: the next apply looks it up again and corrects the receipt; nothing after it was sent"
+    )]
+    ReceiptUnread {
+        /// The call sent: `arena.setOrchestrator(address,bool)`.
+        call: String,
+        /// The transaction.
+        hash: B256,
+        /// Why its receipt could not be read, naming the endpoint's host.
+        reason: String,
+    },
     /// Observing the chain failed.
     #[error(transparent)]
     Observe(#[from] ObserveError),
@@ -367,6 +382,7 @@ impl ApplyError {
             ApplyError::Reverted { .. }
             | ApplyError::NotConverged { .. }
             | ApplyError::Waiting { .. }
+            | ApplyError::ReceiptUnread { .. }
             | ApplyError::PausesOnly { .. }
             | ApplyError::NotScheduled { .. }
             | ApplyError::AfterSending { .. }

@@ -8,8 +8,9 @@
 //! sent:
 //!
 //! - one still on chain where it was recorded is left alone; one a reorg
-//!   moved to another block, or recorded as sent and mined since, has its
-//!   record corrected;
+//!   moved to another block, or recorded as sent and mined since (its
+//!   receipt unread when the endpoint's quota ran out), has its record
+//!   corrected;
 //! - one gone whose nonce another transaction has taken can never run: its
 //!   record is corrected, nothing is sent;
 //! - one gone whose nonce is still unused is made harmless before anything
@@ -59,11 +60,14 @@ struct Orphan {
 /// Whether a recorded transaction is worth looking up again: it may be
 /// gone (mined recently, or sent recently and never seen mined) or it may
 /// still run (its nonce is unused). One already found gone with its nonce
-/// taken is final. `made_at` is the block its plan was made at.
+/// taken is final; one whose receipt was never read (a spent quota) is
+/// looked up until it is, however long ago it was sent. `made_at` is the
+/// block its plan was made at.
 fn worth_checking(record: &TransactionRecord, next: u64, latest: u64, made_at: u64) -> bool {
     let recent = |block: u64| block.saturating_add(REORG_WINDOW) > latest;
     match record.status.as_str() {
         "orphaned" => record.nonce >= next,
+        "sent" if record.receipt_unread.is_some() => true,
         "sent" | "success" | "reverted" => record.nonce >= next || recent(record.block.unwrap_or(made_at)),
         _ => false,
     }
@@ -446,13 +450,23 @@ async fn cancel(
             operation: None,
             replaced: Vec::new(),
             orphaned: None,
+            receipt_unread: None,
         });
         log.save().map_err(ApplyError::Receipt)?;
         sent.push((nonce, hash));
     }
     let mut taken = Vec::with_capacity(sent.len());
-    for (nonce, hash) in sent {
-        let mined = mined(provider, hash, sending).await?;
+    for (at, &(nonce, hash)) in sent.iter().enumerate() {
+        let mined = match mined(provider, hash, sending).await {
+            Ok(mined) => mined,
+            Err(ApplyError::ReceiptUnread { call, hash, reason }) => {
+                let nonces: Vec<u64> = sent[at..].iter().map(|(n, _)| *n).collect();
+                super::send::mark_unread(log, &nonces, &reason);
+                log.save().map_err(ApplyError::Receipt)?;
+                return Err(ApplyError::ReceiptUnread { call, hash, reason });
+            }
+            Err(error) => return Err(error),
+        };
         if let Some(record) = log.receipt.transactions.iter_mut().find(|r| r.hash == hash) {
             record.mined_as(if mined.status() { "success" } else { "reverted" }, &mined);
         }
@@ -465,8 +479,8 @@ async fn cancel(
 /// Polls until `hash` is mined; a stop or the time-out ends the wait.
 async fn mined(provider: &impl Provider, hash: B256, sending: &Sending) -> Result<TransactionReceipt, ApplyError> {
     let started = std::time::Instant::now();
+    let failed = super::send::waiting_failed(hash, "signer.zero-value self-transfer");
     loop {
-        let failed = |e: alloy::transports::TransportError| ApplyError::Waiting { hash, reason: e.to_string() };
         if let Some(receipt) = provider.get_transaction_receipt(hash).await.map_err(failed)? {
             return Ok(receipt);
         }
@@ -503,6 +517,7 @@ mod tests {
             operation: None,
             replaced: Vec::new(),
             orphaned: None,
+            receipt_unread: None,
         }
     }
 
@@ -529,6 +544,8 @@ mod tests {
         assert!(check(record(7, "success", Some(5)), 6, 10_000), "its nonce is unused: it may still run");
         assert!(check(record(4, "sent", None), 6, 100), "sent recently, never seen mined");
         assert!(!check(record(4, "sent", None), 6, 3 + REORG_WINDOW), "sent long ago: its nonce went on");
+        let unread = TransactionRecord { receipt_unread: Some("quota".into()), ..record(4, "sent", None) };
+        assert!(check(unread, 6, 3 + 100 * REORG_WINDOW), "its receipt never read: looked up until it is");
         assert!(check(record(6, "orphaned", Some(5)), 6, 10), "orphaned, nonce unused");
         assert!(!check(record(4, "orphaned", Some(5)), 6, 10), "orphaned, nonce taken: final");
     }

@@ -105,12 +105,18 @@ pub struct TransactionRecord {
     /// of it (`orphaned by a reorg at block 5; its nonce 4 was taken by …`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orphaned: Option<String>,
+    /// Set when the transaction was sent but its receipt could not be read
+    /// (the endpoint's quota was spent): why. It may well be mined; the next
+    /// apply looks it up again and corrects the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_unread: Option<String>,
 }
 
 impl TransactionRecord {
     /// Records what the chain's receipt says of this transaction: `status`
     /// (`success` or `reverted`), its block, gas used and price.
     pub fn mined_as(&mut self, status: &str, receipt: &alloy::rpc::types::TransactionReceipt) {
+        self.receipt_unread = None;
         self.status = status.to_string();
         self.block = receipt.block_number;
         self.gas_used = Some(receipt.gas_used);
@@ -217,6 +223,7 @@ mod tests {
             operation: None,
             replaced: Vec::new(),
             orphaned: None,
+            receipt_unread: None,
         }
     }
 

@@ -379,6 +379,7 @@ fn record(tx: &Transaction, hash: B256, nonce: u64) -> TransactionRecord {
         operation: tx.operation,
         replaced: Vec::new(),
         orphaned: None,
+        receipt_unread: None,
     }
 }
 
@@ -445,13 +446,22 @@ async fn wait_all(
 ) -> Result<(), ApplyError> {
     let mut first_error = None;
     let mut saved = std::time::Instant::now();
-    for (tx, hash, nonce, gas) in pending {
+    let mut pending = pending.into_iter();
+    while let Some((tx, hash, nonce, gas)) = pending.next() {
         let waited = tokio::select! {
             mined = mined(provider, Sent { tx, hash, nonce, gas, from }, sending, log) => mined,
             () = sending.grace_after_stop() => Err(ApplyError::Waiting { hash, reason: "stopped before it was mined".into() }),
         };
         let (hash, receipt) = match waited {
             Ok(found) => found,
+            Err(ApplyError::ReceiptUnread { call, hash, reason }) => {
+                // Every later read meets the same refusal: the rest are
+                // recorded unread without asking.
+                let nonces: Vec<u64> = std::iter::once(nonce).chain(pending.by_ref().map(|p| p.2)).collect();
+                mark_unread(log, &nonces, &reason);
+                first_error.get_or_insert(ApplyError::ReceiptUnread { call, hash, reason });
+                break;
+            }
             Err(error) => {
                 first_error.get_or_insert(error);
                 continue;
@@ -477,6 +487,27 @@ async fn wait_all(
     }
     log.save().map_err(ApplyError::Receipt)?;
     first_error.map_or(Ok(()), Err)
+}
+
+/// Records on the transactions of `log` at `nonces` that their receipts
+/// could not be read, and why (they stay `sent`: they may well be mined).
+pub(super) fn mark_unread(log: &mut ReceiptLog, nonces: &[u64], reason: &str) {
+    for record in log.receipt.transactions.iter_mut().filter(|r| nonces.contains(&r.nonce) && r.block.is_none()) {
+        record.receipt_unread = Some(reason.to_string());
+    }
+}
+
+/// What a failed read while waiting for `hash` (the transaction of `call`)
+/// means: a spent quota ends the wait for good (asking again cannot help,
+/// and every other read meets it too); anything else is a failed wait.
+pub(super) fn waiting_failed(
+    hash: B256,
+    call: &str,
+) -> impl Fn(alloy::transports::TransportError) -> ApplyError + Copy + '_ {
+    move |error| match crate::rpc::QuotaExhausted::of(&error) {
+        Some(quota) => ApplyError::ReceiptUnread { call: call.to_string(), hash, reason: quota.to_string() },
+        None => ApplyError::Waiting { hash, reason: error.to_string() },
+    }
 }
 
 /// How often a pending transaction is looked for.
@@ -508,10 +539,10 @@ async fn mined(
     let started = std::time::Instant::now();
     let (mut told, mut sent_at) = (started, started);
     let mut hashes = vec![sent.hash];
+    let call = format!("{}.{}", sent.tx.contract, sent.tx.function);
     loop {
         for hash in hashes.iter().rev() {
-            let failed =
-                |e: alloy::transports::TransportError| ApplyError::Waiting { hash: *hash, reason: e.to_string() };
+            let failed = waiting_failed(*hash, &call);
             if let Some(receipt) = provider.get_transaction_receipt(*hash).await.map_err(failed)? {
                 // One confirmation is the receipt itself: no need to ask the height.
                 let deep = receipt.block_number.unwrap_or_default() + sending.confirmations.max(1) - 1;
@@ -570,7 +601,8 @@ async fn replace(
     sending: &Sending,
 ) -> Result<B256, ApplyError> {
     use alloy::consensus::Transaction as _;
-    let failed = |e: alloy::transports::TransportError| ApplyError::Waiting { hash: current, reason: e.to_string() };
+    let call = format!("{}.{}", sent.tx.contract, sent.tx.function);
+    let failed = waiting_failed(current, &call);
     let old = provider.get_transaction_by_hash(current).await.map_err(failed)?;
     if old.is_none() && provider.get_transaction_count(sent.from).await.map_err(failed)? > sent.nonce {
         return Err(ApplyError::Waiting {

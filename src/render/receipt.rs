@@ -36,6 +36,9 @@ pub fn operations(receipt: &Receipt, now: u64) -> String {
 ///    1. pause      arena          success in block 5   0x…
 ///       pause()
 /// ```
+///
+/// A transaction whose receipt could not be read says so, and why,
+/// beneath its call: it may well be mined.
 pub fn transactions(receipt: &Receipt) -> String {
     let rows: Vec<[String; 4]> = receipt.transactions.iter().map(row).collect();
     let width = |column: usize| rows.iter().map(|r| r[column].chars().count()).max().unwrap_or(0);
@@ -51,6 +54,9 @@ pub fn transactions(receipt: &Receipt) -> String {
         let _ = writeln!(out, "      {}", decoded(tx));
         if let Some(note) = &tx.orphaned {
             let _ = writeln!(out, "      {note}");
+        }
+        if let (None, Some(why)) = (tx.block, &tx.receipt_unread) {
+            let _ = writeln!(out, "      receipt not read: {why}");
         }
     }
     out
@@ -70,6 +76,8 @@ fn row(tx: &crate::execute::TransactionRecord) -> [String; 4] {
         // Recorded once, then taken off the chain (see `orphaned`).
         ("orphaned", Some(block)) => format!("orphaned from block {block}"),
         (_, Some(block)) => format!("{} in block {block}", tx.status),
+        // Sent, but the endpoint would not say where it stands (see `receipt_unread`).
+        (_, None) if tx.receipt_unread.is_some() => format!("{}, receipt not read", tx.status),
         (_, None) => format!("{}, not mined", tx.status),
     };
     [call, tx.phase.name().to_string(), tx.contract.clone(), outcome]

@@ -45,6 +45,10 @@ pub struct ReportedTransaction {
     pub status: String,
     /// The block it was included in.
     pub block: Option<u64>,
+    /// Why its receipt could not be read, when it could not (it may well
+    /// be mined).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_unread: Option<String>,
     /// Its hash.
     pub hash: String,
     /// Its page on the explorer, when one was given.
@@ -133,6 +137,7 @@ pub fn incident_report(receipts: &[(String, Receipt)], explorer: Option<&str>) -
                 call: decoded(tx).to_string(),
                 status: tx.status.clone(),
                 block: tx.block,
+                receipt_unread: tx.receipt_unread.clone(),
                 hash: tx.hash.to_string(),
                 link: explorer.or(explorer_for(r.plan.chain_id)).map(|e| link(e, &tx.hash.to_string())),
             })
@@ -185,7 +190,13 @@ pub fn report_markdown(report: &IncidentReport) -> String {
     if !report.transactions.is_empty() {
         out.push_str("\n### Who sent what\n\n| apply started | sender | contract | call | outcome | transaction |\n|---|---|---|---|---|---|\n");
         for tx in &report.transactions {
-            let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("block {b}"));
+            let outcome = match (tx.block, &tx.receipt_unread) {
+                (None, Some(why)) => format!("{}, receipt not read: {}", tx.status, why.replace('|', "\\|")),
+                (block, _) => {
+                    let block = block.map_or_else(|| "not mined".to_string(), |b| format!("block {b}"));
+                    format!("{} in {block}", tx.status)
+                }
+            };
             let hash = match &tx.link {
                 Some(link) => format!("[`{}`]({link})", tx.hash),
                 None => format!("`{}`", tx.hash),
@@ -193,8 +204,8 @@ pub fn report_markdown(report: &IncidentReport) -> String {
             let call = tx.call.replace('|', "\\|");
             let _ = writeln!(
                 out,
-                "| {} | `{}` | {} | `{call}` | {} in {block} | {hash} |",
-                tx.apply_started_at, tx.sender, tx.contract, tx.status
+                "| {} | `{}` | {} | `{call}` | {outcome} | {hash} |",
+                tx.apply_started_at, tx.sender, tx.contract
             );
         }
     }

@@ -238,16 +238,13 @@ fn receipt_markdown(receipt: &Receipt, file: &str) -> String {
         );
         for tx in &receipt.transactions {
             let call = if tx.call == 0 { "-".to_string() } else { tx.call.to_string() };
-            let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("block {b}"));
-            let revert = tx.revert.as_ref().or(tx.orphaned.as_ref()).map(|r| format!(": {r}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "| {call} | {} | {} | {} | {} in {block}{} | `{}` | {} |",
+                "| {call} | {} | {} | {} | {} | `{}` | {} |",
                 tx.phase.name(),
                 tx.contract,
                 code(decoded(tx)),
-                tx.status,
-                cell(&revert),
+                outcome_cell(tx),
                 tx.hash,
                 fee(tx).unwrap_or_default()
             );
@@ -274,6 +271,17 @@ fn code(text: &str) -> String {
 }
 
 /// Text safe inside a markdown table cell.
+/// A transaction's outcome in a table cell: `success in block 5`, or why
+/// its receipt was not read.
+fn outcome_cell(tx: &crate::execute::TransactionRecord) -> String {
+    if let (None, Some(why)) = (tx.block, &tx.receipt_unread) {
+        return cell(&format!("{}, receipt not read: {why}", tx.status));
+    }
+    let block = tx.block.map_or_else(|| "not mined".to_string(), |b| format!("block {b}"));
+    let revert = tx.revert.as_ref().or(tx.orphaned.as_ref()).map(|r| format!(": {r}")).unwrap_or_default();
+    format!("{} in {block}{}", tx.status, cell(&revert))
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }

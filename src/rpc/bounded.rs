@@ -44,6 +44,17 @@ pub struct QuotaExhausted {
     said: String,
 }
 
+impl QuotaExhausted {
+    /// The spent quota `error` reports, if that is what it says: a final
+    /// failure of every request to the endpoint, however often it is asked.
+    pub fn of(error: &TransportError) -> Option<&QuotaExhausted> {
+        match error.as_transport_err()? {
+            TransportErrorKind::NonRetryable(inner) => inner.downcast_ref::<QuotaExhausted>(),
+            _ => None,
+        }
+    }
+}
+
 /// The transport.
 #[derive(Debug, Clone)]
 pub struct BoundedHttp {

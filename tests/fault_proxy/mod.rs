@@ -120,7 +120,33 @@ pub struct Faults {
     /// [`Faults::forged_hashes`] start only once a send has reached anvil
     /// (a reorganisation seen by the verification, not by the plan).
     pub forge_after_send: bool,
+    /// Once this many sends have reached anvil, the endpoint's quota is
+    /// spent: every later request, receipt polls included, is answered with
+    /// an HTTP error status and a JSON-RPC error body, while anvil mines
+    /// what it took.
+    pub quota_after_sends: Option<QuotaAfterSends>,
 }
+
+/// How a hosted provider answers once its quota is spent.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotaAfterSends {
+    /// The sends that reach anvil before the quota runs out.
+    pub sends: u64,
+    /// The HTTP status, e.g. 402.
+    pub status: u16,
+    /// The JSON-RPC error code in the body.
+    pub code: i64,
+    /// The JSON-RPC error message in the body.
+    pub message: &'static str,
+}
+
+/// Alchemy's answer to an app over its monthly compute units.
+pub const ALCHEMY_QUOTA: QuotaAfterSends = QuotaAfterSends {
+    sends: 1,
+    status: 402,
+    code: -32001,
+    message: "Monthly capacity limit exceeded. Upgrade your scaling policy for continued service.",
+};
 
 /// The first `times` requests of `method` (batch entries included) are
 /// answered with the JSON-RPC error `code` / `message`.
@@ -246,6 +272,7 @@ impl Faults {
             calls_fail_after_send: None,
             calls_hang_after_send: None,
             forge_after_send: false,
+            quota_after_sends: None,
         }
     }
 
@@ -288,6 +315,10 @@ pub struct Seen {
     pub logs_refused: u64,
     /// Requests held by [`Faults::calls_hang_after_send`].
     pub calls_held: u64,
+    /// Requests answered with [`Faults::quota_after_sends`]'s error.
+    pub over_quota: u64,
+    /// The methods of those requests, in order (batch entries each).
+    pub over_quota_methods: Vec<String>,
 }
 
 /// A running proxy; dropped, it stops.
@@ -425,6 +456,30 @@ fn scripted(shared: &Shared, body: &[u8]) -> Option<String> {
     None
 }
 
+/// The status line and body of a request met once the quota is spent:
+/// the error carries the request's id (null for a batch), as providers do.
+fn over_quota(shared: &Shared, body: &[u8]) -> Option<(String, String)> {
+    let quota = shared.faults.quota_after_sends?;
+    if shared.seen.lock().map_or(true, |s| s.sends_forwarded < quota.sends) {
+        return None;
+    }
+    let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let entries: Vec<serde_json::Value> = match &request {
+        serde_json::Value::Array(batch) => batch.clone(),
+        single => vec![single.clone()],
+    };
+    let methods: Vec<String> = entries.iter().map(|e| e["method"].as_str().unwrap_or("").to_string()).collect();
+    shared.record(|s| {
+        s.over_quota += 1;
+        s.over_quota_methods.extend(methods);
+    });
+    let id = if request.is_array() { serde_json::Value::Null } else { request["id"].clone() };
+    let error =
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "error": {"code": quota.code, "message": quota.message}});
+    let reason = if quota.status == 402 { "Payment Required" } else { "Too Many Requests" };
+    Some((format!("{} {reason}", quota.status), error.to_string()))
+}
+
 fn is_send(body: &[u8]) -> bool {
     let text = String::from_utf8_lossy(body);
     text.contains("eth_sendRawTransaction")
@@ -440,6 +495,9 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             s.bodies.push(body.clone());
         }
     });
+    if let Some((status, answer)) = over_quota(&shared, &body) {
+        return respond(&mut stream, &status, "Content-Type: application/json\r\n", answer.as_bytes()).await;
+    }
     if let Some(answer) = scripted(&shared, &body) {
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", answer.as_bytes()).await;
     }
