@@ -270,7 +270,6 @@ fn code(text: &str) -> String {
     format!("`{}`", text.replace('`', "'"))
 }
 
-/// Text safe inside a markdown table cell.
 /// A transaction's outcome in a table cell: `success in block 5`, or why
 /// its receipt was not read.
 fn outcome_cell(tx: &crate::execute::TransactionRecord) -> String {
@@ -282,6 +281,7 @@ fn outcome_cell(tx: &crate::execute::TransactionRecord) -> String {
     format!("{} in {block}{}", tx.status, cell(&revert))
 }
 
+/// Text safe inside a markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
