@@ -230,3 +230,77 @@ async fn membership_checks_through_multicall3_fit_their_gas_budget_with_room_to_
     assert_eq!(orchestrators(&observed), holders);
     assert!(stats.requests() <= 40, "{} requests", stats.requests());
 }
+
+#[path = "fault_proxy/mod.rs"]
+mod fault_proxy;
+
+/// The requests in recorded JSON-RPC bodies, counted by method, and for an
+/// `eth_call` by target and selector (what each of a warm run's requests is).
+fn breakdown(bodies: &[Vec<u8>]) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for body in bodies {
+        let value: serde_json::Value = serde_json::from_slice(body).expect("a JSON body");
+        let entries = match value {
+            serde_json::Value::Array(entries) => entries,
+            one => vec![one],
+        };
+        for entry in entries {
+            let method = entry["method"].as_str().unwrap_or("?").to_string();
+            let key = match method.as_str() {
+                "eth_call" => {
+                    let call = &entry["params"][0];
+                    let data = call["input"].as_str().or(call["data"].as_str()).unwrap_or("");
+                    format!("eth_call {} {}", call["to"].as_str().unwrap_or("?"), &data[..data.len().min(10)])
+                }
+                "eth_getCode" => format!("eth_getCode {} at {}", entry["params"][0], entry["params"][1]),
+                "eth_getBlockByNumber" => format!("eth_getBlockByNumber {}", entry["params"][0]),
+                _ => method,
+            };
+            *out.entry(key).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// Observes through a recording proxy; returns the observation, the
+/// requests, and what they were.
+async fn observe_recorded(
+    chain: &TestChain,
+    desired: &govstate::spec::Desired,
+    options: &ObserveOptions,
+) -> (Observed, u64, std::collections::BTreeMap<String, u64>) {
+    let faults = fault_proxy::Faults { record: true, ..fault_proxy::Faults::none(1) };
+    let proxy = fault_proxy::FaultProxy::start(chain.devnet.url().clone(), faults).await;
+    let stats = RpcStats::default();
+    let provider = connect(proxy.url.clone(), &stats);
+    let observed = observe(&provider, &Scope::of(desired), options).await.expect("observe");
+    let seen = proxy.seen(|s| breakdown(&s.bodies));
+    (observed, stats.requests(), seen)
+}
+
+/// The out-of-band change between two warm runs in `benches/warm.rs`: an
+/// extra orchestrator granted and revoked again.
+async fn move_on(chain: &TestChain) {
+    let arena = chain.address("arena");
+    for allowed in [true, false] {
+        chain.send(0, arena, set_orchestrator(Address::repeat_byte(0xee), allowed)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_warm_read_through_plain_batches_makes_at_most_40_requests_at_2000_holders() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(2_000, dir.path()).await;
+    let options = cached(&dir.path().join("cache"));
+    let (cold, _) = observe_counted(&chain, &desired, &options).await;
+    let mut warm = Vec::new();
+    for _ in 0..2 {
+        move_on(&chain).await;
+        let (observed, requests, seen) = observe_recorded(&chain, &desired, &options).await;
+        assert_eq!(orchestrators(&observed), orchestrators(&cold));
+        assert_eq!(observed.accounts, cold.accounts, "the authorities as a cold read sees them");
+        eprintln!("warm, plain batches: {requests} requests: {seen:#?}");
+        warm.push(requests);
+    }
+    assert!(warm.iter().all(|r| *r <= 40), "warm requests through plain eth_call batches: {warm:?}");
+}
