@@ -304,3 +304,161 @@ async fn a_warm_read_through_plain_batches_makes_at_most_40_requests_at_2000_hol
     }
     assert!(warm.iter().all(|r| *r <= 40), "warm requests through plain eth_call batches: {warm:?}");
 }
+
+/// What an observation found, as text: two observations of the same block
+/// are the same when these are.
+fn seen(observed: &Result<Observed, govstate::observe::ObserveError>) -> String {
+    match observed {
+        Ok(o) => format!("{:?}\n{:?}\n{:?}", o.block, o.contracts, o.accounts),
+        Err(error) => format!("error: {error}"),
+    }
+}
+
+/// Observes warm (the cache in `cache`, plain batches), then cold (no
+/// cache) at the same block, asserts they found the same, down to the
+/// authority accounts, and returns the warm observation and its requests.
+async fn warm_is_cold(
+    chain: &TestChain,
+    desired: &govstate::spec::Desired,
+    cache: &std::path::Path,
+) -> (Result<Observed, govstate::observe::ObserveError>, u64) {
+    let stats = RpcStats::default();
+    let provider = connect(chain.devnet.url().clone(), &stats);
+    let warm = observe(&provider, &Scope::of(desired), &cached(cache)).await;
+    let cold_options = ObserveOptions { cache_dir: None, multicall: false, ..ObserveOptions::default() };
+    let cold = observe(&chain.reader(), &Scope::of(desired), &cold_options).await;
+    assert_eq!(seen(&warm), seen(&cold), "the warm read sees what a cold one sees");
+    (warm, stats.requests())
+}
+
+async fn anvil(chain: &TestChain, method: &str, params: serde_json::Value) {
+    let _: serde_json::Value = chain.reader().raw_request(method.to_string().into(), params).await.expect(method);
+}
+
+fn account<'a>(observed: &'a Observed, address: Address) -> &'a govstate::observe::ObservedAccount {
+    observed.accounts.iter().find(|a| a.address == address).expect("the account is recognised")
+}
+
+#[tokio::test]
+async fn a_swapped_authority_a_moved_pauser_and_an_account_gaining_code_are_seen_warm_as_cold() {
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::observe::AccountKind;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(20, dir.path()).await;
+    let cache = dir.path().join("cache");
+    let (_, cold_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    let (_, warm_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    assert!(warm_requests + 20 <= cold_requests, "warm {warm_requests}, cold {cold_requests}");
+    // The arena's owner handed over, out of band.
+    let (arena, new_owner) = (chain.address("arena"), Address::repeat_byte(0xa1));
+    chain.send(0, arena, SelfPlayArena::transferOwnershipCall { newOwner: new_owner }.abi_encode()).await;
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    let observed = observed.expect("observed");
+    assert_eq!(account(&observed, new_owner).kind, AccountKind::Eoa);
+    let (_, again) = warm_is_cold(&chain, &desired, &cache).await;
+    assert!(again + 20 <= cold_requests, "warm again once seen: {again} requests");
+    // The new owner gains code without any event (as an EIP-7702 delegation does).
+    let code = govstate::observe::multicall3_code();
+    anvil(&chain, "anvil_setCode", serde_json::json!([new_owner, code])).await;
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    assert_ne!(account(&observed.expect("observed"), new_owner).kind, AccountKind::Eoa);
+    // StakeManager's pauser, a lever its holder can pull, moved.
+    let (stake_manager, pauser) = (chain.address("stake_manager"), Address::repeat_byte(0xb2));
+    chain.send(0, stake_manager, StakeManager::setPauserCall { pauser_: pauser }.abi_encode()).await;
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    assert_eq!(account(&observed.expect("observed"), pauser).kind, AccountKind::Eoa);
+}
+
+#[tokio::test]
+async fn a_contract_becoming_another_kind_of_its_section_is_seen_warm_as_cold() {
+    use govstate::contracts::system_pause::SystemPause;
+    use govstate::devnet::Topology;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = wired(TestChain::start_wired(Topology::Modules).await, dir.path()).await;
+    let cache = dir.path().join("cache");
+    let pause = chain.address("system_pause");
+    let modules = chain.reader().get_code_at(pause).await.expect("eth_getCode");
+    let variant =
+        |observed: &Observed| observed.contracts.iter().find(|c| c.address == pause).and_then(|c| c.kind.variant);
+    // Its code swapped for the switch kind's, no event: the default kind.
+    anvil(&chain, "anvil_setCode", serde_json::json!([pause, SystemPause::DEPLOYED_BYTECODE.clone()])).await;
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    assert_eq!(variant(&observed.expect("observed")), Some("switch"));
+    let (_, switch_warm) = warm_is_cold(&chain, &desired, &cache).await;
+    // And back, no event either: the first probe, asked warm, tells.
+    anvil(&chain, "anvil_setCode", serde_json::json!([pause, modules])).await;
+    let (observed, warm) = warm_is_cold(&chain, &desired, &cache).await;
+    assert_eq!(variant(&observed.expect("observed")), Some("modules"));
+    assert!(warm > switch_warm, "the run was made again with every probe: {warm} requests, {switch_warm} before");
+}
+
+/// A chain, its state file and the cache, for the tests of authorities.
+async fn wired(chain: TestChain, dir: &std::path::Path) -> (TestChain, govstate::spec::Desired) {
+    let file = chain.write_state_file(dir).await;
+    let desired = govstate::spec::load_file(&file).expect("a valid file").desired();
+    (chain, desired)
+}
+
+#[tokio::test]
+async fn a_safe_threshold_set_without_an_event_is_seen_warm_as_cold() {
+    use alloy::primitives::{B256, U256};
+    use govstate::contracts::safe::SafeL2;
+    use govstate::devnet::{AnvilOptions, Devnet, Topology};
+    use govstate::observe::AccountKind;
+    let shape = "2-of-3".parse().expect("a Safe shape");
+    let devnet =
+        Devnet::start_with_safe(&AnvilOptions::default(), Topology::Direct, Some(shape)).await.expect("devnet");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = wired(TestChain { devnet }, dir.path()).await;
+    let cache = dir.path().join("cache");
+    let safe = chain.devnet.wiring().safe.expect("a Safe");
+    let (_, cold_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    let (_, warm_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    assert!(warm_requests < cold_requests, "warm {warm_requests}, cold {cold_requests}");
+    // The Safe's threshold (storage slot 4) written behind its back: no event.
+    anvil(&chain, "anvil_setStorageAt", serde_json::json!([safe, "0x4", B256::with_last_byte(1)])).await;
+    let threshold = chain.read(safe, SafeL2::getThresholdCall {}.abi_encode()).await;
+    assert_eq!(SafeL2::getThresholdCall::abi_decode_returns(&threshold).expect("uint"), U256::from(1));
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    let observed = observed.expect("observed");
+    let kind = &account(&observed, safe).kind;
+    assert!(matches!(kind, AccountKind::Safe { threshold, .. } if *threshold == U256::from(1)), "{kind:?}");
+}
+
+#[tokio::test]
+async fn a_timelock_delay_changed_is_seen_warm_as_cold() {
+    use alloy::primitives::{B256, U256};
+    use govstate::contracts::timelock::TimelockController;
+    use govstate::devnet::Topology;
+    use govstate::observe::AccountKind;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) =
+        wired(TestChain::start_wired(Topology::Production { timelock_delay: 60 }).await, dir.path()).await;
+    let cache = dir.path().join("cache");
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let (_, cold_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    let (_, warm_requests) = warm_is_cold(&chain, &desired, &cache).await;
+    assert!(warm_requests < cold_requests, "warm {warm_requests}, cold {cold_requests}");
+    assert_eq!(warm_is_cold(&chain, &desired, &cache).await.1, warm_requests, "no restart once warm");
+    // The delay changed the way it must be: through the timelock itself.
+    let update = TimelockController::updateDelayCall { newDelay: U256::from(120) }.abi_encode();
+    let (zero, salt, value) = (B256::ZERO, B256::repeat_byte(0x5a), U256::ZERO);
+    let schedule = TimelockController::scheduleCall {
+        target: timelock,
+        value,
+        data: update.clone().into(),
+        predecessor: zero,
+        salt,
+        delay: U256::from(60),
+    };
+    chain.send(0, timelock, schedule.abi_encode()).await;
+    anvil(&chain, "evm_increaseTime", serde_json::json!([61])).await;
+    chain.mine().await;
+    let execute =
+        TimelockController::executeCall { target: timelock, value, payload: update.into(), predecessor: zero, salt };
+    chain.send(0, timelock, execute.abi_encode()).await;
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    let observed = observed.expect("observed");
+    let kind = &account(&observed, timelock).kind;
+    assert!(matches!(kind, AccountKind::Timelock(t) if t.min_delay == 120), "{kind:?}");
+}

@@ -92,7 +92,7 @@ pub async fn read_all(
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
     if !multicall {
-        return Ok(batched(provider, reads, &[], block, max_batch).await?.0);
+        return Ok(read_with_code(provider, reads, &[], block, max_batch).await?.0);
     }
     let budget = aggregate_budget(block.gas_limit);
     let aggregates: Vec<Read> = gas_chunks(reads, budget).into_iter().map(aggregate3).collect();
@@ -132,7 +132,28 @@ pub async fn read_with_code(
     block: BlockRef,
     max_batch: usize,
 ) -> Result<(Vec<ReadResult>, Vec<Bytes>), ObserveError> {
-    batched(provider, reads, codes, block, max_batch).await
+    // The same call at the same block answers the same: asked once (a
+    // field that is also the authority, as `owner()` is).
+    let (distinct, index) = distinct(reads);
+    let (answers, codes) = batched(provider, &distinct, codes, block, max_batch).await?;
+    let answers = index.into_iter().map(|i| answers.get(i).cloned().unwrap_or_else(|| Err("no answer".into())));
+    Ok((answers.collect(), codes))
+}
+
+/// The distinct reads among `reads`, in order of first appearance, and the
+/// position of each read among them.
+fn distinct(reads: &[Read]) -> (Vec<Read>, Vec<usize>) {
+    let mut seen: std::collections::HashMap<(Address, &[u8]), usize> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    let mut index = Vec::with_capacity(reads.len());
+    for read in reads {
+        let at = *seen.entry((read.to, read.data.as_slice())).or_insert_with(|| {
+            out.push(read.clone());
+            out.len() - 1
+        });
+        index.push(at);
+    }
+    (out, index)
 }
 
 /// Sends the reads in batches of at most `max_batch` requests (the hash
@@ -276,6 +297,18 @@ mod tests {
         assert!(gas_chunks(&[], budget).is_empty());
         assert_eq!(aggregate_budget(0), 10_000_000);
         assert_eq!(aggregate_budget(1_000), 1_000_000);
+    }
+
+    #[test]
+    fn the_same_read_is_asked_once_and_answers_every_place_it_was_asked() {
+        let read = |to: u8, data: &[u8]| Read { to: Address::repeat_byte(to), data: data.to_vec() };
+        let reads = [read(1, b"a"), read(2, b"a"), read(1, b"a"), read(1, b"b"), read(2, b"a")];
+        let (distinct, index) = distinct(&reads);
+        assert_eq!(distinct.len(), 3);
+        assert_eq!(index, vec![0, 1, 0, 2, 1]);
+        for (read, i) in reads.iter().zip(index) {
+            assert_eq!((read.to, &read.data), (distinct[i].to, &distinct[i].data));
+        }
     }
 
     #[test]
