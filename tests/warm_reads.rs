@@ -462,3 +462,41 @@ async fn a_timelock_delay_changed_is_seen_warm_as_cold() {
     let kind = &account(&observed, timelock).kind;
     assert!(matches!(kind, AccountKind::Timelock(t) if t.min_delay == 120), "{kind:?}");
 }
+
+#[tokio::test]
+async fn a_reorg_that_moves_a_deployment_before_the_files_deployment_block_is_seen_warm_as_cold() {
+    use alloy::primitives::{B256, Bytes};
+    use govstate::observe::ObserveError;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (chain, desired) = chain_with(3, dir.path()).await;
+    let cache = dir.path().join("cache");
+    warm_is_cold(&chain, &desired, &cache).await.0.expect("observed");
+    warm_is_cold(&chain, &desired, &cache).await.0.expect("observed warm");
+    // Every transaction so far, signed, as it was mined.
+    let head = chain.reader().get_block_number().await.expect("block number");
+    let mut raws: Vec<Bytes> = Vec::new();
+    for number in 1..=head {
+        let block = chain.reader().get_block_by_number(number.into()).await.expect("block").expect("a block");
+        for hash in block.transactions.hashes() {
+            let raw: Bytes =
+                chain.reader().raw_request("eth_getRawTransactionByHash".into(), (hash,)).await.expect("raw");
+            raws.push(raw);
+        }
+    }
+    // Another history, longer: the very same transactions, all in block 1.
+    anvil(&chain, "anvil_rollback", serde_json::json!([head])).await;
+    chain.automine(false).await;
+    for raw in &raws {
+        let _: B256 = chain.reader().raw_request("eth_sendRawTransaction".into(), (raw,)).await.expect("sent");
+    }
+    chain.mine().await;
+    chain.automine(true).await;
+    while chain.reader().get_block_number().await.expect("block number") <= head + 1 {
+        chain.mine().await;
+    }
+    let arena = chain.address("arena");
+    let code = chain.reader().get_code_at(arena).block_id(1.into()).await.expect("eth_getCode");
+    assert!(!code.is_empty(), "the arena now has code in block 1");
+    let (observed, _) = warm_is_cold(&chain, &desired, &cache).await;
+    assert!(matches!(observed, Err(ObserveError::DeployedBlockTooLate { .. })), "{}", seen(&observed));
+}
