@@ -303,6 +303,14 @@ async fn a_warm_read_through_plain_batches_makes_at_most_40_requests_at_2000_hol
         warm.push(requests);
     }
     assert!(warm.iter().all(|r| *r <= 40), "warm requests through plain eth_call batches: {warm:?}");
+    // Through Multicall3: no more than the 22 it took before the hints.
+    chain.devnet.install_multicall3().await.expect("multicall3");
+    let multicall = ObserveOptions { multicall: true, ..options };
+    observe_counted(&chain, &desired, &multicall).await;
+    move_on(&chain).await;
+    let (observed, requests, seen) = observe_recorded(&chain, &desired, &multicall).await;
+    assert_eq!(orchestrators(&observed), orchestrators(&cold));
+    assert!(requests <= 22, "warm requests through Multicall3: {requests}: {seen:#?}");
 }
 
 /// What an observation found, as text: two observations of the same block
@@ -335,7 +343,7 @@ async fn anvil(chain: &TestChain, method: &str, params: serde_json::Value) {
     let _: serde_json::Value = chain.reader().raw_request(method.to_string().into(), params).await.expect(method);
 }
 
-fn account<'a>(observed: &'a Observed, address: Address) -> &'a govstate::observe::ObservedAccount {
+fn account(observed: &Observed, address: Address) -> &govstate::observe::ObservedAccount {
     observed.accounts.iter().find(|a| a.address == address).expect("the account is recognised")
 }
 

@@ -21,6 +21,14 @@
 //!
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
+//!
+//! With a cache, a warm run starts from what the last one found
+//! (`hints.rs`): the kind probes shrink to one read for a contract of its
+//! section's default kind, the authority probes and the deployment-block
+//! checks below the confirmed block are left out, and an account that had
+//! no code costs one `eth_getCode` instead of its identifying calls. Each
+//! such fact is proven again by the same run's answers; should one not
+//! hold, the observation is made again as a cold run makes it.
 
 mod authorities;
 pub mod cache;
