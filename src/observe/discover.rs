@@ -146,3 +146,52 @@ pub fn settle(target: &mut Target, fields: &[Value]) -> bool {
     }
     moved
 }
+
+/// The probes with only the first read of each kind's, for the contracts
+/// in `first_only` (see `hints.rs`): enough to prove a contract is not
+/// that kind.
+pub fn first_probes_only(
+    contracts: &[ScopeContract],
+    mut probes: Vec<(usize, &'static Kind, Vec<Read>)>,
+    first_only: &std::collections::BTreeSet<Address>,
+) -> Vec<(usize, &'static Kind, Vec<Read>)> {
+    for (index, _, reads) in probes.iter_mut() {
+        if contracts.get(*index).is_some_and(|c| first_only.contains(&c.deployed.address)) {
+            reads.truncate(1);
+        }
+    }
+    probes
+}
+
+/// Whether a probe's first answer is recognised as its kind (where only
+/// the first was asked, the full probe is needed to tell).
+pub fn first_recognised(kind: &'static Kind, answers: &[ReadResult]) -> bool {
+    let first = answers.first().and_then(|a| a.as_ref().ok());
+    matches!((kind.recognise, first), (Some(recognise), Some(first)) if recognise(first))
+}
+
+/// What the authority probes of `contracts` would have answered, given each
+/// one's fields and authority as read: the accounts [`authorities`] makes
+/// of them, in order; `None` when a probed field is not among what was read
+/// at the contract's own address.
+pub fn authorities_as_read(contracts: &[ScopeContract], observed: &[super::ObservedContract]) -> Option<Vec<Address>> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Address>, address: Address| {
+        if !address.is_zero() && !out.contains(&address) {
+            out.push(address);
+        }
+    };
+    for (contract, observed) in contracts.iter().zip(observed) {
+        push(&mut out, observed.authority);
+        let kind = contract.deployed.kind;
+        let also = kind.setters.iter().filter_map(|s| s.also_allowed).filter_map(|key| kind.field(key));
+        for field in also.filter(|f| f.unit == crate::contracts::Unit::Address) {
+            let own = observed.kind.field(field.key).is_some_and(|f| f.at.is_none());
+            match observed.field(field.key) {
+                Some(Value::Address(address)) if own => push(&mut out, address),
+                _ => return None,
+            }
+        }
+    }
+    Some(out)
+}

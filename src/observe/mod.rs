@@ -21,11 +21,20 @@
 //!
 //! A contract without a known deployment block costs a bisection of
 //! `eth_getCode` once; the result is cached with the role holders.
+//!
+//! With a cache, a warm run starts from what the last one found
+//! (`hints.rs`): the kind probes shrink to one read for a contract of its
+//! section's default kind, the authority probes and the deployment-block
+//! checks below the confirmed block are left out, and an account that had
+//! no code costs one `eth_getCode` instead of its identifying calls. Each
+//! such fact is proven again by the same run's answers; should one not
+//! hold, the observation is made again as a cold run makes it.
 
 mod authorities;
 pub mod cache;
 mod discover;
 mod export;
+mod hints;
 mod holders;
 mod logs;
 mod pin;
@@ -54,6 +63,7 @@ use alloy::transports::TransportError;
 
 use crate::contracts::{Deployed, Field, RoleSet};
 use discover::Target;
+use hints::Hints;
 use holders::Listing;
 use logs::LogQuery;
 use read::Read;
@@ -207,28 +217,51 @@ fn rpc(doing: impl Into<String>) -> impl FnOnce(TransportError) -> ObserveError 
 /// Reads everything `scope` names at one block (`options.block`, the
 /// latest by default). Should the chain
 /// reorganise under the reads, they are made once more from a new pin; a
-/// second reorganisation is reported.
+/// second reorganisation is reported. What the last run found (`hints.rs`)
+/// shortens the first round trip; should the chain contradict it, the
+/// observation is made again without it.
 pub async fn observe(
     provider: &impl Provider,
     scope: &Scope,
     options: &ObserveOptions,
 ) -> Result<Observed, ObserveError> {
-    match observe_once(provider, scope, options).await {
-        Err(ObserveError::Reorg { .. }) => observe_once(provider, scope, options).await,
-        other => other,
+    let mut hints = options.cache_dir.as_deref().and_then(|dir| hints::load(dir, scope));
+    let mut reorganised = false;
+    loop {
+        match observe_once(provider, scope, options, hints.as_ref()).await {
+            Ok(Some(observed)) => return Ok(observed),
+            // Contradicted: as a cold run would.
+            Ok(None) => hints = None,
+            Err(ObserveError::Reorg { .. }) if !reorganised => reorganised = true,
+            Err(other) => return Err(other),
+        }
     }
 }
 
+/// One observation; `Ok(None)` when the chain contradicts `hints` (never
+/// without them).
 async fn observe_once(
     provider: &impl Provider,
     scope: &Scope,
     options: &ObserveOptions,
-) -> Result<Observed, ObserveError> {
+    hints: Option<&Hints>,
+) -> Result<Option<Observed>, ObserveError> {
     let mut entries = load_cache(scope, options);
-    let checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
-    let probes = discover::probes(&scope.contracts);
-    let authority_probes = discover::authority_probes(&scope.contracts);
-    let starts = deployment_starts(scope);
+    let mut checkpoints: BTreeSet<u64> = entries.iter().flatten().filter_map(|e| e.scanned_to).collect();
+    let mut probes = discover::probes(&scope.contracts);
+    let mut authority_probes = discover::authority_probes(&scope.contracts);
+    let mut starts = deployment_starts(scope);
+    let mut known_starts = Vec::new();
+    if let Some(hints) = hints {
+        probes = discover::first_probes_only(&scope.contracts, probes, &hints.default_kinds);
+        authority_probes.clear();
+        (known_starts, starts) = starts.into_iter().partition(|(_, address, block)| {
+            block.saturating_sub(1) <= hints.block && hints.no_code_before.contains(&(*address, *block))
+        });
+        if !known_starts.is_empty() {
+            checkpoints.insert(hints.block);
+        }
+    }
     let pinned = pin(provider, options.block, &checkpoints, &probes, &authority_probes, &starts).await?;
     for ((contract, address, block), code) in starts.iter().zip(&pinned.code_before_start) {
         if *code {
@@ -238,6 +271,18 @@ async fn observe_once(
     if pinned.chain_id != scope.chain_id {
         return Err(ObserveError::WrongChain { expected: scope.chain_id, actual: pinned.chain_id });
     }
+    if let Some(hints) = hints {
+        let hash_now = pinned.checkpoints.get(&hints.block).copied().flatten();
+        let history_holds = known_starts.iter().all(|(_, a, b)| hints.no_code_before(*a, *b, hash_now));
+        let still_default = hints.default_kinds.iter().all(|address| {
+            let index = scope.contracts.iter().position(|c| c.deployed.address == *address);
+            let probed = probes.iter().zip(&pinned.probes).filter(|((i, _, _), _)| Some(*i) == index);
+            probed.into_iter().all(|((_, kind, _), answers)| !discover::first_recognised(kind, answers))
+        });
+        if !history_holds || !still_default {
+            return Ok(None);
+        }
+    }
     for entry in entries.iter_mut().flatten() {
         let still_there = entry.scanned_to.and_then(|n| pinned.checkpoints.get(&n).copied().flatten());
         if still_there.is_none() || still_there != entry.scanned_hash {
@@ -245,17 +290,40 @@ async fn observe_once(
         }
     }
     let mut targets = discover::targets(&scope.contracts, &probes, &pinned.probes);
-    let mut accounts = discover::authorities(&pinned.authorities);
+    let mut accounts = match hints {
+        Some(hints) => hints.accounts.clone(),
+        None => discover::authorities(&pinned.authorities),
+    };
     let mut listings = list_role_sets(provider, scope, entries, pinned.block, options).await?;
     let use_multicall = options.multicall && pinned.has_multicall;
     let at = pinned.block;
+    // Accounts that had no code: one `eth_getCode` each proves it again.
+    let without_code: BTreeSet<Address> = match hints {
+        Some(hints) if !use_multicall => {
+            hints.without_code.iter().copied().filter(|a| !hints::may_be_precompile(*a)).collect()
+        }
+        _ => BTreeSet::new(),
+    };
     // Contracts on a route that the file has no section for (the
     // SystemPause governing StakeManager) join the reads once recognised.
+    let file_contracts = scope.contracts.len();
     let mut scope = scope.clone();
     let mut attempts = 0;
+    let mut added = false;
     let (contracts, mut accounts) = loop {
-        let reads = Reads { targets: &targets, listings: &listings, accounts: &accounts, at, multicall: use_multicall };
-        let (contracts, identified, forwarders) = read_contracts(provider, &scope, &reads, options.max_batch).await?;
+        let reads = Reads {
+            targets: &targets,
+            listings: &listings,
+            accounts: &accounts,
+            without_code: &without_code,
+            at,
+            multicall: use_multicall,
+        };
+        let Some((contracts, identified, forwarders)) =
+            read_contracts(provider, &scope, &reads, options.max_batch).await?
+        else {
+            return Ok(None);
+        };
         attempts += 1;
         let mut moved = false;
         for (target, contract) in targets.iter_mut().zip(&contracts) {
@@ -265,6 +333,7 @@ async fn observe_once(
             if !accounts.contains(&contract.authority) {
                 accounts.push(contract.authority);
                 moved = true;
+                added = true;
             }
         }
         // Holders of roles a setter also accepts (a module's pauser, read
@@ -274,6 +343,7 @@ async fn observe_once(
             if !accounts.contains(&holder) {
                 accounts.push(holder);
                 moved = true;
+                added = true;
             }
         }
         for (address, target) in forwarders {
@@ -291,10 +361,43 @@ async fn observe_once(
             break (contracts, identified);
         }
     };
+    if let Some(hints) = hints
+        && (added || !hinted_accounts_hold(&hints.accounts, &scope.contracts[..file_contracts], &contracts))
+    {
+        return Ok(None);
+    }
     authorities::read_operations(provider, pinned.chain_id, &mut accounts, pinned.block, options).await?;
     proposers::identify(provider, &mut accounts, pinned.block, options).await?;
     store_cache(&scope, listings, &contracts, options);
-    Ok(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts })
+    if let Some(dir) = options.cache_dir.as_deref() {
+        let original = Scope { chain_id: scope.chain_id, contracts: scope.contracts[..file_contracts].to_vec() };
+        let checked = known_starts.iter().chain(&starts).filter(|(_, _, b)| b.saturating_sub(1) <= pinned.block.number);
+        let found = Hints {
+            block: pinned.block.number,
+            hash: pinned.block.hash,
+            default_kinds: original
+                .contracts
+                .iter()
+                .zip(&targets)
+                .filter(|(_, target)| target.kind.recognise.is_none())
+                .map(|(c, _)| c.deployed.address)
+                .collect(),
+            accounts: accounts.iter().map(|a| a.address).collect(),
+            without_code: accounts.iter().filter(|a| a.kind == AccountKind::Eoa).map(|a| a.address).collect(),
+            no_code_before: checked.map(|(_, a, b)| (*a, *b)).collect(),
+        };
+        hints::store(dir, &original, &found);
+    }
+    Ok(Some(Observed { chain_id: pinned.chain_id, block: pinned.block, contracts, accounts }))
+}
+
+/// Whether the hinted authority accounts are those a cold run finds: the
+/// authority probes' accounts, as the pinned reads answer them, first and
+/// in order, then only accounts the reads still name.
+fn hinted_accounts_hold(hinted: &[Address], file: &[ScopeContract], contracts: &[ObservedContract]) -> bool {
+    let Some(probed) = discover::authorities_as_read(file, contracts) else { return false };
+    let named: BTreeSet<Address> = contracts.iter().map(|c| c.authority).chain(role_holders(contracts)).collect();
+    hinted.starts_with(&probed) && hinted[probed.len()..].iter().all(|a| named.contains(a))
 }
 
 /// The accounts holding a role some setter also accepts, as read, that are
@@ -476,18 +579,22 @@ struct Reads<'a> {
     listings: &'a [Vec<Listing>],
     /// The authority accounts to recognise.
     accounts: &'a [Address],
+    /// Those of them that had no code: recognised by their code alone
+    /// (plain batches only).
+    without_code: &'a BTreeSet<Address>,
     at: BlockRef,
     multicall: bool,
 }
 
 /// Round trip 3: every getter, every authority and what it is, and the
-/// membership of every holder to confirm.
+/// membership of every holder to confirm. `None` when an account that had
+/// no code has code now.
 async fn read_contracts(
     provider: &impl Provider,
     scope: &Scope,
     plan: &Reads<'_>,
     max_batch: usize,
-) -> Result<ReadOutcome, ObserveError> {
+) -> Result<Option<ReadOutcome>, ObserveError> {
     let mut reads = Vec::new();
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.listings) {
         let own = contract.deployed.address;
@@ -500,14 +607,32 @@ async fn read_contracts(
             reads.extend(listing.confirm.iter().map(|h| Read { to: own, data: (set.calldata)(*h) }));
         }
     }
-    reads.extend(authorities::identify_reads(plan.accounts));
-    let mut results = read::read_all(provider, &reads, plan.at, plan.multicall, max_batch).await?.into_iter();
+    let (by_code, identify): (Vec<Address>, Vec<Address>) =
+        plan.accounts.iter().partition(|a| plan.without_code.contains(*a));
+    reads.extend(authorities::identify_reads(&identify));
+    let (results, codes) = if plan.multicall {
+        (read::read_all(provider, &reads, plan.at, true, max_batch).await?, Vec::new())
+    } else {
+        read::read_with_code(provider, &reads, &by_code, plan.at, max_batch).await?
+    };
+    if codes.len() != by_code.len() || codes.iter().any(|code| !code.is_empty()) {
+        return Ok(None);
+    }
+    let mut results = results.into_iter();
     let mut observed = Vec::with_capacity(scope.contracts.len());
     for ((contract, target), sets) in scope.contracts.iter().zip(plan.targets).zip(plan.listings) {
         observed.push(collect(contract, target.kind, sets, plan.at.number, &mut results)?);
     }
-    let (accounts, forwarders) = authorities::identify(plan.accounts, &mut results);
-    Ok((observed, accounts, forwarders))
+    let (identified, forwarders) = authorities::identify(&identify, &mut results);
+    let accounts = plan
+        .accounts
+        .iter()
+        .map(|address| match identified.iter().find(|a| a.address == *address) {
+            Some(account) => account.clone(),
+            None => ObservedAccount { address: *address, kind: AccountKind::Eoa },
+        })
+        .collect();
+    Ok(Some((observed, accounts, forwarders)))
 }
 
 /// What round trip 3 found: the contracts, the authority accounts, and the

@@ -92,12 +92,12 @@ pub async fn read_all(
     max_batch: usize,
 ) -> Result<Vec<ReadResult>, ObserveError> {
     if !multicall {
-        return batched(provider, reads, block, max_batch).await;
+        return Ok(read_with_code(provider, reads, &[], block, max_batch).await?.0);
     }
     let budget = aggregate_budget(block.gas_limit);
     let aggregates: Vec<Read> = gas_chunks(reads, budget).into_iter().map(aggregate3).collect();
     let mut results = Vec::with_capacity(reads.len());
-    for answer in batched(provider, &aggregates, block, max_batch).await? {
+    for answer in batched(provider, &aggregates, &[], block, max_batch).await?.0 {
         let data = answer.map_err(|reason| ObserveError::Multicall { reason })?;
         results.extend(decode_aggregate3(&data)?);
     }
@@ -122,28 +122,73 @@ fn aggregate3(group: &[Read]) -> Read {
     Read { to: MULTICALL3, data: Multicall3::aggregate3Call { calls }.abi_encode() }
 }
 
+/// [`read_all`] through plain `eth_call`s, with the `eth_getCode` of each of
+/// `codes` at `block` riding along in the first batch; returns the answers
+/// and the codes, in order.
+pub async fn read_with_code(
+    provider: &impl Provider,
+    reads: &[Read],
+    codes: &[Address],
+    block: BlockRef,
+    max_batch: usize,
+) -> Result<(Vec<ReadResult>, Vec<Bytes>), ObserveError> {
+    // The same call at the same block answers the same: asked once (a
+    // field that is also the authority, as `owner()` is).
+    let (distinct, index) = distinct(reads);
+    let (answers, codes) = batched(provider, &distinct, codes, block, max_batch).await?;
+    let answers = index.into_iter().map(|i| answers.get(i).cloned().unwrap_or_else(|| Err("no answer".into())));
+    Ok((answers.collect(), codes))
+}
+
+/// The distinct reads among `reads`, in order of first appearance, and the
+/// position of each read among them.
+fn distinct(reads: &[Read]) -> (Vec<Read>, Vec<usize>) {
+    let mut seen: std::collections::HashMap<(Address, &[u8]), usize> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    let mut index = Vec::with_capacity(reads.len());
+    for read in reads {
+        let at = *seen.entry((read.to, read.data.as_slice())).or_insert_with(|| {
+            out.push(read.clone());
+            out.len() - 1
+        });
+        index.push(at);
+    }
+    (out, index)
+}
+
 /// Sends the reads in batches of at most `max_batch` requests (the hash
-/// check included), all at once. (A batch the node refuses for its length,
+/// check included), all at once; the `eth_getCode` of `codes` go in the
+/// first. (A batch the node refuses for its length,
 /// or whose answer is too large to read, is halved by the transport: see
 /// `rpc::batch`.)
 async fn batched(
     provider: &impl Provider,
     reads: &[Read],
+    codes: &[Address],
     block: BlockRef,
     max_batch: usize,
-) -> Result<Vec<ReadResult>, ObserveError> {
+) -> Result<(Vec<ReadResult>, Vec<Bytes>), ObserveError> {
     // Each batch also carries the pinned block's header (its hash check).
-    let ranges = ranges(reads, max_batch.saturating_sub(1));
-    let sent = ranges.iter().map(|range| send_batch(provider, &reads[range.clone()], block));
-    let mut results = Vec::with_capacity(reads.len());
+    let mut ranges = ranges(reads, max_batch.saturating_sub(1 + codes.len()));
+    if ranges.is_empty() && !codes.is_empty() {
+        ranges.push(0..0);
+    }
+    let sent = ranges.iter().enumerate().map(|(i, range)| {
+        let codes = if i == 0 { codes } else { &[] };
+        send_batch(provider, &reads[range.clone()], codes, block)
+    });
+    let (mut results, mut found_codes) = (Vec::with_capacity(reads.len()), Vec::with_capacity(codes.len()));
     for answer in futures::future::join_all(sent).await {
         match answer {
             Ok(Err(found)) => return Err(ObserveError::Reorg { number: block.number, expected: block.hash, found }),
-            Ok(Ok(answers)) => results.extend(answers),
+            Ok(Ok((answers, codes))) => {
+                results.extend(answers);
+                found_codes.extend(codes);
+            }
             Err(source) => return Err(ObserveError::Rpc { doing: "reading the managed fields".into(), source }),
         }
     }
-    Ok(results)
+    Ok((results, found_codes))
 }
 
 /// Call data per batch, well under common request-body limits (anvil
@@ -183,10 +228,16 @@ pub fn add_call(batch: &mut BatchRequest<'_>, read: &Read, block: BlockId) -> Re
 async fn send_batch(
     provider: &impl Provider,
     reads: &[Read],
+    codes: &[Address],
     block: BlockRef,
-) -> Result<Result<Vec<ReadResult>, B256>, TransportError> {
+) -> Result<Result<(Vec<ReadResult>, Vec<Bytes>), B256>, TransportError> {
     let mut batch = BatchRequest::new(provider.client());
     let check = pin::add_check(&mut batch, block)?;
+    let mut code_waiters = Vec::with_capacity(codes.len());
+    for address in codes {
+        let at = alloy::eips::BlockNumberOrTag::Number(block.number);
+        code_waiters.push(batch.add_call::<_, Bytes>("eth_getCode", &(*address, at))?);
+    }
     let mut waiters = Vec::with_capacity(reads.len());
     for read in reads {
         waiters.push(add_call(&mut batch, read, BlockId::number(block.number))?);
@@ -195,7 +246,11 @@ async fn send_batch(
     if let Some(found) = pin::confirm(check, block).await? {
         return Ok(Err(found));
     }
-    answers(waiters).await.map(Ok)
+    let mut found_codes = Vec::with_capacity(code_waiters.len());
+    for waiter in code_waiters {
+        found_codes.push(waiter.await?);
+    }
+    Ok(Ok((answers(waiters).await?, found_codes)))
 }
 
 /// The answers of a sent batch's `eth_call`s: a revert is a result, a
@@ -242,6 +297,18 @@ mod tests {
         assert!(gas_chunks(&[], budget).is_empty());
         assert_eq!(aggregate_budget(0), 10_000_000);
         assert_eq!(aggregate_budget(1_000), 1_000_000);
+    }
+
+    #[test]
+    fn the_same_read_is_asked_once_and_answers_every_place_it_was_asked() {
+        let read = |to: u8, data: &[u8]| Read { to: Address::repeat_byte(to), data: data.to_vec() };
+        let reads = [read(1, b"a"), read(2, b"a"), read(1, b"a"), read(1, b"b"), read(2, b"a")];
+        let (distinct, index) = distinct(&reads);
+        assert_eq!(distinct.len(), 3);
+        assert_eq!(index, vec![0, 1, 0, 2, 1]);
+        for (read, i) in reads.iter().zip(index) {
+            assert_eq!((read.to, &read.data), (distinct[i].to, &distinct[i].data));
+        }
     }
 
     #[test]
