@@ -354,3 +354,117 @@ async fn a_learned_log_range_is_remembered_for_the_endpoint() {
     assert_eq!(second, first);
     assert_eq!(proxy.seen(|s| s.logs_refused), refused, "no range over the cap was asked again");
 }
+
+/// `drift --format json` of `file` through `url`, without the cache (the
+/// window is learned anew each run), and the deployment's drift entries.
+fn drift_via(chain: &TestChain, file: &str, url: &str, extra: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let mut args = vec!["drift", file, "--format", "json", "--no-cache", "--rpc-url", url];
+    args.extend_from_slice(extra);
+    let (code, json, stderr) = chain.govstate(&args);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    (code, report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default(), stderr)
+}
+
+/// The `last_change` of the drift entry for `field`.
+fn last_change(drift: &[serde_json::Value], field: &str) -> serde_json::Value {
+    drift.iter().find(|d| d["field"] == field).map(|d| d["last_change"].clone()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_behind_a_log_range_cap_still_names_the_transaction_block_and_sender_of_each_change() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    let fee_receipt = chain.send(0, chain.address("stake_manager"), fee).await;
+    let rogue = govstate::devnet::dev_signer(3).expect("account 3").address();
+    let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
+    let grant_receipt = chain.send(0, chain.address("arena"), grant).await;
+    // The changes lie well below the newest ranges a capped scan asks first.
+    let _: serde_json::Value =
+        chain.reader().raw_request("anvil_mine".into(), (1_200u64,)).await.expect("anvil_mine");
+    for (blocks, style) in [(1_000, CapStyle::Infura), (10, CapStyle::Publicnode), (10, CapStyle::Reth)] {
+        let faults = Faults { log_cap: Some(LogCap { blocks, style }), ..Faults::none(30) };
+        let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
+        let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &[]);
+        assert_eq!(code, Some(2), "{style:?} {blocks}: {stderr}");
+        assert!(proxy.seen(|s| s.logs_refused) >= 1, "{style:?} {blocks}: the cap was met");
+        let fee_change = last_change(&drift, "fees_pct.fee");
+        assert_eq!(fee_change["transaction"], fee_receipt.transaction_hash.to_string(), "{style:?} {blocks}: {drift:?}");
+        assert_eq!(fee_change["block"], fee_receipt.block_number.expect("mined"), "{style:?} {blocks}");
+        assert_eq!(fee_change["sender"], chain.devnet.owner().to_string(), "{style:?} {blocks}");
+        assert_eq!(fee_change["event"], "FeePctUpdated", "{style:?} {blocks}");
+        let grant_change = last_change(&drift, "orchestrators");
+        assert_eq!(grant_change["transaction"], grant_receipt.transaction_hash.to_string(), "{style:?} {blocks}");
+        assert_eq!(grant_change["block"], grant_receipt.block_number.expect("mined"), "{style:?} {blocks}");
+        assert!(!stderr.contains("warning"), "{style:?} {blocks}: nothing was left unattributed: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_behind_a_log_range_cap_still_names_who_proposed_a_pending_operation() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(60),
+    };
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+    let _: serde_json::Value =
+        chain.reader().raw_request("anvil_mine".into(), (300u64,)).await.expect("anvil_mine");
+    let faults = Faults { log_cap: Some(LogCap { blocks: 10, style: CapStyle::Publicnode }), ..Faults::none(31) };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
+    let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(proxy.seen(|s| s.logs_refused) >= 1, "the cap was met");
+    let operation = drift.iter().find(|d| d["kind"] == "pending_operation").map(|d| d["operation"].clone());
+    let operation = operation.unwrap_or_default();
+    assert_eq!(operation["proposer"], chain.devnet.owner().to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["transaction"], scheduled.transaction_hash.to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["block"], scheduled.block_number.expect("mined"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_attribution_leaves_the_drift_reported_unattributed_and_says_so() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    chain.send(0, chain.address("stake_manager"), fee).await;
+    // Only the fees are checked: observing them reads no logs, so only
+    // the attribution meets the refusal.
+    let refused = EntryError {
+        method: "eth_getLogs",
+        code: -32601,
+        message: "the method eth_getLogs does not exist/is not available",
+        times: u64::MAX,
+        pinned: false,
+    };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), Faults { entry_error: Some(refused), ..Faults::none(32) })
+        .await;
+    let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &["--target", "stake_manager.fees_pct"]);
+    assert_eq!(code, Some(2), "the drift is reported: {stderr}");
+    assert!(drift.iter().any(|d| d["field"] == "fees_pct.fee"), "{drift:?}");
+    assert!(last_change(&drift, "fees_pct.fee").is_null(), "unattributed: {drift:?}");
+    assert!(stderr.contains("warning:") && stderr.contains("eth_getLogs"), "it says so: {stderr}");
+    let asked = proxy.seen(|s| s.entry_errors);
+    assert!((1..=2).contains(&asked), "a refusal that is not about the range is not halved: {asked} eth_getLogs");
+}
