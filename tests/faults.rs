@@ -468,3 +468,29 @@ async fn a_refused_attribution_leaves_the_drift_reported_unattributed_and_says_s
     let asked = proxy.seen(|s| s.entry_errors);
     assert!((1..=2).contains(&asked), "a refusal that is not about the range is not halved: {asked} eth_getLogs");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warm_scans_of_a_few_new_blocks_do_not_grow_a_suggested_log_range() {
+    let setup = setup().await;
+    let _: serde_json::Value =
+        setup.chain.reader().raw_request("anvil_mine".into(), (100u64,)).await.expect("anvil_mine");
+    let cache = setup.path("cache");
+    let faults = Faults { log_cap: Some(LogCap { blocks: 10, style: CapStyle::Infura }), ..Faults::none(33) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let (code, first, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    let refused = proxy.seen(|s| s.logs_refused);
+    assert!(refused >= 1, "the cap was met");
+    // Warm runs scan the one new block each: that says nothing of wider ranges.
+    for _ in 0..4 {
+        setup.chain.mine().await;
+        let (code, _, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    std::fs::remove_dir_all(std::path::Path::new(&cache).join("31337")).expect("holder cache removed");
+    let (code, cold, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    let calls = |plan: &str| plan.split_once("Calls, in order:").and_then(|(_, c)| Some(c.split_once("Plan digest")?.0.to_string()));
+    assert_eq!(calls(&cold), calls(&first), "the same calls");
+    assert_eq!(proxy.seen(|s| s.logs_refused), refused, "the cold scan again kept to the range learned");
+}

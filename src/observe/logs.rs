@@ -215,13 +215,13 @@ pub async fn scan_logs(
     let mut window = learned::load(options);
     let mut found = vec![Vec::new(); queries.len()];
     let mut pending = chunks(&queries, window.blocks);
-    let mut refused_any = false;
+    let (mut refused_any, mut widest) = (false, 0);
     while !pending.is_empty() {
-        let refused = ask(provider, &queries, &pending, options.max_batch, &mut found).await?;
+        let refused = ask(provider, &queries, &pending, options.max_batch, &mut found, &mut widest).await?;
         refused_any |= !refused.is_empty();
         pending = retry_smaller(&mut window, refused);
     }
-    learned::store(options, window.after_scan(refused_any));
+    learned::store(options, window.after_scan(refused_any, widest));
     in_block_order(&mut found);
     Ok(found)
 }
@@ -244,13 +244,13 @@ pub async fn scan_newest_first(
     let mut window = learned::load(options);
     let mut cursors: Vec<Cursor> = queries.iter().enumerate().map(|(i, q)| Cursor::new(i, q)).collect();
     let mut found = vec![Vec::new(); queries.len()];
-    let (mut refused_any, mut budget, max) = (false, 1usize, options.max_batch.max(1));
+    let (mut refused_any, mut widest, mut budget, max) = (false, 0, 1usize, options.max_batch.max(1));
     loop {
         let round = newest_round(&mut cursors, window.blocks, budget);
         if round.is_empty() {
             break;
         }
-        let refused = ask(provider, queries, &round, max, &mut found).await?;
+        let refused = ask(provider, queries, &round, max, &mut found, &mut widest).await?;
         refused_any |= !refused.is_empty();
         learn(&mut window, &refused);
         for (chunk, _) in refused {
@@ -264,7 +264,7 @@ pub async fn scan_newest_first(
         }
         budget = budget.saturating_mul(2).min(max);
     }
-    learned::store(options, window.after_scan(refused_any));
+    learned::store(options, window.after_scan(refused_any, widest));
     in_block_order(&mut found);
     Ok(found)
 }
@@ -351,14 +351,16 @@ fn newest_round(cursors: &mut [Cursor], window: u64, budget: usize) -> Vec<Chunk
 }
 
 /// Asks `pending`, at most `max_batch` in one batch, the batches at once:
-/// the logs found go to their query in `found`, the refused ranges are
-/// returned with their advice.
+/// the logs found go to their query in `found`, `widest` keeps the most
+/// blocks of a range answered, the refused ranges are returned with their
+/// advice.
 async fn ask(
     provider: &impl Provider,
     queries: &[EventsQuery],
     pending: &[Chunk],
     max_batch: usize,
     found: &mut [Vec<Log>],
+    widest: &mut u64,
 ) -> Result<Vec<(Chunk, Advice)>, ObserveError> {
     let groups: Vec<&[Chunk]> = pending.chunks(max_batch.max(1)).collect();
     let answers = futures::future::join_all(groups.iter().map(|g| send_chunks(provider, queries, g))).await;
@@ -366,7 +368,10 @@ async fn ask(
     for answer in answers {
         for (chunk, result) in answer.map_err(rpc("listing events from logs"))? {
             match result {
-                Ok(logs) => found[chunk.query].extend(logs),
+                Ok(logs) => {
+                    *widest = (*widest).max(chunk.blocks());
+                    found[chunk.query].extend(logs);
+                }
                 Err(error) => refused.push(refusal(&queries[chunk.query], chunk, error)?),
             }
         }
