@@ -494,3 +494,51 @@ async fn warm_scans_of_a_few_new_blocks_do_not_grow_a_suggested_log_range() {
     assert_eq!(calls(&cold), calls(&first), "the same calls");
     assert_eq!(proxy.seen(|s| s.logs_refused), refused, "the cold scan again kept to the range learned");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attribution_behind_a_cap_asks_the_ranges_down_to_the_last_change_not_the_whole_history() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let (history, since, cap) = (1_000u64, 50u64, 10u64);
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (history,)).await.expect("anvil_mine");
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    chain.send(0, chain.address("stake_manager"), fee).await;
+    let rogue = govstate::devnet::dev_signer(3).expect("account 3").address();
+    let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
+    chain.send(0, chain.address("arena"), grant).await;
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (since,)).await.expect("anvil_mine");
+    let cache = dir.path().join("cache").to_string_lossy().into_owned();
+    let faults = Faults { log_cap: Some(LogCap { blocks: cap, style: CapStyle::Publicnode }), ..Faults::none(34) };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
+    let url = proxy.url.to_string();
+    let run = |command: &str| {
+        let args = [command, &file, "--cache-dir", &cache, "--rpc-url", &url, "--stats"];
+        let before = proxy.seen(|s| (s.log_requests, s.logs_refused));
+        let (code, _, stderr) = chain.govstate(&args);
+        let after = proxy.seen(|s| (s.log_requests, s.logs_refused));
+        let stats = stderr.lines().find(|l| l.starts_with("RPC:")).unwrap_or_default().to_string();
+        (code, after.0 - before.0, after.1 - before.1, stats, stderr)
+    };
+    let (code, cold, _, cold_stats, stderr) = run("drift");
+    assert_eq!(code, Some(2), "{stderr}");
+    // Warm: the holders and the range are known; the plan reads what drift
+    // observes, drift adds the attribution.
+    let (code, observing, _, plan_stats, stderr) = run("plan");
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, warm, refused, warm_stats, stderr) = run("drift");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("last changed") || !stderr.contains("warning"), "{stderr}");
+    eprintln!("cold drift: {cold} eth_getLogs ({cold_stats}); warm plan: {observing} ({plan_stats}); warm drift: {warm} ({warm_stats})");
+    assert_eq!(refused, 0, "the learned range is used");
+    // Newest first, one range, then two, four…: under twice the ranges
+    // down to the change, per contract (2), where a whole-history scan
+    // would ask about history / cap per contract.
+    let attributing = warm.saturating_sub(observing);
+    let bound = 2 * (2 * (since + 2).div_ceil(cap) + 1);
+    assert!(attributing <= bound, "{attributing} eth_getLogs to attribute, at most {bound}");
+    assert!(attributing >= 2, "the attribution reads logs: {attributing}");
+}
