@@ -357,7 +357,12 @@ async fn a_learned_log_range_is_remembered_for_the_endpoint() {
 
 /// `drift --format json` of `file` through `url`, without the cache (the
 /// window is learned anew each run), and the deployment's drift entries.
-fn drift_via(chain: &TestChain, file: &str, url: &str, extra: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+fn drift_via(
+    chain: &TestChain,
+    file: &str,
+    url: &str,
+    extra: &[&str],
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
     let mut args = vec!["drift", file, "--format", "json", "--no-cache", "--rpc-url", url];
     args.extend_from_slice(extra);
     let (code, json, stderr) = chain.govstate(&args);
@@ -384,8 +389,7 @@ async fn drift_behind_a_log_range_cap_still_names_the_transaction_block_and_send
     let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
     let grant_receipt = chain.send(0, chain.address("arena"), grant).await;
     // The changes lie well below the newest ranges a capped scan asks first.
-    let _: serde_json::Value =
-        chain.reader().raw_request("anvil_mine".into(), (1_200u64,)).await.expect("anvil_mine");
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (1_200u64,)).await.expect("anvil_mine");
     for (blocks, style) in [(1_000, CapStyle::Infura), (10, CapStyle::Publicnode), (10, CapStyle::Reth)] {
         let faults = Faults { log_cap: Some(LogCap { blocks, style }), ..Faults::none(30) };
         let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
@@ -393,7 +397,11 @@ async fn drift_behind_a_log_range_cap_still_names_the_transaction_block_and_send
         assert_eq!(code, Some(2), "{style:?} {blocks}: {stderr}");
         assert!(proxy.seen(|s| s.logs_refused) >= 1, "{style:?} {blocks}: the cap was met");
         let fee_change = last_change(&drift, "fees_pct.fee");
-        assert_eq!(fee_change["transaction"], fee_receipt.transaction_hash.to_string(), "{style:?} {blocks}: {drift:?}");
+        assert_eq!(
+            fee_change["transaction"],
+            fee_receipt.transaction_hash.to_string(),
+            "{style:?} {blocks}: {drift:?}"
+        );
         assert_eq!(fee_change["block"], fee_receipt.block_number.expect("mined"), "{style:?} {blocks}");
         assert_eq!(fee_change["sender"], chain.devnet.owner().to_string(), "{style:?} {blocks}");
         assert_eq!(fee_change["event"], "FeePctUpdated", "{style:?} {blocks}");
@@ -426,8 +434,7 @@ async fn drift_behind_a_log_range_cap_still_names_who_proposed_a_pending_operati
     };
     let timelock = chain.devnet.wiring().timelock.expect("a timelock");
     let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
-    let _: serde_json::Value =
-        chain.reader().raw_request("anvil_mine".into(), (300u64,)).await.expect("anvil_mine");
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (300u64,)).await.expect("anvil_mine");
     let faults = Faults { log_cap: Some(LogCap { blocks: 10, style: CapStyle::Publicnode }), ..Faults::none(31) };
     let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
     let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &[]);
@@ -458,8 +465,8 @@ async fn a_refused_attribution_leaves_the_drift_reported_unattributed_and_says_s
         times: u64::MAX,
         pinned: false,
     };
-    let proxy = FaultProxy::start(chain.devnet.url().clone(), Faults { entry_error: Some(refused), ..Faults::none(32) })
-        .await;
+    let proxy =
+        FaultProxy::start(chain.devnet.url().clone(), Faults { entry_error: Some(refused), ..Faults::none(32) }).await;
     let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &["--target", "stake_manager.fees_pct"]);
     assert_eq!(code, Some(2), "the drift is reported: {stderr}");
     assert!(drift.iter().any(|d| d["field"] == "fees_pct.fee"), "{drift:?}");
@@ -490,7 +497,9 @@ async fn warm_scans_of_a_few_new_blocks_do_not_grow_a_suggested_log_range() {
     std::fs::remove_dir_all(std::path::Path::new(&cache).join("31337")).expect("holder cache removed");
     let (code, cold, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
     assert_eq!(code, Some(0), "{stderr}");
-    let calls = |plan: &str| plan.split_once("Calls, in order:").and_then(|(_, c)| Some(c.split_once("Plan digest")?.0.to_string()));
+    let calls = |plan: &str| {
+        plan.split_once("Calls, in order:").and_then(|(_, c)| Some(c.split_once("Plan digest")?.0.to_string()))
+    };
     assert_eq!(calls(&cold), calls(&first), "the same calls");
     assert_eq!(proxy.seen(|s| s.logs_refused), refused, "the cold scan again kept to the range learned");
 }
@@ -532,7 +541,9 @@ async fn attribution_behind_a_cap_asks_the_ranges_down_to_the_last_change_not_th
     let (code, warm, refused, warm_stats, stderr) = run("drift");
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("last changed") || !stderr.contains("warning"), "{stderr}");
-    eprintln!("cold drift: {cold} eth_getLogs ({cold_stats}); warm plan: {observing} ({plan_stats}); warm drift: {warm} ({warm_stats})");
+    eprintln!(
+        "cold drift: {cold} eth_getLogs ({cold_stats}); warm plan: {observing} ({plan_stats}); warm drift: {warm} ({warm_stats})"
+    );
     assert_eq!(refused, 0, "the learned range is used");
     // Newest first, one range, then two, four…: under twice the ranges
     // down to the change, per contract (2), where a whole-history scan

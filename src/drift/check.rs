@@ -26,7 +26,8 @@ pub struct DriftOptions {
     /// How many deployments are observed at once (default 8; 0 counts as 1).
     pub jobs: usize,
     /// How long one deployment may take before it is reported as an error
-    /// (default 60 s).
+    /// (default 60 s); attributing its drift gets as long again, after
+    /// which the drift is reported unattributed, with a warning.
     pub timeout: Duration,
     /// Check only these key paths of each file (`--target`; default: none,
     /// every key the file manages). A file that does not write a target is
@@ -198,7 +199,8 @@ async fn observe_file(
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
     let attributing = async {
-        let mut warnings = super::attribute::attribute(&provider, &desired, &observed, &observe_options, &mut drift).await;
+        let mut warnings =
+            super::attribute::attribute(&provider, &desired, &observed, &observe_options, &mut drift).await;
         warnings.extend(super::attribute::proposers(&provider, &observed, &mut drift).await);
         warnings
     };

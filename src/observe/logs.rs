@@ -8,8 +8,11 @@
 //! the answer suggests is taken, a stated limit is kept to (counted so it
 //! holds whether the provider counts `to − from` or `to − from + 1`), and a
 //! refusal that says neither halves the range. What was learned is kept per
-//! endpoint in the cache ([`learned`]); after a scan with no refusal, a
-//! range that was only suggested (not a stated limit) grows again.
+//! endpoint in the cache ([`learned`]); after a scan that asked ranges that
+//! wide and had none refused, a range that was only suggested (not a
+//! stated limit) grows again. A refusal that is not about the range (a
+//! missing method, a rate limit the retries outlasted) is an error at once,
+//! never halved down to single blocks.
 //!
 //! Two orders: [`scan_logs`] asks every range at once (all of a history is
 //! wanted), [`scan_newest_first`] asks the newest ranges first, a round
@@ -269,6 +272,7 @@ pub async fn scan_newest_first(
     Ok(found)
 }
 
+/// Each query's logs sorted by block, then by index in the block.
 fn in_block_order(found: &mut [Vec<Log>]) {
     for logs in found {
         logs.sort_by_key(|log| (log.block_number, log.log_index));
