@@ -9,11 +9,12 @@
 //! it, from the `CallScheduled` log the observation rebuilt it from (no
 //! second read of the logs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{BlockNumberOrTag, Log};
+use alloy::rpc::client::BatchRequest;
+use alloy::rpc::types::{Block, BlockNumberOrTag, Log, Transaction};
 
 use super::report::{Attribution, DriftKind, Drifted};
 use crate::observe::{
@@ -72,14 +73,17 @@ pub async fn attribute(
         Ok(found) => found,
         Err(error) => return vec![format!("the drift is not attributed to the transactions that made it: {error}")],
     };
-    let (mut times, mut warnings) = (BTreeMap::new(), Vec::new());
-    for (logs, wanted) in found.iter().zip(&wants) {
-        for (index, want) in wanted {
-            let Some((origin, event)) = newest(logs, want) else { continue };
-            match describe(provider, origin, event, &mut times).await {
-                Some((attribution, _)) => drift[*index].last_change = Some(attribution),
-                None => warnings.push(unread(&drift[*index].field, origin)),
-            }
+    let changes: Vec<(usize, LogOrigin, &'static str)> = found
+        .iter()
+        .zip(&wants)
+        .flat_map(|(logs, wanted)| wanted.iter().filter_map(|(i, want)| newest(logs, want).map(|(o, e)| (*i, o, e))))
+        .collect();
+    let origins: Vec<(LogOrigin, &'static str)> = changes.iter().map(|(_, o, e)| (*o, *e)).collect();
+    let mut warnings = Vec::new();
+    for ((index, origin, _), described) in changes.iter().zip(describe_all(provider, &origins).await) {
+        match described {
+            Some((attribution, _)) => drift[*index].last_change = Some(attribution),
+            None => warnings.push(unread(&drift[*index].field, *origin)),
         }
     }
     warnings
@@ -89,19 +93,26 @@ pub async fn attribute(
 /// from the newest `CallScheduled` log of its id, as the observation found
 /// it on its timelock. Returns the warnings of what could not be read.
 pub async fn proposers(provider: &impl Provider, observed: &Observed, drift: &mut [Drifted]) -> Vec<String> {
-    let (mut times, mut warnings) = (BTreeMap::new(), Vec::new());
-    for drifted in drift.iter_mut() {
-        let Some(operation) = drifted.operation.as_mut() else { continue };
+    let mut scheduled: Vec<(usize, Address, LogOrigin)> = Vec::new();
+    for (index, drifted) in drift.iter().enumerate() {
+        let Some(operation) = drifted.operation.as_ref() else { continue };
         let (Ok(timelock), Ok(id)) = (operation.timelock.parse::<Address>(), operation.id.parse::<B256>()) else {
             continue;
         };
-        let Some(origin) = scheduled_in(observed, timelock, id) else { continue };
-        let Some((scheduled, to)) = describe(provider, origin, "CallScheduled", &mut times).await else {
-            warnings.push(unread(&format!("operation {id}"), origin));
+        if let Some(origin) = scheduled_in(observed, timelock, id) {
+            scheduled.push((index, timelock, origin));
+        }
+    }
+    let origins: Vec<(LogOrigin, &'static str)> = scheduled.iter().map(|(_, _, o)| (*o, "CallScheduled")).collect();
+    let mut warnings = Vec::new();
+    for ((index, timelock, origin), described) in scheduled.into_iter().zip(describe_all(provider, &origins).await) {
+        let Some(operation) = drift[index].operation.as_mut() else { continue };
+        let Some((attribution, to)) = described else {
+            warnings.push(unread(&format!("operation {}", operation.id), origin));
             continue;
         };
-        operation.proposer = Some(proposer(&scheduled.sender, to, timelock));
-        operation.scheduled = Some(scheduled);
+        operation.proposer = Some(proposer(&attribution.sender, to, timelock));
+        operation.scheduled = Some(attribution);
     }
     warnings
 }
@@ -161,36 +172,75 @@ fn matches(log: &Log, want: &Wanted) -> Option<&'static str> {
     Some(*name)
 }
 
-/// Block, chain time, hash and sender of the transaction at `origin`, and
-/// whom that transaction was sent to.
-async fn describe(
+/// Block, chain time, hash and sender of the transaction at each origin,
+/// and whom that transaction was sent to (`None` where it could not be
+/// read): every transaction, and every block whose time the logs did not
+/// give, in one batch.
+async fn describe_all(
     provider: &impl Provider,
-    origin: LogOrigin,
-    event: &'static str,
-    times: &mut BTreeMap<u64, u64>,
-) -> Option<(Attribution, Option<Address>)> {
-    let (block, hash) = (origin.block, origin.transaction);
-    let time = match (origin.time, times.get(&block)) {
-        (Some(time), _) | (None, Some(&time)) => time,
-        (None, None) => {
-            let header = provider.get_block_by_number(BlockNumberOrTag::Number(block)).await.ok()??;
-            header.header.timestamp
+    origins: &[(LogOrigin, &'static str)],
+) -> Vec<Option<(Attribution, Option<Address>)>> {
+    if origins.is_empty() {
+        return Vec::new();
+    }
+    let Ok((transactions, times)) = read_all(provider, origins).await else { return vec![None; origins.len()] };
+    origins
+        .iter()
+        .map(|(origin, event)| {
+            let time = origin.time.or_else(|| times.get(&origin.block).copied())?;
+            let sent = transactions.get(&origin.transaction)?;
+            Some((attribution(*origin, time, event, sent), alloy::consensus::Transaction::to(sent)))
+        })
+        .collect()
+}
+
+/// The transactions of `origins` by hash, and the times of the blocks
+/// whose time the logs did not give, by number, from one batch.
+async fn read_all(
+    provider: &impl Provider,
+    origins: &[(LogOrigin, &'static str)],
+) -> Result<(BTreeMap<B256, Transaction>, BTreeMap<u64, u64>), alloy::transports::TransportError> {
+    let hashes: BTreeSet<B256> = origins.iter().map(|(o, _)| o.transaction).collect();
+    let blocks: BTreeSet<u64> = origins.iter().filter(|(o, _)| o.time.is_none()).map(|(o, _)| o.block).collect();
+    let mut batch = BatchRequest::new(provider.client());
+    let mut sent = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        sent.push((hash, batch.add_call::<_, Option<Transaction>>("eth_getTransactionByHash", &(hash,))?));
+    }
+    let mut headers = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let params = (BlockNumberOrTag::Number(block), false);
+        headers.push((block, batch.add_call::<_, Option<Block>>("eth_getBlockByNumber", &params)?));
+    }
+    batch.send().await?;
+    let mut transactions = BTreeMap::new();
+    for (hash, waiter) in sent {
+        if let Ok(Some(transaction)) = waiter.await {
+            transactions.insert(hash, transaction);
         }
-    };
-    times.insert(block, time);
-    let sender = provider.get_transaction_by_hash(hash).await.ok()??;
-    let to = alloy::consensus::Transaction::to(&sender);
+    }
+    let mut times = BTreeMap::new();
+    for (block, waiter) in headers {
+        if let Ok(Some(header)) = waiter.await {
+            times.insert(block, header.header.timestamp);
+        }
+    }
+    Ok((transactions, times))
+}
+
+/// The attribution of the change at `origin`, made by `sent` at `time`.
+fn attribution(origin: LogOrigin, time: u64, event: &str, sent: &Transaction) -> Attribution {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(time);
-    let attribution = Attribution {
-        block,
+    Attribution {
+        block: origin.block,
         time,
         time_rfc3339: humantime::format_rfc3339_seconds(at).to_string(),
-        transaction: hash.to_string(),
-        sender: sender.inner.signer().to_string(),
+        transaction: origin.transaction.to_string(),
+        sender: sent.inner.signer().to_string(),
         event: event.split('(').next().unwrap_or(event).to_string(),
-    };
-    Some((attribution, to))
+    }
 }
+
 #[cfg(test)]
 mod tests {
     use crate::contracts::{KINDS, PAUSED, UNPAUSED};
