@@ -269,7 +269,8 @@ async fn every_round_trip_keeps_to_a_max_batch_below_the_first_ones_size() {
     let (code, stdout, stderr) = setup.chain.govstate(&args);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout, setup.direct_plan(), "the plan made without the proxy");
-    assert_eq!(proxy.seen(|s| s.batches_refused), 0, "no batch over --max-batch was sent");
+    let log_batches: Vec<usize> = proxy.seen(|s| s.bodies.iter().filter_map(|body| log_batch(body)).collect());
+    assert!(log_batches.iter().all(|n| *n <= 3), "every eth_getLogs batch within --max-batch: {log_batches:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -353,4 +354,213 @@ async fn a_learned_log_range_is_remembered_for_the_endpoint() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(second, first);
     assert_eq!(proxy.seen(|s| s.logs_refused), refused, "no range over the cap was asked again");
+}
+
+/// `drift --format json` of `file` through `url`, without the cache (the
+/// window is learned anew each run), and the deployment's drift entries.
+fn drift_via(
+    chain: &TestChain,
+    file: &str,
+    url: &str,
+    extra: &[&str],
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let mut args = vec!["drift", file, "--format", "json", "--no-cache", "--rpc-url", url];
+    args.extend_from_slice(extra);
+    let (code, json, stderr) = chain.govstate(&args);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    (code, report["deployments"][0]["drift"].as_array().cloned().unwrap_or_default(), stderr)
+}
+
+/// The length of `body` when it is a batch of `eth_getLogs`.
+fn log_batch(body: &[u8]) -> Option<usize> {
+    let request: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let batch = request.as_array()?;
+    batch.iter().any(|r| r["method"] == "eth_getLogs").then_some(batch.len())
+}
+
+/// The `last_change` of the drift entry for `field`.
+fn last_change(drift: &[serde_json::Value], field: &str) -> serde_json::Value {
+    drift.iter().find(|d| d["field"] == field).map(|d| d["last_change"].clone()).unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_behind_a_log_range_cap_still_names_the_transaction_block_and_sender_of_each_change() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    let fee_receipt = chain.send(0, chain.address("stake_manager"), fee).await;
+    let rogue = govstate::devnet::dev_signer(3).expect("account 3").address();
+    let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
+    let grant_receipt = chain.send(0, chain.address("arena"), grant).await;
+    // The changes lie well below the newest ranges a capped scan asks first.
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (1_200u64,)).await.expect("anvil_mine");
+    for (blocks, style) in [(1_000, CapStyle::Infura), (10, CapStyle::Publicnode), (10, CapStyle::Reth)] {
+        let faults = Faults { log_cap: Some(LogCap { blocks, style }), ..Faults::none(30) };
+        let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
+        let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &[]);
+        assert_eq!(code, Some(2), "{style:?} {blocks}: {stderr}");
+        assert!(proxy.seen(|s| s.logs_refused) >= 1, "{style:?} {blocks}: the cap was met");
+        let fee_change = last_change(&drift, "fees_pct.fee");
+        assert_eq!(
+            fee_change["transaction"],
+            fee_receipt.transaction_hash.to_string(),
+            "{style:?} {blocks}: {drift:?}"
+        );
+        assert_eq!(fee_change["block"], fee_receipt.block_number.expect("mined"), "{style:?} {blocks}");
+        assert_eq!(fee_change["sender"], chain.devnet.owner().to_string(), "{style:?} {blocks}");
+        assert_eq!(fee_change["event"], "FeePctUpdated", "{style:?} {blocks}");
+        let grant_change = last_change(&drift, "orchestrators");
+        assert_eq!(grant_change["transaction"], grant_receipt.transaction_hash.to_string(), "{style:?} {blocks}");
+        assert_eq!(grant_change["block"], grant_receipt.block_number.expect("mined"), "{style:?} {blocks}");
+        assert!(!stderr.contains("warning"), "{style:?} {blocks}: nothing was left unattributed: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_behind_a_log_range_cap_still_names_who_proposed_a_pending_operation() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    use govstate::contracts::system_pause::SystemPauseModules;
+    use govstate::contracts::timelock::TimelockController;
+    let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
+    let forwarded =
+        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
+    let schedule = TimelockController::scheduleCall {
+        target: chain.address("system_pause"),
+        value: alloy::primitives::U256::ZERO,
+        data: forwarded.abi_encode().into(),
+        predecessor: alloy::primitives::B256::ZERO,
+        salt: alloy::primitives::B256::repeat_byte(9),
+        delay: alloy::primitives::U256::from(60),
+    };
+    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
+    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (300u64,)).await.expect("anvil_mine");
+    let cap = Some(LogCap { blocks: 10, style: CapStyle::Publicnode });
+    let proxy =
+        FaultProxy::start(chain.devnet.url().clone(), Faults { log_cap: cap, record: true, ..Faults::none(31) }).await;
+    let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &["--max-batch", "3"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(proxy.seen(|s| s.logs_refused) >= 1, "the cap was met");
+    let log_batches: Vec<usize> = proxy.seen(|s| s.bodies.iter().filter_map(|body| log_batch(body)).collect());
+    assert!(log_batches.iter().all(|n| *n <= 3), "every eth_getLogs batch within --max-batch: {log_batches:?}");
+    let operation = drift.iter().find(|d| d["kind"] == "pending_operation").map(|d| d["operation"].clone());
+    let operation = operation.unwrap_or_default();
+    assert_eq!(operation["proposer"], chain.devnet.owner().to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["transaction"], scheduled.transaction_hash.to_string(), "{operation}");
+    assert_eq!(operation["scheduled"]["block"], scheduled.block_number.expect("mined"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_attribution_leaves_the_drift_reported_unattributed_and_says_so() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    chain.send(0, chain.address("stake_manager"), fee).await;
+    // Only the fees are checked: observing them reads no logs, so only
+    // the attribution meets the refusal.
+    let refused = EntryError {
+        method: "eth_getLogs",
+        code: -32601,
+        message: "the method eth_getLogs does not exist/is not available",
+        times: u64::MAX,
+        pinned: false,
+    };
+    let proxy =
+        FaultProxy::start(chain.devnet.url().clone(), Faults { entry_error: Some(refused), ..Faults::none(32) }).await;
+    let (code, drift, stderr) = drift_via(&chain, &file, proxy.url.as_str(), &["--target", "stake_manager.fees_pct"]);
+    assert_eq!(code, Some(2), "the drift is reported: {stderr}");
+    assert!(drift.iter().any(|d| d["field"] == "fees_pct.fee"), "{drift:?}");
+    assert!(last_change(&drift, "fees_pct.fee").is_null(), "unattributed: {drift:?}");
+    assert!(stderr.contains("warning:") && stderr.contains("eth_getLogs"), "it says so: {stderr}");
+    let asked = proxy.seen(|s| s.entry_errors);
+    assert!((1..=2).contains(&asked), "a refusal that is not about the range is not halved: {asked} eth_getLogs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warm_scans_of_a_few_new_blocks_do_not_grow_a_suggested_log_range() {
+    let setup = setup().await;
+    let _: serde_json::Value =
+        setup.chain.reader().raw_request("anvil_mine".into(), (100u64,)).await.expect("anvil_mine");
+    let cache = setup.path("cache");
+    let faults = Faults { log_cap: Some(LogCap { blocks: 10, style: CapStyle::Infura }), ..Faults::none(33) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let (code, first, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    let refused = proxy.seen(|s| s.logs_refused);
+    assert!(refused >= 1, "the cap was met");
+    // Warm runs scan the one new block each: that says nothing of wider ranges.
+    for _ in 0..4 {
+        setup.chain.mine().await;
+        let (code, _, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    std::fs::remove_dir_all(std::path::Path::new(&cache).join("31337")).expect("holder cache removed");
+    let (code, cold, stderr) = plan_via(&setup, proxy.url.as_str(), Some(&cache));
+    assert_eq!(code, Some(0), "{stderr}");
+    let calls = |plan: &str| {
+        plan.split_once("Calls, in order:").and_then(|(_, c)| Some(c.split_once("Plan digest")?.0.to_string()))
+    };
+    assert_eq!(calls(&cold), calls(&first), "the same calls");
+    assert_eq!(proxy.seen(|s| s.logs_refused), refused, "the cold scan again kept to the range learned");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn attribution_behind_a_cap_asks_the_ranges_down_to_the_last_change_not_the_whole_history() {
+    use alloy::sol_types::SolCall;
+    use govstate::contracts::arena::SelfPlayArena;
+    use govstate::contracts::stake_manager::StakeManager;
+    let chain = TestChain::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
+    let (history, since, cap) = (1_000u64, 50u64, 10u64);
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (history,)).await.expect("anvil_mine");
+    let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(7) }.abi_encode();
+    chain.send(0, chain.address("stake_manager"), fee).await;
+    let rogue = govstate::devnet::dev_signer(3).expect("account 3").address();
+    let grant = SelfPlayArena::setOrchestratorCall { orchestrator: rogue, allowed: true }.abi_encode();
+    chain.send(0, chain.address("arena"), grant).await;
+    let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (since,)).await.expect("anvil_mine");
+    let cache = dir.path().join("cache").to_string_lossy().into_owned();
+    let faults = Faults { log_cap: Some(LogCap { blocks: cap, style: CapStyle::Publicnode }), ..Faults::none(34) };
+    let proxy = FaultProxy::start(chain.devnet.url().clone(), faults).await;
+    let url = proxy.url.to_string();
+    let run = |command: &str| {
+        let args = [command, &file, "--cache-dir", &cache, "--rpc-url", &url, "--stats"];
+        let before = proxy.seen(|s| (s.log_requests, s.logs_refused));
+        let (code, _, stderr) = chain.govstate(&args);
+        let after = proxy.seen(|s| (s.log_requests, s.logs_refused));
+        let stats = stderr.lines().find(|l| l.starts_with("RPC:")).unwrap_or_default().to_string();
+        (code, after.0 - before.0, after.1 - before.1, stats, stderr)
+    };
+    let (code, cold, _, cold_stats, stderr) = run("drift");
+    assert_eq!(code, Some(2), "{stderr}");
+    // Warm: the holders and the range are known; the plan reads what drift
+    // observes, drift adds the attribution.
+    let (code, observing, _, plan_stats, stderr) = run("plan");
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, warm, refused, warm_stats, stderr) = run("drift");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("last changed") || !stderr.contains("warning"), "{stderr}");
+    eprintln!(
+        "cold drift: {cold} eth_getLogs ({cold_stats}); warm plan: {observing} ({plan_stats}); warm drift: {warm} ({warm_stats})"
+    );
+    assert_eq!(refused, 0, "the learned range is used");
+    // Newest first, one range, then two, four…: under twice the ranges
+    // down to the change, per contract (2), where a whole-history scan
+    // would ask about history / cap per contract.
+    let attributing = warm.saturating_sub(observing);
+    let bound = 2 * (2 * (since + 2).div_ceil(cap) + 1);
+    assert!(attributing <= bound, "{attributing} eth_getLogs to attribute, at most {bound}");
+    assert!(attributing >= 2, "the attribution reads logs: {attributing}");
 }

@@ -120,6 +120,7 @@ fn observed_with_pending_operations() -> Observed {
         salt: B256::repeat_byte(byte),
         state: OperationState::Waiting,
         ready_at: 3600,
+        scheduled_in: None,
     };
     let operations = vec![
         operation(0x01, StakeManager::setFeePctCall { pct: U256::from(83) }.abi_encode()),

@@ -1,23 +1,26 @@
 //! Who changed what: for each drifted field and role holder, the transaction
 //! that last changed it, found from the event its setter emits (the contract
-//! table names it, so this stays generic over the kinds). Read-only and
-//! best effort: a node that refuses the logs leaves the drift unattributed,
-//! never unreported. Likewise, each pending timelock operation is given who
-//! proposed it, from the `CallScheduled` log of its id.
+//! table names it, so this stays generic over the kinds). The logs are read
+//! through the shared scanner ([`scan_newest_first`]), newest ranges
+//! first, within the ranges the endpoint accepts, stopping once every entry
+//! has its newest change. Read-only and best effort: a node that refuses
+//! the logs leaves the drift unattributed, never unreported, and a warning
+//! says so. Likewise, each pending timelock operation is given who proposed
+//! it, from the `CallScheduled` log the observation rebuilt it from (no
+//! second read of the logs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy::primitives::{Address, B256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{BlockNumberOrTag, Filter, Log};
+use alloy::rpc::client::BatchRequest;
+use alloy::rpc::types::{Block, BlockNumberOrTag, Log, Transaction};
 
 use super::report::{Attribution, DriftKind, Drifted};
-use crate::observe::{Observed, ObservedContract};
+use crate::observe::{
+    AccountKind, EventsQuery, LogOrigin, ObserveOptions, Observed, ObservedContract, scan_newest_first,
+};
 use crate::spec::Desired;
-
-/// Blocks per `eth_getLogs` range, scanned newest first: the last change is
-/// usually recent, and a public endpoint refuses unbounded ranges.
-const CHUNK_BLOCKS: u64 = 50_000;
 
 /// What one drift entry is looked for by: the events that change it and,
 /// for a role holder, the holder as topic1.
@@ -28,8 +31,18 @@ struct Wanted {
 }
 
 /// Fills `last_change` of every drift entry whose field's setter names an
-/// event, from the managed contracts' logs up to the observed block.
-pub async fn attribute(provider: &impl Provider, desired: &Desired, observed: &Observed, drift: &mut [Drifted]) {
+/// event, from the managed contracts' logs up to the observed block: one
+/// newest-first scan of all the contracts at once. Returns what could not
+/// be attributed, and why, as warnings.
+pub async fn attribute(
+    provider: &impl Provider,
+    desired: &Desired,
+    observed: &Observed,
+    options: &ObserveOptions,
+    drift: &mut [Drifted],
+) -> Vec<String> {
+    let mut queries = Vec::new();
+    let mut wants: Vec<Vec<(usize, Wanted)>> = Vec::new();
     for contract in &observed.contracts {
         let wanted: Vec<(usize, Wanted)> = drift
             .iter()
@@ -46,33 +59,73 @@ pub async fn attribute(provider: &impl Provider, desired: &Desired, observed: &O
             .find(|c| c.deployed.kind.key == contract.kind.key)
             .and_then(|c| c.deployed.deployed_block)
             .unwrap_or(0);
-        let found = latest_logs(provider, contract.address, &wanted, from, observed.block.number).await;
-        let mut times = BTreeMap::new();
-        for (index, (log, event)) in found {
-            if let Some((attribution, _)) = describe(provider, &log, event, &mut times).await {
-                drift[index].last_change = Some(attribution);
-            }
+        let mut topics: Vec<B256> = wanted.iter().flat_map(|(_, w)| w.topics.iter().map(|t| t.0)).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        queries.push(EventsQuery { address: contract.address, topics, from, to: observed.block.number });
+        wants.push(wanted);
+    }
+    if queries.is_empty() {
+        return Vec::new();
+    }
+    let enough = |query: usize, logs: &[Log]| wants[query].iter().all(|(_, want)| newest(logs, want).is_some());
+    let found = match scan_newest_first(provider, &queries, options, enough).await {
+        Ok(found) => found,
+        Err(error) => return vec![format!("the drift is not attributed to the transactions that made it: {error}")],
+    };
+    let changes: Vec<(usize, LogOrigin, &'static str)> = found
+        .iter()
+        .zip(&wants)
+        .flat_map(|(logs, wanted)| wanted.iter().filter_map(|(i, want)| newest(logs, want).map(|(o, e)| (*i, o, e))))
+        .collect();
+    let origins: Vec<(LogOrigin, &'static str)> = changes.iter().map(|(_, o, e)| (*o, *e)).collect();
+    let mut warnings = Vec::new();
+    for ((index, origin, _), described) in changes.iter().zip(describe_all(provider, &origins).await) {
+        match described {
+            Some((attribution, _)) => drift[*index].last_change = Some(attribution),
+            None => warnings.push(unread(&drift[*index].field, *origin)),
         }
     }
+    warnings
 }
 
 /// Fills `proposer` and `scheduled` of every pending operation in `drift`
-/// from the newest `CallScheduled` log of its id on its timelock, scanned
-/// newest first from the observed block down to the earliest deployment
-/// block the file gives.
-pub async fn proposers(provider: &impl Provider, desired: &Desired, observed: &Observed, drift: &mut [Drifted]) {
-    let from = desired.contracts.iter().map(|c| c.deployed.deployed_block.unwrap_or(0)).min().unwrap_or(0);
-    let mut times = BTreeMap::new();
-    for drifted in drift.iter_mut() {
-        let Some(operation) = drifted.operation.as_mut() else { continue };
+/// from the newest `CallScheduled` log of its id, as the observation found
+/// it on its timelock. Returns the warnings of what could not be read.
+pub async fn proposers(provider: &impl Provider, observed: &Observed, drift: &mut [Drifted]) -> Vec<String> {
+    let mut scheduled: Vec<(usize, Address, LogOrigin)> = Vec::new();
+    for (index, drifted) in drift.iter().enumerate() {
+        let Some(operation) = drifted.operation.as_ref() else { continue };
         let (Ok(timelock), Ok(id)) = (operation.timelock.parse::<Address>(), operation.id.parse::<B256>()) else {
             continue;
         };
-        let Some(log) = scheduled_log(provider, timelock, id, from, observed.block.number).await else { continue };
-        let Some((scheduled, to)) = describe(provider, &log, "CallScheduled", &mut times).await else { continue };
-        operation.proposer = Some(proposer(&scheduled.sender, to, timelock));
-        operation.scheduled = Some(scheduled);
+        if let Some(origin) = scheduled_in(observed, timelock, id) {
+            scheduled.push((index, timelock, origin));
+        }
     }
+    let origins: Vec<(LogOrigin, &'static str)> = scheduled.iter().map(|(_, _, o)| (*o, "CallScheduled")).collect();
+    let mut warnings = Vec::new();
+    for ((index, timelock, origin), described) in scheduled.into_iter().zip(describe_all(provider, &origins).await) {
+        let Some(operation) = drift[index].operation.as_mut() else { continue };
+        let Some((attribution, to)) = described else {
+            warnings.push(unread(&format!("operation {}", operation.id), origin));
+            continue;
+        };
+        operation.proposer = Some(proposer(&attribution.sender, to, timelock));
+        operation.scheduled = Some(attribution);
+    }
+    warnings
+}
+
+/// Where the observation found operation `id` of `timelock` scheduled.
+fn scheduled_in(observed: &Observed, timelock: Address, id: B256) -> Option<LogOrigin> {
+    let AccountKind::Timelock(state) = &observed.account(timelock)?.kind else { return None };
+    state.operations.iter().find(|o| o.id == id)?.scheduled_in
+}
+
+/// The warning for a change whose transaction could not be read.
+fn unread(what: &str, origin: LogOrigin) -> String {
+    format!("{what} is not attributed: transaction {} (block {}) could not be read", origin.transaction, origin.block)
 }
 
 /// Who called the timelock: the sender when the transaction went to the
@@ -83,30 +136,6 @@ fn proposer(sender: &str, to: Option<Address>, timelock: Address) -> String {
     match to {
         Some(to) if to != timelock => to.to_string(),
         _ => sender.to_string(),
-    }
-}
-
-/// The newest `CallScheduled` log of operation `id` at `timelock` in `from..=to`.
-async fn scheduled_log(provider: &impl Provider, timelock: Address, id: B256, from: u64, to: u64) -> Option<Log> {
-    use alloy::sol_types::SolEvent;
-    let topic = crate::contracts::timelock::TimelockController::CallScheduled::SIGNATURE_HASH;
-    let mut end = to;
-    loop {
-        let start = end.saturating_sub(CHUNK_BLOCKS - 1).max(from);
-        let filter = Filter::new()
-            .address(timelock)
-            .event_signature(topic)
-            .topic1(id)
-            .from_block(BlockNumberOrTag::Number(start))
-            .to_block(BlockNumberOrTag::Number(end));
-        let logs = provider.get_logs(&filter).await.ok()?;
-        if let Some(log) = logs.into_iter().rev().find(|l| l.topics().get(1) == Some(&id)) {
-            return Some(log);
-        }
-        if start <= from {
-            return None;
-        }
-        end = start - 1;
     }
 }
 
@@ -127,80 +156,89 @@ fn wanted(contract: &ObservedContract, drifted: &Drifted) -> Option<Wanted> {
     (!topics.is_empty()).then_some(Wanted { topics, holder: None })
 }
 
-/// For each wanted entry, its newest matching log at `address` in
-/// `from..=to`, scanning ranges newest first until all are found.
-async fn latest_logs(
-    provider: &impl Provider,
-    address: Address,
-    wanted: &[(usize, Wanted)],
-    from: u64,
-    to: u64,
-) -> Vec<(usize, (Log, &'static str))> {
-    let mut topics: Vec<B256> = wanted.iter().flat_map(|(_, w)| w.topics.iter().map(|t| t.0)).collect();
-    topics.sort_unstable();
-    topics.dedup();
-    let mut found: Vec<(usize, (Log, &'static str))> = Vec::new();
-    let mut end = to;
-    loop {
-        let start = end.saturating_sub(CHUNK_BLOCKS - 1).max(from);
-        let filter = Filter::new()
-            .address(address)
-            .event_signature(topics.clone())
-            .from_block(BlockNumberOrTag::Number(start))
-            .to_block(BlockNumberOrTag::Number(end));
-        let Ok(logs) = provider.get_logs(&filter).await else { return found };
-        let open: Vec<&(usize, Wanted)> = wanted.iter().filter(|(i, _)| !found.iter().any(|(f, _)| f == i)).collect();
-        for (index, want) in open {
-            if let Some(hit) = logs.iter().rev().find_map(|log| matches(log, want)) {
-                found.push((*index, hit));
-            }
-        }
-        if found.len() == wanted.len() || start <= from {
-            return found;
-        }
-        end = start - 1;
-    }
+/// The newest of `logs` (in block order) that `want` looks for, with its
+/// event's name.
+fn newest(logs: &[Log], want: &Wanted) -> Option<(LogOrigin, &'static str)> {
+    logs.iter().rev().find_map(|log| Some((LogOrigin::of(log)?, matches(log, want)?)))
 }
 
-/// The log with its event's name, when it is one `want` looks for.
-fn matches(log: &Log, want: &Wanted) -> Option<(Log, &'static str)> {
+/// The name of `log`'s event, when it is one `want` looks for.
+fn matches(log: &Log, want: &Wanted) -> Option<&'static str> {
     let topics = log.topics();
     let (_, name) = want.topics.iter().find(|(t, _)| topics.first() == Some(t))?;
     if want.holder.is_some() && topics.get(1) != want.holder.as_ref() {
         return None;
     }
-    Some((log.clone(), *name))
+    Some(*name)
 }
 
-/// Block, chain time, hash and sender of the transaction that emitted
-/// `log`, and whom that transaction was sent to.
-async fn describe(
+/// Block, chain time, hash and sender of the transaction at each origin,
+/// and whom that transaction was sent to (`None` where it could not be
+/// read): every transaction, and every block whose time the logs did not
+/// give, in one batch.
+async fn describe_all(
     provider: &impl Provider,
-    log: &Log,
-    event: &'static str,
-    times: &mut BTreeMap<u64, u64>,
-) -> Option<(Attribution, Option<Address>)> {
-    let (block, hash) = (log.block_number?, log.transaction_hash?);
-    let time = match (log.block_timestamp, times.get(&block)) {
-        (Some(time), _) | (None, Some(&time)) => time,
-        (None, None) => {
-            let header = provider.get_block_by_number(BlockNumberOrTag::Number(block)).await.ok()??;
-            header.header.timestamp
+    origins: &[(LogOrigin, &'static str)],
+) -> Vec<Option<(Attribution, Option<Address>)>> {
+    if origins.is_empty() {
+        return Vec::new();
+    }
+    let Ok((transactions, times)) = read_all(provider, origins).await else { return vec![None; origins.len()] };
+    origins
+        .iter()
+        .map(|(origin, event)| {
+            let time = origin.time.or_else(|| times.get(&origin.block).copied())?;
+            let sent = transactions.get(&origin.transaction)?;
+            Some((attribution(*origin, time, event, sent), alloy::consensus::Transaction::to(sent)))
+        })
+        .collect()
+}
+
+/// The transactions of `origins` by hash, and the times of the blocks
+/// whose time the logs did not give, by number, from one batch.
+async fn read_all(
+    provider: &impl Provider,
+    origins: &[(LogOrigin, &'static str)],
+) -> Result<(BTreeMap<B256, Transaction>, BTreeMap<u64, u64>), alloy::transports::TransportError> {
+    let hashes: BTreeSet<B256> = origins.iter().map(|(o, _)| o.transaction).collect();
+    let blocks: BTreeSet<u64> = origins.iter().filter(|(o, _)| o.time.is_none()).map(|(o, _)| o.block).collect();
+    let mut batch = BatchRequest::new(provider.client());
+    let mut sent = Vec::with_capacity(hashes.len());
+    for hash in hashes {
+        sent.push((hash, batch.add_call::<_, Option<Transaction>>("eth_getTransactionByHash", &(hash,))?));
+    }
+    let mut headers = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let params = (BlockNumberOrTag::Number(block), false);
+        headers.push((block, batch.add_call::<_, Option<Block>>("eth_getBlockByNumber", &params)?));
+    }
+    batch.send().await?;
+    let mut transactions = BTreeMap::new();
+    for (hash, waiter) in sent {
+        if let Ok(Some(transaction)) = waiter.await {
+            transactions.insert(hash, transaction);
         }
-    };
-    times.insert(block, time);
-    let sender = provider.get_transaction_by_hash(hash).await.ok()??;
-    let to = alloy::consensus::Transaction::to(&sender);
+    }
+    let mut times = BTreeMap::new();
+    for (block, waiter) in headers {
+        if let Ok(Some(header)) = waiter.await {
+            times.insert(block, header.header.timestamp);
+        }
+    }
+    Ok((transactions, times))
+}
+
+/// The attribution of the change at `origin`, made by `sent` at `time`.
+fn attribution(origin: LogOrigin, time: u64, event: &str, sent: &Transaction) -> Attribution {
     let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(time);
-    let attribution = Attribution {
-        block,
+    Attribution {
+        block: origin.block,
         time,
         time_rfc3339: humantime::format_rfc3339_seconds(at).to_string(),
-        transaction: hash.to_string(),
-        sender: sender.inner.signer().to_string(),
+        transaction: origin.transaction.to_string(),
+        sender: sent.inner.signer().to_string(),
         event: event.split('(').next().unwrap_or(event).to_string(),
-    };
-    Some((attribution, to))
+    }
 }
 
 #[cfg(test)]

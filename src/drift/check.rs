@@ -26,7 +26,8 @@ pub struct DriftOptions {
     /// How many deployments are observed at once (default 8; 0 counts as 1).
     pub jobs: usize,
     /// How long one deployment may take before it is reported as an error
-    /// (default 60 s).
+    /// (default 60 s); attributing its drift gets as long again, after
+    /// which the drift is reported unattributed, with a warning.
     pub timeout: Duration,
     /// Check only these key paths of each file (`--target`; default: none,
     /// every key the file manages). A file that does not write a target is
@@ -177,9 +178,10 @@ async fn observe_file(
     let (url, origin) = endpoint(&spec, source, default)?;
     let named = named_endpoint(&origin, &url);
     *used = Some(url.clone());
+    let observe_options = ObserveOptions { endpoint: Some(crate::rpc::endpoint_key(&url)), ..options.observe.clone() };
     let provider = connect(url, &options.stats);
     let scope = Scope::of(&desired);
-    let observing = observe(&provider, &scope, &options.observe);
+    let observing = observe(&provider, &scope, &observe_options);
     let observed = tokio::time::timeout(options.timeout, observing)
         .await
         .map_err(|_| CheckError::Timeout {
@@ -196,8 +198,18 @@ async fn observe_file(
     report.block_time = Some(observed.block.timestamp);
     let mut drift = differences(&desired, &observed);
     drift.extend(pending(&desired, &observed));
-    super::attribute::attribute(&provider, &desired, &observed, &mut drift).await;
-    super::attribute::proposers(&provider, &desired, &observed, &mut drift).await;
+    let attributing = async {
+        let mut warnings =
+            super::attribute::attribute(&provider, &desired, &observed, &observe_options, &mut drift).await;
+        warnings.extend(super::attribute::proposers(&provider, &observed, &mut drift).await);
+        warnings
+    };
+    let warnings = tokio::time::timeout(options.timeout, attributing).await.unwrap_or_else(|_| {
+        vec![format!("the drift is not attributed: the logs were not read within {} s", options.timeout.as_secs())]
+    });
+    for warning in warnings {
+        eprintln!("warning: {source}: {}", redact(warning, used.as_ref()));
+    }
     Ok(drift)
 }
 

@@ -90,6 +90,10 @@ pub struct Operation {
     /// `getTimestamp`: when it is (or was) ready, in seconds since the epoch;
     /// 1 once done, 0 when unset.
     pub ready_at: u64,
+    /// The block and transaction of its newest `CallScheduled` log, as
+    /// observed (who proposed it; not part of a saved plan).
+    #[serde(skip)]
+    pub scheduled_in: Option<logs::LogOrigin>,
 }
 
 impl Operation {
@@ -289,10 +293,16 @@ fn operations_from(events: &[Vec<Log>]) -> Vec<Operation> {
     for log in scheduled.into_iter().flatten() {
         let Ok(event) = T::CallScheduled::decode_log_data(log.data()) else { continue };
         let call = (event.target, event.value, event.data.clone());
+        let scheduled_in = logs::LogOrigin::of(log);
         match operations.iter_mut().find(|o| o.id == event.id) {
-            // Scheduled again after a cancellation: the same calls anew.
-            Some(operation) if event.index.is_zero() => operation.calls = vec![call],
-            Some(operation) => operation.calls.push(call),
+            Some(operation) => {
+                // Scheduled again after a cancellation: the same calls anew.
+                if event.index.is_zero() {
+                    operation.calls.clear();
+                }
+                operation.calls.push(call);
+                operation.scheduled_in = scheduled_in;
+            }
             None => operations.push(Operation {
                 id: event.id,
                 calls: vec![call],
@@ -300,6 +310,7 @@ fn operations_from(events: &[Vec<Log>]) -> Vec<Operation> {
                 salt: B256::ZERO,
                 state: OperationState::Unset,
                 ready_at: 0,
+                scheduled_in,
             }),
         }
     }

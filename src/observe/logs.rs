@@ -8,8 +8,16 @@
 //! the answer suggests is taken, a stated limit is kept to (counted so it
 //! holds whether the provider counts `to − from` or `to − from + 1`), and a
 //! refusal that says neither halves the range. What was learned is kept per
-//! endpoint in the cache ([`learned`]); after a scan with no refusal, a
-//! range that was only suggested (not a stated limit) grows again.
+//! endpoint in the cache ([`learned`]); after a scan that asked ranges that
+//! wide and had none refused, a range that was only suggested (not a
+//! stated limit) grows again. A refusal that is not about the range (a
+//! missing method, a rate limit the retries outlasted) is an error at once,
+//! never halved down to single blocks.
+//!
+//! Two orders: [`scan_logs`] asks every range at once (all of a history is
+//! wanted), [`scan_newest_first`] asks the newest ranges first, a round
+//! trip at a time, and stops a query once its caller has what it needs
+//! (the last change of a field is usually recent).
 
 mod learned;
 
@@ -38,6 +46,45 @@ pub struct LogQuery {
     pub from: u64,
     /// Last block, inclusive.
     pub to: u64,
+}
+
+/// The logs of any of several events of one contract over a block range
+/// (a [`LogQuery`] is one with a single event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsQuery {
+    /// The emitting contract.
+    pub address: Address,
+    /// topic0 of each event asked for (a log matches any of them).
+    pub topics: Vec<B256>,
+    /// First block, inclusive.
+    pub from: u64,
+    /// Last block, inclusive.
+    pub to: u64,
+}
+
+impl From<&LogQuery> for EventsQuery {
+    fn from(query: &LogQuery) -> Self {
+        EventsQuery { address: query.address, topics: vec![query.topic], from: query.from, to: query.to }
+    }
+}
+
+/// Where a log came from: the block and transaction that emitted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOrigin {
+    /// The block it is in.
+    pub block: u64,
+    /// The transaction that emitted it.
+    pub transaction: B256,
+    /// The block's timestamp, when the node gave it with the log.
+    pub time: Option<u64>,
+}
+
+impl LogOrigin {
+    /// The origin of `log`; `None` for a log without block or transaction
+    /// (a pending one).
+    pub fn of(log: &Log) -> Option<Self> {
+        Some(LogOrigin { block: log.block_number?, transaction: log.transaction_hash?, time: log.block_timestamp })
+    }
 }
 
 /// A block range of one query.
@@ -72,7 +119,7 @@ impl Chunk {
 }
 
 /// Splits every query into ranges of at most `size` blocks.
-fn chunks(queries: &[LogQuery], size: u64) -> Vec<Chunk> {
+fn chunks(queries: &[EventsQuery], size: u64) -> Vec<Chunk> {
     let whole = queries.iter().enumerate().map(|(query, q)| Chunk { query, from: q.from, to: q.to });
     whole.filter(|c| c.from <= c.to).flat_map(|c| c.cut(size)).collect()
 }
@@ -167,37 +214,180 @@ pub async fn scan_logs(
     queries: &[LogQuery],
     options: &ObserveOptions,
 ) -> Result<Vec<Vec<Log>>, ObserveError> {
+    let queries: Vec<EventsQuery> = queries.iter().map(EventsQuery::from).collect();
     let mut window = learned::load(options);
     let mut found = vec![Vec::new(); queries.len()];
-    let mut pending = chunks(queries, window.blocks);
-    let mut refused_any = false;
+    let mut pending = chunks(&queries, window.blocks);
+    let (mut refused_any, mut widest) = (false, 0);
     while !pending.is_empty() {
-        let groups: Vec<&[Chunk]> = pending.chunks(options.max_batch.max(1)).collect();
-        let answers = futures::future::join_all(groups.iter().map(|g| send_chunks(provider, queries, g))).await;
-        let mut refused = Vec::new();
-        for answer in answers {
-            for (chunk, result) in answer.map_err(rpc("listing events from logs"))? {
-                match result {
-                    Ok(logs) => found[chunk.query].extend(logs),
-                    Err(error) => refused.push(refusal(&queries[chunk.query], chunk, error)?),
-                }
-            }
-        }
+        let refused = ask(provider, &queries, &pending, options.max_batch, &mut found, &mut widest).await?;
         refused_any |= !refused.is_empty();
         pending = retry_smaller(&mut window, refused);
     }
-    learned::store(options, window.after_scan(refused_any));
-    for logs in &mut found {
+    learned::store(options, window.after_scan(refused_any, widest));
+    in_block_order(&mut found);
+    Ok(found)
+}
+
+/// Every log of every query that its caller needs, asked newest range
+/// first: the first round trip asks one range of each query, each later
+/// one twice as many ranges (up to `max_batch`), every range within what
+/// the endpoint accepts (learned and remembered, as for [`scan_logs`]).
+/// After each round trip, `enough(query, logs)` is asked of each query
+/// every range of which above its oldest unasked block has been answered
+/// (`logs`: what it has found so far, in block order, so the newest log
+/// there is the newest of its range); once it says yes, no older range of
+/// that query is asked. What each query found is returned in block order.
+pub async fn scan_newest_first(
+    provider: &impl Provider,
+    queries: &[EventsQuery],
+    options: &ObserveOptions,
+    mut enough: impl FnMut(usize, &[Log]) -> bool,
+) -> Result<Vec<Vec<Log>>, ObserveError> {
+    let mut window = learned::load(options);
+    let mut cursors: Vec<Cursor> = queries.iter().enumerate().map(|(i, q)| Cursor::new(i, q)).collect();
+    let mut found = vec![Vec::new(); queries.len()];
+    let (mut refused_any, mut widest, mut budget, max) = (false, 0, 1usize, options.max_batch.max(1));
+    loop {
+        let round = newest_round(&mut cursors, window.blocks, budget);
+        if round.is_empty() {
+            break;
+        }
+        let refused = ask(provider, queries, &round, max, &mut found, &mut widest).await?;
+        refused_any |= !refused.is_empty();
+        learn(&mut window, &refused);
+        for (chunk, _) in refused {
+            cursors[chunk.query].give_back(chunk);
+        }
+        for (cursor, logs) in cursors.iter_mut().zip(found.iter_mut()) {
+            if !cursor.done && cursor.gap_free() {
+                logs.sort_by_key(|log| (log.block_number, log.log_index));
+                cursor.done = enough(cursor.query, logs);
+            }
+        }
+        budget = budget.saturating_mul(2).min(max);
+    }
+    learned::store(options, window.after_scan(refused_any, widest));
+    in_block_order(&mut found);
+    Ok(found)
+}
+
+/// Each query's logs sorted by block, then by index in the block.
+fn in_block_order(found: &mut [Vec<Log>]) {
+    for logs in found {
         logs.sort_by_key(|log| (log.block_number, log.log_index));
     }
-    Ok(found)
+}
+
+/// What of one query's range a newest-first scan has still to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    query: usize,
+    /// The first block of the query's range.
+    first: u64,
+    /// The ranges not answered yet, newest first, none adjacent.
+    left: Vec<Chunk>,
+    /// Its caller has what it needs.
+    done: bool,
+}
+
+impl Cursor {
+    fn new(query: usize, q: &EventsQuery) -> Self {
+        let left = if q.from <= q.to { vec![Chunk { query, from: q.from, to: q.to }] } else { Vec::new() };
+        Cursor { query, first: q.from, left, done: false }
+    }
+
+    /// Up to `count` ranges of at most `window` blocks, newest first.
+    fn take(&mut self, window: u64, count: usize) -> Vec<Chunk> {
+        let mut taken = Vec::new();
+        while taken.len() < count
+            && let Some(top) = self.left.first_mut()
+        {
+            let from = top.to.saturating_sub(window.max(1) - 1).max(top.from);
+            taken.push(Chunk { from, ..*top });
+            if from == top.from {
+                self.left.remove(0);
+            } else {
+                top.to = from - 1;
+            }
+        }
+        taken
+    }
+
+    /// A refused range, to be asked again (cut to the window then).
+    fn give_back(&mut self, chunk: Chunk) {
+        self.left.push(chunk);
+        self.left.sort_by_key(|c| std::cmp::Reverse(c.to));
+        let mut merged: Vec<Chunk> = Vec::with_capacity(self.left.len());
+        for chunk in self.left.drain(..) {
+            match merged.last_mut() {
+                Some(newer) if chunk.to.checked_add(1) == Some(newer.from) => newer.from = chunk.from,
+                _ => merged.push(chunk),
+            }
+        }
+        self.left = merged;
+    }
+
+    /// Every block above the oldest ones left has been answered: what is
+    /// left is `first..=b` for some `b`, or nothing.
+    fn gap_free(&self) -> bool {
+        match self.left.as_slice() {
+            [] => true,
+            [only] => only.from == self.first,
+            _ => false,
+        }
+    }
+
+    fn open(&self) -> bool {
+        !self.done && !self.left.is_empty()
+    }
+}
+
+/// The next round trip's ranges: about `budget` in all, shared among the
+/// queries still open, at least one each.
+fn newest_round(cursors: &mut [Cursor], window: u64, budget: usize) -> Vec<Chunk> {
+    let open = cursors.iter().filter(|c| c.open()).count();
+    if open == 0 {
+        return Vec::new();
+    }
+    let share = (budget / open).max(1);
+    cursors.iter_mut().filter(|c| c.open()).flat_map(|c| c.take(window, share)).collect()
+}
+
+/// Asks `pending`, at most `max_batch` in one batch, the batches at once:
+/// the logs found go to their query in `found`, `widest` keeps the most
+/// blocks of a range answered, the refused ranges are returned with their
+/// advice.
+async fn ask(
+    provider: &impl Provider,
+    queries: &[EventsQuery],
+    pending: &[Chunk],
+    max_batch: usize,
+    found: &mut [Vec<Log>],
+    widest: &mut u64,
+) -> Result<Vec<(Chunk, Advice)>, ObserveError> {
+    let groups: Vec<&[Chunk]> = pending.chunks(max_batch.max(1)).collect();
+    let answers = futures::future::join_all(groups.iter().map(|g| send_chunks(provider, queries, g))).await;
+    let mut refused = Vec::new();
+    for answer in answers {
+        for (chunk, result) in answer.map_err(rpc("listing events from logs"))? {
+            match result {
+                Ok(logs) => {
+                    *widest = (*widest).max(chunk.blocks());
+                    found[chunk.query].extend(logs);
+                }
+                Err(error) => refused.push(refusal(&queries[chunk.query], chunk, error)?),
+            }
+        }
+    }
+    Ok(refused)
 }
 
 /// One batch of `eth_getLogs`, one per chunk: each chunk's answer or error,
 /// or the batch's own failure.
 async fn send_chunks(
     provider: &impl Provider,
-    queries: &[LogQuery],
+    queries: &[EventsQuery],
     pending: &[Chunk],
 ) -> Result<Vec<(Chunk, Result<Vec<Log>, TransportError>)>, TransportError> {
     let mut batch = BatchRequest::new(provider.client());
@@ -206,7 +396,7 @@ async fn send_chunks(
         let query = &queries[chunk.query];
         let filter = Filter::new()
             .address(query.address)
-            .event_signature(query.topic)
+            .event_signature(query.topics.clone())
             .from_block(BlockNumberOrTag::Number(chunk.from))
             .to_block(BlockNumberOrTag::Number(chunk.to));
         waiters.push((*chunk, batch.add_call::<_, Vec<Log>>("eth_getLogs", &(filter,))?));
@@ -220,30 +410,53 @@ async fn send_chunks(
 }
 
 /// What a chunk's error says: the advice of a refused range, or — for a
-/// single block, or a failure that is no refusal — the error, naming the
-/// request.
-fn refusal(query: &LogQuery, chunk: Chunk, error: TransportError) -> Result<(Chunk, Advice), ObserveError> {
+/// single block, or a failure that is no refusal of the range (a missing
+/// method, a rate limit that outlasted the retries) — the error, naming
+/// the request.
+fn refusal(query: &EventsQuery, chunk: Chunk, error: TransportError) -> Result<(Chunk, Advice), ObserveError> {
     let advice = match &error {
-        RpcError::ErrorResp(ErrorPayload { message, .. }) => Some(advice(message, chunk.from, chunk.to)),
+        RpcError::ErrorResp(ErrorPayload { message, .. }) if about_the_range(message) => {
+            Some(advice(message, chunk.from, chunk.to))
+        }
         other if crate::rpc::too_large(other) => Some(Advice::Halve),
         _ => None,
     };
     match advice {
         Some(advice) if chunk.blocks() > 1 => Ok((chunk, advice)),
         _ => {
-            let (address, topic, from, to) = (query.address, query.topic, chunk.from, chunk.to);
-            let doing = format!("listing logs (eth_getLogs of {address}, topic {topic}, blocks {from}..={to})");
+            let (address, from, to) = (query.address, chunk.from, chunk.to);
+            let topics: Vec<String> = query.topics.iter().map(ToString::to_string).collect();
+            let topics = if topics.len() == 1 { "topic" } else { "topics" }.to_string() + " " + &topics.join(", ");
+            let doing = format!("listing logs (eth_getLogs of {address}, {topics}, blocks {from}..={to})");
             Err(ObserveError::Rpc { doing, source: error })
         }
+    }
+}
+
+/// The error answer reads as a refusal of the range asked (too many
+/// blocks, results or bytes, or too slow), so a smaller one may pass.
+fn about_the_range(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    let blocks = lower.contains("block")
+        && ["max", "limit", "too many", "exceed", "too large", "too wide"].iter().any(|m| lower.contains(m));
+    crate::rpc::too_much(message)
+        || blocks
+        || suggested_range(message).is_some()
+        || lower.contains("timeout")
+        || lower.contains("timed out")
+}
+
+/// Narrows the window by every refusal of a round.
+fn learn(window: &mut Window, refused: &[(Chunk, Advice)]) {
+    for (chunk, advice) in refused {
+        window.narrow(*advice, chunk.blocks());
     }
 }
 
 /// The refused ranges cut to the window their advice leaves (the smallest
 /// of them all, so the rest of the round needs no refusal of its own).
 fn retry_smaller(window: &mut Window, refused: Vec<(Chunk, Advice)>) -> Vec<Chunk> {
-    for (chunk, advice) in &refused {
-        window.narrow(*advice, chunk.blocks());
-    }
+    learn(window, &refused);
     refused.into_iter().flat_map(|(chunk, _)| chunk.cut(window.blocks.min(chunk.blocks().div_ceil(2)).max(1))).collect()
 }
 
@@ -281,8 +494,8 @@ pub async fn deployment_block(provider: &impl Provider, address: Address, latest
 mod tests {
     use super::*;
 
-    fn query(from: u64, to: u64) -> LogQuery {
-        LogQuery { address: Address::ZERO, topic: B256::ZERO, from, to }
+    fn query(from: u64, to: u64) -> EventsQuery {
+        EventsQuery { address: Address::ZERO, topics: vec![B256::ZERO], from, to }
     }
 
     #[test]
@@ -341,5 +554,68 @@ mod tests {
         let refused = vec![(Chunk { query: 1, from: 0, to: 99 }, Advice::Suggested(30))];
         assert_eq!(retry_smaller(&mut window, refused).len(), 4);
         assert_eq!(window.blocks, 30);
+    }
+
+    #[test]
+    fn only_a_refusal_about_the_range_is_asked_again_smaller() {
+        for message in [
+            "block range too large",
+            "exceed maximum block range: 50000",
+            "query returned more than 10000 results. Try with this block range [0x1, 0x2].",
+            "Log response size exceeded.",
+            "requested too many blocks from 0 to 99999, maximum is set to 2048",
+            "Query timeout exceeded. Consider reducing your block range",
+        ] {
+            assert!(about_the_range(message), "{message}");
+        }
+        for message in ["the method eth_getLogs does not exist/is not available", "rate limit reached", "unauthorized"]
+        {
+            assert!(!about_the_range(message), "{message}");
+        }
+    }
+
+    fn cursor(from: u64, to: u64) -> Cursor {
+        Cursor::new(0, &query(from, to))
+    }
+
+    fn ranges(chunks: &[Chunk]) -> Vec<(u64, u64)> {
+        chunks.iter().map(|c| (c.from, c.to)).collect()
+    }
+
+    #[test]
+    fn a_newest_first_cursor_hands_out_the_newest_ranges_first_down_to_the_first_block() {
+        let mut cursor = cursor(5, 34);
+        assert_eq!(ranges(&cursor.take(10, 2)), vec![(25, 34), (15, 24)]);
+        assert!(cursor.gap_free());
+        assert_eq!(ranges(&cursor.take(10, 5)), vec![(5, 14)]);
+        assert!(cursor.left.is_empty() && !cursor.open());
+        assert_eq!(ranges(&self::cursor(0, 9).take(u64::MAX, 1)), vec![(0, 9)], "the whole range at once");
+        assert!(self::cursor(10, 9).take(10, 1).is_empty(), "an empty range asks nothing");
+    }
+
+    #[test]
+    fn a_refused_range_is_asked_again_before_older_ones_and_leaves_a_gap_until_answered() {
+        let mut cursor = cursor(0, 99);
+        let round = cursor.take(30, 2);
+        assert_eq!(ranges(&round), vec![(70, 99), (40, 69)]);
+        cursor.give_back(round[0]);
+        assert!(!cursor.gap_free(), "70..=99 is not answered, 40..=69 is");
+        assert_eq!(ranges(&cursor.take(10, 2)), vec![(90, 99), (80, 89)]);
+        cursor.give_back(Chunk { query: 0, from: 80, to: 89 });
+        assert_eq!(ranges(&cursor.left), vec![(70, 89), (0, 39)], "adjacent ranges left are one");
+        let mut whole = self::cursor(0, 99);
+        let all = whole.take(u64::MAX, 1);
+        whole.give_back(all[0]);
+        assert!(whole.gap_free(), "nothing answered, nothing above a gap");
+    }
+
+    #[test]
+    fn a_round_shares_its_budget_among_the_open_queries_at_least_one_each() {
+        let mut cursors = vec![cursor(0, 99), Cursor::new(1, &query(0, 99)), Cursor::new(2, &query(0, 99))];
+        cursors[2].done = true;
+        assert_eq!(newest_round(&mut cursors, 10, 1).len(), 2);
+        let round = newest_round(&mut cursors, 10, 8);
+        assert_eq!(round.iter().filter(|c| c.query == 0).count(), 4);
+        assert!(round.iter().all(|c| c.query != 2), "a query with what it needs asks no more");
     }
 }

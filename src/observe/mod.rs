@@ -45,7 +45,7 @@ mod state;
 
 pub use authorities::{AccountKind, ObservedAccount, Operation, OperationState, TimelockState};
 pub use export::{desired_state_yaml, managed_yaml};
-pub use logs::deployment_block;
+pub use logs::{EventsQuery, LogOrigin, deployment_block, scan_newest_first};
 pub use pin::ReadAt;
 pub use read::{MULTICALL3, ReadResult, decode_aggregate3, multicall3_code};
 pub use scope::{Scope, ScopeContract};

@@ -328,6 +328,7 @@ mod tests {
             salt,
             state: OperationState::Waiting,
             ready_at: 1,
+            scheduled_in: None,
         }
     }
 

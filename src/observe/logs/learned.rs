@@ -44,14 +44,16 @@ impl Window {
         self.remembered = true;
     }
 
-    /// What to remember after a scan: a window only suggested grows again
-    /// (doubled) after a scan no range of which was refused; `None` when
+    /// What to remember after a scan whose widest range answered had
+    /// `widest` blocks: a window only suggested grows again (doubled) after
+    /// a scan that asked ranges that wide and had none refused (a warm scan
+    /// of a few new blocks says nothing about wider ranges); `None` when
     /// there is nothing learned.
-    pub fn after_scan(self, refused_any: bool) -> Option<Self> {
+    pub fn after_scan(self, refused_any: bool, widest: u64) -> Option<Self> {
         match (self.remembered, refused_any) {
             (false, _) => None,
             (true, true) => Some(self),
-            (true, false) if self.hard => Some(self),
+            (true, false) if self.hard || widest < self.blocks => Some(self),
             (true, false) => Some(Self { blocks: self.blocks.saturating_mul(2), ..self }),
         }
     }
@@ -88,12 +90,20 @@ mod tests {
     fn a_suggested_window_grows_after_a_clean_scan_and_a_stated_limit_does_not() {
         let mut suggested = Window::unlimited();
         suggested.narrow(Advice::Suggested(1_000), 1_000_000);
-        assert_eq!(suggested.after_scan(true).map(|w| w.blocks), Some(1_000));
-        assert_eq!(suggested.after_scan(false).map(|w| w.blocks), Some(2_000));
+        assert_eq!(suggested.after_scan(true, 1_000).map(|w| w.blocks), Some(1_000));
+        assert_eq!(suggested.after_scan(false, 1_000).map(|w| w.blocks), Some(2_000));
         let mut limited = Window::unlimited();
         limited.narrow(Advice::Limit(10_000), 1_000_000);
-        assert_eq!(limited.after_scan(false).map(|w| w.blocks), Some(10_000));
-        assert_eq!(Window::unlimited().after_scan(false), None, "nothing learned, nothing kept");
+        assert_eq!(limited.after_scan(false, 10_000).map(|w| w.blocks), Some(10_000));
+        assert_eq!(Window::unlimited().after_scan(false, 10), None, "nothing learned, nothing kept");
+    }
+
+    #[test]
+    fn a_suggested_window_grows_only_after_a_scan_that_asked_ranges_that_wide() {
+        let mut suggested = Window::unlimited();
+        suggested.narrow(Advice::Suggested(1_000), 1_000_000);
+        assert_eq!(suggested.after_scan(false, 200).map(|w| w.blocks), Some(1_000), "a warm scan of 200 blocks");
+        assert_eq!(suggested.after_scan(false, 1_000).map(|w| w.blocks), Some(2_000));
     }
 
     #[test]
@@ -107,7 +117,7 @@ mod tests {
         let mut window = load(&options);
         assert_eq!(window.blocks, u64::MAX);
         window.narrow(Advice::Limit(500), 10_000);
-        store(&options, window.after_scan(true));
+        store(&options, window.after_scan(true, 500));
         assert_eq!(load(&options).blocks, 500);
         assert_eq!(load(&ObserveOptions { log_chunk_blocks: 100, ..options.clone() }).blocks, 100);
         assert_eq!(load(&ObserveOptions { endpoint: Some("other".into()), ..options }).blocks, u64::MAX);
