@@ -459,6 +459,35 @@ async fn drift_behind_a_log_range_cap_still_names_who_proposed_a_pending_operati
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn drift_keeps_every_batch_within_max_batch_and_to_its_retries() {
+    let setup = setup().await;
+    let faults = Faults { max_batch: Some(3), record: true, ..Faults::none(33) };
+    let proxy = FaultProxy::start(setup.chain.devnet.url().clone(), faults).await;
+    let (code, _, stderr) = drift_via(&setup.chain, &setup.file, proxy.url.as_str(), &["--max-batch", "3"]);
+    assert_eq!(code, Some(2), "the granted orchestrators drifted: {stderr}");
+    let batches: Vec<usize> = proxy.seen(|s| {
+        s.bodies
+            .iter()
+            .filter_map(|b| serde_json::from_slice::<serde_json::Value>(b).ok()?.as_array().map(Vec::len))
+            .collect()
+    });
+    assert!(batches.iter().all(|n| *n <= 3), "every batch within --max-batch 3: {batches:?}");
+    assert_eq!(proxy.seen(|s| s.batches_refused), 0, "no batch met the provider's cap");
+
+    // `--retries` reaches drift's reads too: a dead endpoint is asked once
+    // more than the retries allow, not the default number of times.
+    let dead = FaultProxy::start(
+        setup.chain.devnet.url().clone(),
+        Faults { always: Some(Fault::Unavailable), ..Faults::none(34) },
+    )
+    .await;
+    let (code, _, stderr) =
+        drift_via(&setup.chain, &setup.file, dead.url.as_str(), &["--retries", "1", "--timeout", "5s"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(dead.seen(|s| s.arrivals.len()), 2, "one request and one retry: {stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_attribution_leaves_the_drift_reported_unattributed_and_says_so() {
     use alloy::sol_types::SolCall;
     use govstate::contracts::stake_manager::StakeManager;

@@ -175,6 +175,7 @@ pub async fn run(args: DriftArgs) -> anyhow::Result<ExitCode> {
         timeout: args.deadline,
         targets: args.targets.clone(),
         stats: govstate::rpc::RpcStats::default(),
+        patience: args.chain.patience(),
     };
     match args.watch {
         None => once(&args, &files, &options, notifier.as_ref()).await,
@@ -190,9 +191,19 @@ async fn once(
 ) -> anyhow::Result<ExitCode> {
     let report = check_all(files, options).await;
     print!("{}", render(&report, args.format, false));
+    print_warnings(&report);
     print_stats(args, options);
     let delivered = publish(&report, args.prometheus_out.as_deref(), notifier).await;
     Ok(ExitCode::from(if delivered { report.exit_code() } else { 1 }))
+}
+
+/// What each check could not do besides its result, on stderr, by file.
+fn print_warnings(report: &govstate::drift::DriftReport) {
+    for deployment in &report.deployments {
+        for warning in &deployment.warnings {
+            eprintln!("warning: {}: {warning}", deployment.file);
+        }
+    }
 }
 
 /// With `--stats`, the JSON-RPC traffic so far, on stderr.
@@ -279,6 +290,7 @@ async fn watch(
         };
         metrics.publish_report(&report, started.elapsed());
         print!("{}", timestamped(&render(&report, args.format, true), args.format));
+        print_warnings(&report);
         print_stats(args, options);
         publish(&report, args.prometheus_out.as_deref(), notifier).await;
     }

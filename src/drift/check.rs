@@ -10,7 +10,7 @@ use futures::StreamExt;
 use super::diff::differences;
 use super::report::{DeploymentReport, DriftReport, Status};
 use crate::observe::{ObserveError, ObserveOptions, Scope, observe};
-use crate::rpc::{Redactor, RpcStats, connect, parse_endpoint};
+use crate::rpc::{Patience, Redactor, RpcStats, connect_with, parse_endpoint};
 use crate::spec::{KeyPath, Spec, SpecError, load_file};
 
 /// How to check.
@@ -36,6 +36,9 @@ pub struct DriftOptions {
     /// Where every check's JSON-RPC traffic is counted (default: a fresh
     /// counter), for `--stats`.
     pub stats: RpcStats,
+    /// Per-request timeout, retries and batch size of every read
+    /// (`--timeout`, `--retries`, `--max-batch`; default [`Patience::default`]).
+    pub patience: Patience,
     /// Where [`DriftOptions::rpc_url`] came from, as errors name it
     /// (`--rpc-url`, `ETH_RPC_URL`; default: `--rpc-url or ETH_RPC_URL`).
     pub rpc_url_origin: Option<String>,
@@ -50,6 +53,7 @@ impl Default for DriftOptions {
             timeout: Duration::from_secs(60),
             targets: Vec::new(),
             stats: RpcStats::default(),
+            patience: Patience::default(),
             rpc_url_origin: None,
         }
     }
@@ -153,6 +157,7 @@ pub async fn check_file(file: &Path, options: &DriftOptions) -> DeploymentReport
         duration_seconds: 0.0,
         drift: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     let mut endpoint = None;
     match observe_file(file, &source, options, &mut report, &mut endpoint).await {
@@ -179,7 +184,7 @@ async fn observe_file(
     let named = named_endpoint(&origin, &url);
     *used = Some(url.clone());
     let observe_options = ObserveOptions { endpoint: Some(crate::rpc::endpoint_key(&url)), ..options.observe.clone() };
-    let provider = connect(url, &options.stats);
+    let provider = connect_with(url, &options.stats, options.patience);
     let scope = Scope::of(&desired);
     let observing = observe(&provider, &scope, &observe_options);
     let observed = tokio::time::timeout(options.timeout, observing)
@@ -207,9 +212,7 @@ async fn observe_file(
     let warnings = tokio::time::timeout(options.timeout, attributing).await.unwrap_or_else(|_| {
         vec![format!("the drift is not attributed: the logs were not read within {} s", options.timeout.as_secs())]
     });
-    for warning in warnings {
-        eprintln!("warning: {source}: {}", redact(warning, used.as_ref()));
-    }
+    report.warnings = warnings.into_iter().map(|w| redact(w, used.as_ref())).collect();
     Ok(drift)
 }
 

@@ -256,6 +256,7 @@ mod tests {
             duration_seconds: 0.0,
             drift,
             error: None,
+            warnings: Vec::new(),
         }
     }
 

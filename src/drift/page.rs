@@ -322,6 +322,7 @@ mod tests {
             duration_seconds: 0.25,
             drift,
             error: None,
+            warnings: Vec::new(),
         }
     }
 

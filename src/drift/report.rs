@@ -85,6 +85,10 @@ pub struct DeploymentReport {
     /// Why the check failed (only for an error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the check could not do besides, the result still holding (the
+    /// drift left unattributed, and why), secrets redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl DeploymentReport {
@@ -239,6 +243,7 @@ mod tests {
             duration_seconds: 0.0,
             drift: Vec::new(),
             error: None,
+            warnings: Vec::new(),
         }
     }
 
