@@ -293,7 +293,7 @@ async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
     let s = setup().await;
     // Enough calls that the fork is still working when the signal comes.
     let mut holders = String::from("  orchestrators:\n");
-    for i in 0..400u32 {
+    for i in 0..2000u32 {
         holders.push_str(&format!("  - \"{}\"\n", Address::left_padding_from(&(0x9000 + i).to_be_bytes())));
     }
     let file = s.file("many.yaml", &[("  orchestrators: []\n", &holders)]);
