@@ -415,8 +415,8 @@ async fn send_chunks(
 /// the request.
 fn refusal(query: &EventsQuery, chunk: Chunk, error: TransportError) -> Result<(Chunk, Advice), ObserveError> {
     let advice = match &error {
-        RpcError::ErrorResp(ErrorPayload { message, .. }) if about_the_range(message) => {
-            Some(advice(message, chunk.from, chunk.to))
+        RpcError::ErrorResp(payload) if about_the_range(payload) => {
+            Some(advice(&payload.message, chunk.from, chunk.to))
         }
         other if crate::rpc::too_large(other) => Some(Advice::Halve),
         _ => None,
@@ -433,17 +433,21 @@ fn refusal(query: &EventsQuery, chunk: Chunk, error: TransportError) -> Result<(
     }
 }
 
-/// The error answer reads as a refusal of the range asked (too many
-/// blocks, results or bytes, or too slow), so a smaller one may pass.
-fn about_the_range(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    let blocks = lower.contains("block")
-        && ["max", "limit", "too many", "exceed", "too large", "too wide"].iter().any(|m| lower.contains(m));
-    crate::rpc::too_much(message)
-        || blocks
-        || suggested_range(message).is_some()
-        || lower.contains("timeout")
-        || lower.contains("timed out")
+/// Whether an error answer may be a refusal of the range asked, so that a
+/// smaller one may pass: every answer but those that plainly say something
+/// else (a missing method, no access, a spent quota, a rate limit or a
+/// backend failure the retries outlasted), since providers word their
+/// range limits in too many ways to list (QuickNode's "eth_getLogs is
+/// limited to a 10,000 range" names no blocks).
+fn about_the_range(error: &ErrorPayload) -> bool {
+    use crate::rpc::Verdict;
+    let lower = error.message.to_ascii_lowercase();
+    let elsewhere = ["does not exist", "not available", "not supported", "unsupported", "unauthorized", "forbidden"];
+    match crate::rpc::verdict(error) {
+        Verdict::TooMuch => true,
+        Verdict::Quota | Verdict::Transient => false,
+        Verdict::Answer => error.code != -32601 && !elsewhere.iter().any(|m| lower.contains(m)),
+    }
 }
 
 /// Narrows the window by every refusal of a round.
@@ -558,6 +562,7 @@ mod tests {
 
     #[test]
     fn only_a_refusal_about_the_range_is_asked_again_smaller() {
+        let answer = |code: i64, message: &str| ErrorPayload { code, message: message.to_string().into(), data: None };
         for message in [
             "block range too large",
             "exceed maximum block range: 50000",
@@ -565,12 +570,20 @@ mod tests {
             "Log response size exceeded.",
             "requested too many blocks from 0 to 99999, maximum is set to 2048",
             "Query timeout exceeded. Consider reducing your block range",
+            "eth_getLogs is limited to a 10,000 range",
+            "something a provider says of its own limits",
         ] {
-            assert!(about_the_range(message), "{message}");
+            assert!(about_the_range(&answer(-32000, message)), "{message}");
         }
-        for message in ["the method eth_getLogs does not exist/is not available", "rate limit reached", "unauthorized"]
-        {
-            assert!(!about_the_range(message), "{message}");
+        for (code, message) in [
+            (-32601, "the method eth_getLogs does not exist/is not available"),
+            (-32000, "method not supported"),
+            (-32005, "rate limit reached"),
+            (-32001, "Monthly capacity limit exceeded."),
+            (-32000, "unauthorized"),
+            (-32603, "internal error"),
+        ] {
+            assert!(!about_the_range(&answer(code, message)), "{message}");
         }
     }
 
