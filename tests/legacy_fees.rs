@@ -2,9 +2,13 @@
 //! no base fee) plan, apply and verify work with type-0 transactions priced
 //! at `eth_gasPrice` or `--gas-price`, held to the fee ceiling; `--legacy`
 //! forces them on a London chain; a timelock route and its fork simulation
-//! work on Berlin too.
+//! work on Berlin too. Through the fault proxy answering as a pre-London
+//! node (no base fee, no `eth_feeHistory`, typed transactions refused), the
+//! same: the failure the issue saw, reproduced without `--hardfork`.
 
 mod common;
+#[allow(dead_code)]
+mod fault_proxy;
 
 use alloy::primitives::B256;
 use alloy::providers::Provider;
@@ -251,4 +255,32 @@ fn devnet_hardfork_starts_a_berlin_chain_and_an_unknown_hardfork_names_the_choic
     let text = banner.join("\n");
     assert!(text.contains("hardfork             berlin") && text.contains("Berlin"), "{text}");
     assert!(std::fs::read_to_string(&state).is_ok_and(|s| s.contains("arena:")), "the state file is written");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_answering_as_before_london_gets_legacy_transactions_with_default_fees_and_with_a_gas_price() {
+    use fault_proxy::{FaultProxy, Faults};
+    let s = setup(&AnvilOptions::default()).await;
+    let proxy = FaultProxy::start(s.chain.devnet.url().clone(), Faults { pre_london: true, ..Faults::none(41) }).await;
+    let url = proxy.url.to_string();
+    let receipts = s.dir.path().join("receipts").display().to_string();
+    let apply = |extra: &[&str]| {
+        let mut args = vec!["apply", &s.file, "--yes", "--no-cache", "--private-key", OWNER_KEY, "--rpc-url", &url];
+        args.extend_from_slice(&["--receipts-dir", &receipts]);
+        args.extend_from_slice(extra);
+        s.chain.govstate(&args)
+    };
+    let (code, stdout, stderr) = apply(&[CHANGE[0]]);
+    assert_eq!(code, Some(0), "default fees on a node without base fee: {stdout}{stderr}");
+    assert!(stdout.contains("legacy (type-0)"), "the fee line says so: {stdout}");
+    let (code, stdout, stderr) = apply(&[&CHANGE[..], &["--gas-price", "3gwei"]].concat());
+    assert_eq!(code, Some(0), "--gas-price alone: {stdout}{stderr}");
+    let sent = s.sent().await;
+    assert_eq!(sent.len(), 5, "the pause, then the grant and the three fee splits: {sent:?}");
+    for tx in &sent {
+        assert_eq!(tx["type"], "0x0", "a type-0 transaction: {tx}");
+    }
+    let at_the_flag = sent.iter().filter(|tx| quantity(&tx["gasPrice"]) == 3_000_000_000).count();
+    assert_eq!(at_the_flag, 4, "the second apply's four at --gas-price: {sent:?}");
+    assert!(s.converged(), "verified and converged");
 }

@@ -125,6 +125,11 @@ pub struct Faults {
     /// an HTTP error status and a JSON-RPC error body, while anvil mines
     /// what it took.
     pub quota_after_sends: Option<QuotaAfterSends>,
+    /// Answer as a node before London does: blocks without
+    /// `baseFeePerGas`, no `eth_feeHistory` or `eth_maxPriorityFeePerGas`
+    /// (`-32601`), and a typed (EIP-1559) transaction refused, never
+    /// forwarded.
+    pub pre_london: bool,
 }
 
 /// How a hosted provider answers once its quota is spent.
@@ -273,6 +278,7 @@ impl Faults {
             calls_hang_after_send: None,
             forge_after_send: false,
             quota_after_sends: None,
+            pre_london: false,
         }
     }
 
@@ -518,7 +524,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
             format!("{} {}", http.status, if http.status == 402 { "Payment Required" } else { "Too Many Requests" });
         return respond(&mut stream, &status, "Content-Type: application/json\r\n", error.to_string().as_bytes()).await;
     }
-    if shared.faults.entry_error.is_some() || shared.faults.log_cap.is_some() {
+    if shared.faults.entry_error.is_some() || shared.faults.log_cap.is_some() || shared.faults.pre_london {
         let Some(answer) = per_entry(&shared, &body).await else { return };
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", &answer).await;
     }
@@ -648,6 +654,12 @@ async fn per_entry(shared: &Shared, body: &[u8]) -> Option<Vec<u8>> {
         let upstream: Vec<serde_json::Value> = serde_json::from_slice(&upstream).ok()?;
         for (entry, slot) in entries.iter().zip(answers.iter_mut()).filter(|(_, a)| a.is_none()) {
             *slot = upstream.iter().find(|a| a["id"] == entry["id"]).cloned();
+            let block = entry["method"].as_str().is_some_and(|m| m.starts_with("eth_getBlockBy"));
+            if let (true, true, Some(answer)) = (shared.faults.pre_london, block, slot.as_mut())
+                && let Some(header) = answer["result"].as_object_mut()
+            {
+                header.remove("baseFeePerGas");
+            }
         }
     }
     let answers: Vec<serde_json::Value> = answers.into_iter().flatten().collect();
@@ -675,6 +687,15 @@ fn local_answer(shared: &Shared, entry: &serde_json::Value) -> Option<serde_json
     {
         shared.record(|s| s.entry_errors += 1);
         return Some(error(refused.code, refused.message));
+    }
+    if shared.faults.pre_london {
+        if method == "eth_feeHistory" || method == "eth_maxPriorityFeePerGas" {
+            return Some(error(-32601, &format!("the method {method} does not exist/is not available")));
+        }
+        let raw = entry["params"][0].as_str().unwrap_or("");
+        if method == "eth_sendRawTransaction" && !raw.starts_with("0xf") {
+            return Some(error(-32000, "transaction type not supported"));
+        }
     }
     if method != "eth_getLogs" {
         return None;
