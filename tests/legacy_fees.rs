@@ -7,7 +7,6 @@
 //! same: the failure the issue saw, reproduced without `--hardfork`.
 
 mod common;
-#[allow(dead_code)]
 mod fault_proxy;
 
 use alloy::primitives::B256;
