@@ -5,6 +5,7 @@
 //! a fork before anyone signs.
 
 mod common;
+mod fault_proxy;
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::Provider;
@@ -291,16 +292,21 @@ async fn a_signer_without_the_proposer_role_is_refused_in_preflight_with_the_cha
 #[tokio::test]
 async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
     let s = setup().await;
-    // Enough calls that the fork is still working when the signal comes.
     let mut holders = String::from("  orchestrators:\n");
-    for i in 0..2000u32 {
+    for i in 0..400u32 {
         holders.push_str(&format!("  - \"{}\"\n", Address::left_padding_from(&(0x9000 + i).to_be_bytes())));
     }
     let file = s.file("many.yaml", &[("  orchestrators: []\n", &holders)]);
+    // The fork reads its state through a proxy that holds every storage
+    // fetch (the plan itself never asks one): it is still working when the
+    // signal comes, however fast the machine.
+    let hold = Some(("eth_getStorageAt", std::time::Duration::from_secs(120)));
+    let faults = fault_proxy::Faults { hold_method: hold, ..fault_proxy::Faults::none(7) };
+    let proxy = fault_proxy::FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
     for signal in [libc::SIGINT, libc::SIGTERM] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
             .args(["plan", &file, "--no-cache", "--simulate"])
-            .env("ETH_RPC_URL", s.chain.devnet.url().as_str())
+            .env("ETH_RPC_URL", proxy.url.as_str())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -315,6 +321,13 @@ async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
         })
         .await;
         assert!(started, "the fork started");
+        let held = proxy.seen(|seen| seen.held);
+        let busy = common::eventually(60, || {
+            let more = proxy.seen(|seen| seen.held) > held;
+            async move { more }
+        })
+        .await;
+        assert!(busy, "the fork is waiting for its state when the signal comes");
         // SAFETY: signalling our own child by its pid.
         unsafe { libc::kill(child.id() as i32, signal) };
         let status = child.wait().expect("govstate exits");

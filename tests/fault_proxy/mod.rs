@@ -130,6 +130,10 @@ pub struct Faults {
     /// (`-32601`), and a typed (EIP-1559) transaction refused, never
     /// forwarded.
     pub pre_london: bool,
+    /// Requests carrying this method are held this long before they are
+    /// forwarded (a fork's state fetches, `eth_getStorageAt`, that keep it
+    /// busy).
+    pub hold_method: Option<(&'static str, Duration)>,
 }
 
 /// How a hosted provider answers once its quota is spent.
@@ -279,6 +283,7 @@ impl Faults {
             forge_after_send: false,
             quota_after_sends: None,
             pre_london: false,
+            hold_method: None,
         }
     }
 
@@ -325,6 +330,8 @@ pub struct Seen {
     pub over_quota: u64,
     /// The methods of those requests, in order (batch entries each).
     pub over_quota_methods: Vec<String>,
+    /// Requests held by [`Faults::hold_method`].
+    pub held: u64,
 }
 
 /// A running proxy; dropped, it stops.
@@ -527,6 +534,12 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>) {
     if shared.faults.entry_error.is_some() || shared.faults.log_cap.is_some() || shared.faults.pre_london {
         let Some(answer) = per_entry(&shared, &body).await else { return };
         return respond(&mut stream, "200 OK", "Content-Type: application/json\r\n", &answer).await;
+    }
+    if let Some((method, hold)) = shared.faults.hold_method
+        && String::from_utf8_lossy(&body).contains(&format!("\"{method}\""))
+    {
+        shared.record(|s| s.held += 1);
+        tokio::time::sleep(hold).await;
     }
     let fault = shared.draw(n, &body);
     let send = is_send(&body);
