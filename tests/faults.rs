@@ -424,24 +424,12 @@ async fn drift_behind_a_log_range_cap_still_names_the_transaction_block_and_send
 async fn drift_behind_a_log_range_cap_still_names_who_proposed_a_pending_operation() {
     use alloy::sol_types::SolCall;
     use govstate::contracts::stake_manager::StakeManager;
-    use govstate::contracts::system_pause::SystemPauseModules;
-    use govstate::contracts::timelock::TimelockController;
     let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
     let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
-    let forwarded =
-        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
-    let schedule = TimelockController::scheduleCall {
-        target: chain.address("system_pause"),
-        value: alloy::primitives::U256::ZERO,
-        data: forwarded.abi_encode().into(),
-        predecessor: alloy::primitives::B256::ZERO,
-        salt: alloy::primitives::B256::repeat_byte(9),
-        delay: alloy::primitives::U256::from(60),
-    };
-    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
-    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+    let salt = alloy::primitives::B256::repeat_byte(9);
+    let scheduled = chain.schedule_through_timelock(chain.address("stake_manager"), fee, salt, 60).await;
     let _: serde_json::Value = chain.reader().raw_request("anvil_mine".into(), (300u64,)).await.expect("anvil_mine");
     let cap = Some(LogCap { blocks: 10, style: CapStyle::Publicnode });
     let proxy =

@@ -292,24 +292,12 @@ async fn watch_healthz_is_503_with_the_reason_while_the_endpoint_is_down_and_200
 async fn drift_names_who_proposed_a_pending_operation_and_the_transaction_that_scheduled_it() {
     use alloy::sol_types::SolCall;
     use govstate::contracts::stake_manager::StakeManager;
-    use govstate::contracts::system_pause::SystemPauseModules;
-    use govstate::contracts::timelock::TimelockController;
     let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
     let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
-    let forwarded =
-        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
-    let schedule = TimelockController::scheduleCall {
-        target: chain.address("system_pause"),
-        value: alloy::primitives::U256::ZERO,
-        data: forwarded.abi_encode().into(),
-        predecessor: alloy::primitives::B256::ZERO,
-        salt: alloy::primitives::B256::repeat_byte(9),
-        delay: alloy::primitives::U256::from(60),
-    };
-    let timelock = chain.devnet.wiring().timelock.expect("a timelock");
-    let scheduled = chain.send(0, timelock, schedule.abi_encode()).await;
+    let salt = alloy::primitives::B256::repeat_byte(9);
+    let scheduled = chain.schedule_through_timelock(chain.address("stake_manager"), fee, salt, 60).await;
 
     let (code, json, stderr) = chain.govstate(&["drift", &file, "--format", "json", "--no-cache"]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -376,23 +364,12 @@ async fn plan_json_carries_every_time_as_unix_seconds_and_rfc_3339() {
 async fn the_plan_json_printed_with_both_forms_of_time_still_reads_back_as_a_saved_plan() {
     use alloy::sol_types::SolCall;
     use govstate::contracts::stake_manager::StakeManager;
-    use govstate::contracts::system_pause::SystemPauseModules;
-    use govstate::contracts::timelock::TimelockController;
     let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: 60 }).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let file = chain.write_state_file(dir.path()).await.to_string_lossy().into_owned();
     let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
-    let forwarded =
-        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
-    let schedule = TimelockController::scheduleCall {
-        target: chain.address("system_pause"),
-        value: alloy::primitives::U256::ZERO,
-        data: forwarded.abi_encode().into(),
-        predecessor: alloy::primitives::B256::ZERO,
-        salt: alloy::primitives::B256::repeat_byte(9),
-        delay: alloy::primitives::U256::from(60),
-    };
-    chain.send(0, chain.devnet.wiring().timelock.expect("a timelock"), schedule.abi_encode()).await;
+    let salt = alloy::primitives::B256::repeat_byte(9);
+    chain.schedule_through_timelock(chain.address("stake_manager"), fee, salt, 60).await;
 
     let (code, json, stderr) = chain.govstate(&["plan", &file, "--no-cache", "--format", "json"]);
     assert_eq!(code, Some(0), "{stderr}");

@@ -269,8 +269,6 @@ fn seconds(short: &str) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pending_timelock_operation_is_shown_decoded_with_a_countdown_that_ticks_in_the_browser() {
     use govstate::contracts::stake_manager::StakeManager;
-    use govstate::contracts::system_pause::SystemPauseModules;
-    use govstate::contracts::timelock::TimelockController;
     let delay = support::TIMELOCK_DELAY;
     let chain = TestChain::start_wired(govstate::devnet::Topology::Production { timelock_delay: delay }).await;
     let dir = tempfile::tempdir().expect("tempdir");
@@ -278,18 +276,9 @@ async fn a_pending_timelock_operation_is_shown_decoded_with_a_countdown_that_tic
     support::write_state(&chain, &file, None).await;
     // A fee change scheduled on the timelock and left waiting: it moves away from the file.
     let fee = StakeManager::setFeePctCall { pct: alloy::primitives::U256::from(9) }.abi_encode();
-    let forwarded =
-        SystemPauseModules::executeGovernanceCallCall { target: chain.address("stake_manager"), data: fee.into() };
-    let schedule = TimelockController::scheduleCall {
-        target: chain.address("system_pause"),
-        value: alloy::primitives::U256::ZERO,
-        data: forwarded.abi_encode().into(),
-        predecessor: alloy::primitives::B256::ZERO,
-        salt: alloy::primitives::B256::repeat_byte(9),
-        delay: alloy::primitives::U256::from(delay),
-    };
+    let salt = alloy::primitives::B256::repeat_byte(9);
+    chain.schedule_through_timelock(chain.address("stake_manager"), fee, salt, delay).await;
     let timelock = chain.devnet.wiring().timelock.expect("a timelock");
-    chain.send(0, timelock, schedule.abi_encode()).await;
 
     let file = file.to_string_lossy().into_owned();
     let (_govstate, address) = watch(&chain, &file, &dir.path().join("cache")).await;

@@ -103,7 +103,10 @@ pub async fn proposers(provider: &impl Provider, observed: &Observed, drift: &mu
             scheduled.push((index, timelock, origin));
         }
     }
-    let origins: Vec<(LogOrigin, &'static str)> = scheduled.iter().map(|(_, _, o)| (*o, "CallScheduled")).collect();
+    // The event's name, as the contract table's timelock declares it.
+    let event =
+        <crate::contracts::timelock::TimelockController::CallScheduled as alloy::sol_types::SolEvent>::SIGNATURE;
+    let origins: Vec<(LogOrigin, &'static str)> = scheduled.iter().map(|(_, _, o)| (*o, event)).collect();
     let mut warnings = Vec::new();
     for ((index, timelock, origin), described) in scheduled.into_iter().zip(describe_all(provider, &origins).await) {
         let Some(operation) = drift[index].operation.as_mut() else { continue };

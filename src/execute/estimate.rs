@@ -6,13 +6,10 @@
 //! least, since they cannot be simulated without the signer and the
 //! owners' signatures.
 
-use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::Address;
 use alloy::providers::Provider;
-use alloy::rpc::types::TransactionRequest;
-use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 
-use super::send::{DEFAULT_BLOCK_GAS_LIMIT, blocks_needed, gas_limit, revert_name};
+use super::send::{DEFAULT_BLOCK_GAS_LIMIT, blocks_needed, gas_limit, in_sequence, request, revert_name};
 use crate::observe::Observed;
 use crate::plan::{Plan, RouteKind};
 use crate::route::{self, Transaction};
@@ -88,23 +85,11 @@ async fn simulated_gas(provider: &impl Provider, plan: &Plan, direct: &[&Transac
             plan.routes.iter().find(|r| r.via == RouteKind::Direct && t.makes.iter().any(|m| r.calls.contains(m)));
         route.map_or(Address::ZERO, |r| r.authority)
     };
-    let calls = direct
-        .iter()
-        .map(|t| TransactionRequest::default().from(sender(t)).to(t.to).input(t.data.clone().into()))
-        .collect();
-    let payload = SimulatePayload {
-        block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls }],
-        trace_transfers: false,
-        validation: false,
-        return_full_transactions: false,
-    };
-    let blocks = provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await.map_err(|error| {
-        match error.as_error_resp() {
-            Some(e) => format!("the node cannot simulate the calls (eth_simulateV1: {} ({}))", e.message, e.code),
-            None => format!("simulating the calls failed: {error}"),
-        }
+    let calls = direct.iter().map(|t| request(t, sender(t))).collect();
+    let results = in_sequence(provider, calls).await.map_err(|error| match error.as_error_resp() {
+        Some(e) => format!("the node cannot simulate the calls (eth_simulateV1: {} ({}))", e.message, e.code),
+        None => format!("simulating the calls failed: {error}"),
     })?;
-    let results: Vec<_> = blocks.into_iter().flat_map(|b| b.calls).collect();
     if results.len() != direct.len() {
         return Err(format!("the node simulated {} of {} calls", results.len(), direct.len()));
     }

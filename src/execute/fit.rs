@@ -10,7 +10,6 @@ use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::Address;
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
-use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
 
 use super::ApplyError;
 use crate::plan::{Plan, RouteKind};
@@ -81,19 +80,13 @@ async fn gas_of(
             TransactionRequest::default().from(sender).to(to).input(data.clone().into())
         })
         .collect();
-    let payload = SimulatePayload {
-        block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls: requests }],
-        trace_transfers: false,
-        validation: false,
-        return_full_transactions: false,
-    };
-    let blocks = match provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await {
-        Ok(blocks) => blocks,
+    let results = match super::send::in_sequence(provider, requests).await {
+        Ok(results) => results,
         Err(error) if error.as_error_resp().is_some() => return Ok(None),
         Err(error) => return Err(ApplyError::rpc("simulating a batch's calls")(error)),
     };
     let mut total: u64 = 0;
-    for (call, result) in planned.iter().zip(blocks.into_iter().flat_map(|b| b.calls)) {
+    for (call, result) in planned.iter().zip(results) {
         if !result.status {
             return Err(ApplyError::SimulationReverted {
                 contract: call.contract.clone(),

@@ -433,25 +433,19 @@ async fn cancel(
             Err(source) => return Err(ApplyError::SendFailed { function, sent: offset, source }),
         };
         let cancels = orphan.map_or_else(|| "a gap before later orphans".to_string(), |o| what(&o.record));
-        log.receipt.transactions.push(TransactionRecord {
+        let transfer = Transaction {
             call: 0,
             phase: orphan.map_or(crate::contracts::Phase::Configure, |o| o.record.phase),
             contract: "signer".to_string(),
             function,
+            to: signer,
+            data: Default::default(),
+            operation: None,
+            makes: Vec::new(),
             decoded: format!("zero-value self-transfer at nonce {nonce}, so that {cancels} can never be mined"),
             args: Vec::new(),
-            hash,
-            nonce,
-            status: "sent".to_string(),
-            block: None,
-            gas_used: None,
-            effective_gas_price: None,
-            revert: None,
-            operation: None,
-            replaced: Vec::new(),
-            orphaned: None,
-            receipt_unread: None,
-        });
+        };
+        log.receipt.transactions.push(TransactionRecord::sent(&transfer, hash, nonce));
         log.save().map_err(ApplyError::Receipt)?;
         sent.push((nonce, hash));
     }

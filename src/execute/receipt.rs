@@ -113,6 +113,30 @@ pub struct TransactionRecord {
 }
 
 impl TransactionRecord {
+    /// The record of `tx`, just sent as `hash` at `nonce`: nothing is known
+    /// of its outcome yet.
+    pub fn sent(tx: &crate::route::Transaction, hash: B256, nonce: u64) -> Self {
+        TransactionRecord {
+            call: tx.call,
+            phase: tx.phase,
+            contract: tx.contract.clone(),
+            function: tx.function.clone(),
+            decoded: tx.decoded.clone(),
+            args: tx.args.clone(),
+            hash,
+            nonce,
+            status: "sent".to_string(),
+            block: None,
+            gas_used: None,
+            effective_gas_price: None,
+            revert: None,
+            operation: tx.operation,
+            replaced: Vec::new(),
+            orphaned: None,
+            receipt_unread: None,
+        }
+    }
+
     /// Records what the chain's receipt says of this transaction: `status`
     /// (`success` or `reverted`), its block, gas used and price.
     pub fn mined_as(&mut self, status: &str, receipt: &alloy::rpc::types::TransactionReceipt) {

@@ -6,7 +6,7 @@ use alloy::eips::BlockNumberOrTag;
 use alloy::primitives::{B256, Bytes};
 use alloy::providers::Provider;
 use alloy::rpc::types::TransactionRequest;
-use alloy::rpc::types::simulate::{SimBlock, SimulatePayload};
+use alloy::rpc::types::simulate::{SimBlock, SimCallResult, SimulatePayload};
 
 use super::ApplyError;
 use super::receipt::{ReceiptLog, TransactionRecord};
@@ -17,7 +17,8 @@ use crate::route::Transaction;
 /// mined; the receipt file records its hash).
 pub(super) const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
-fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionRequest {
+/// The transaction request that makes `tx` from `from`.
+pub(super) fn request(tx: &Transaction, from: alloy::primitives::Address) -> TransactionRequest {
     TransactionRequest::default().from(from).to(tx.to).input(tx.data.clone().into())
 }
 
@@ -53,14 +54,8 @@ pub async fn simulate(
         return Ok(Simulated { gas: Vec::new(), warning: None });
     }
     let calls = transactions.iter().map(|t| request(t, from)).collect();
-    let payload = SimulatePayload {
-        block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls }],
-        trace_transfers: false,
-        validation: false,
-        return_full_transactions: false,
-    };
-    let blocks = match provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await {
-        Ok(blocks) => blocks,
+    let results = match in_sequence(provider, calls).await {
+        Ok(results) => results,
         // The node cannot simulate a sequence (no eth_simulateV1, or it
         // refuses the request): estimate call by call, which only holds for
         // calls that do not depend on the ones before them.
@@ -70,7 +65,6 @@ pub async fn simulate(
         }
         Err(error) => return Err(ApplyError::rpc("simulating the plan")(error)),
     };
-    let results = blocks.into_iter().flat_map(|b| b.calls).collect::<Vec<_>>();
     let mut gas = Vec::with_capacity(transactions.len());
     for (tx, result) in transactions.iter().zip(results) {
         if !result.status {
@@ -84,6 +78,24 @@ pub async fn simulate(
         gas.push(gas_limit(result.gas_used));
     }
     Ok(Simulated { gas, warning: None })
+}
+
+/// The outcome of each of `calls` run in order, in one block on top of the
+/// latest (`eth_simulateV1`, no validation: balances and fees are not
+/// checked): what apply, `plan`'s block estimate and the batch-fit check
+/// simulate with.
+pub(super) async fn in_sequence(
+    provider: &impl Provider,
+    calls: Vec<TransactionRequest>,
+) -> Result<Vec<SimCallResult>, alloy::transports::TransportError> {
+    let payload = SimulatePayload {
+        block_state_calls: vec![SimBlock { block_overrides: None, state_overrides: None, calls }],
+        trace_transfers: false,
+        validation: false,
+        return_full_transactions: false,
+    };
+    let blocks = provider.simulate(&payload).block_id(BlockNumberOrTag::Latest.into()).await?;
+    Ok(blocks.into_iter().flat_map(|b| b.calls).collect())
 }
 
 /// The gas limit a transaction is sent with, from the gas it used when
@@ -322,7 +334,7 @@ pub async fn send_phase(
                     break 'sending;
                 }
             };
-            log.receipt.transactions.push(record(tx, hash, nonce));
+            log.receipt.transactions.push(TransactionRecord::sent(tx, hash, nonce));
             pending.push((tx, hash, nonce, *gas));
             if saved.elapsed() >= SAVE_EVERY {
                 log.save().map_err(ApplyError::Receipt)?;
@@ -358,29 +370,6 @@ pub(crate) fn priced(mut request: TransactionRequest, sending: &Sending) -> Tran
         request = request.max_priority_fee_per_gas(tip);
     }
     request
-}
-
-/// What the receipt says of a transaction just sent.
-fn record(tx: &Transaction, hash: B256, nonce: u64) -> TransactionRecord {
-    TransactionRecord {
-        call: tx.call,
-        phase: tx.phase,
-        contract: tx.contract.clone(),
-        function: tx.function.clone(),
-        decoded: tx.decoded.clone(),
-        args: tx.args.clone(),
-        hash,
-        nonce,
-        status: "sent".to_string(),
-        block: None,
-        gas_used: None,
-        effective_gas_price: None,
-        revert: None,
-        operation: tx.operation,
-        replaced: Vec::new(),
-        orphaned: None,
-        receipt_unread: None,
-    }
 }
 
 /// Waits until the account has `count` transactions mined, so the pool

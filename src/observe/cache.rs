@@ -143,20 +143,26 @@ fn file(dir: &Path, chain_id: u64, contract: Address, role_set: &str) -> PathBuf
 
 /// Reads an entry; a missing or unreadable one is simply empty.
 pub fn load(dir: &Path, chain_id: u64, contract: Address, role_set: &str) -> Entry {
-    std::fs::read(file(dir, chain_id, contract, role_set))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
+    read_json(&file(dir, chain_id, contract, role_set)).unwrap_or_default()
 }
 
 /// Writes an entry. Failing to write only costs a longer scan next time.
 pub fn store(dir: &Path, chain_id: u64, contract: Address, role_set: &str, entry: &Entry) {
-    let path = file(dir, chain_id, contract, role_set);
-    let Ok(json) = serde_json::to_vec(entry) else {
-        return;
-    };
+    write_json(&file(dir, chain_id, contract, role_set), entry);
+}
+
+/// What a cache file holds; none when it is missing or unreadable (every
+/// cache file is only an optimisation).
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    std::fs::read(path).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+}
+
+/// Writes a cache file whole (its folder made first, the file replaced, never
+/// half written). Failing to write only costs work next time.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) {
+    let Ok(json) = serde_json::to_vec(value) else { return };
     if path.parent().map(std::fs::create_dir_all).transpose().is_ok() {
-        let _ = crate::execute::lock::replace_file(&path, &json);
+        let _ = crate::execute::lock::replace_file(path, &json);
     }
 }
 

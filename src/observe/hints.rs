@@ -22,6 +22,7 @@ use alloy::primitives::{Address, B256, keccak256};
 use serde::{Deserialize, Serialize};
 
 use super::Scope;
+use super::cache::{read_json, write_json};
 
 /// What one run of a scope found, at the block it read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,17 +78,13 @@ fn file(dir: &Path, scope: &Scope) -> PathBuf {
 
 /// The hints of `scope`; none when missing or unreadable.
 pub fn load(dir: &Path, scope: &Scope) -> Option<Hints> {
-    std::fs::read(file(dir, scope)).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok())
+    read_json(&file(dir, scope))
 }
 
 /// Writes the hints of `scope`. Failing to write only costs a longer first
 /// round trip next time.
 pub fn store(dir: &Path, scope: &Scope, hints: &Hints) {
-    let path = file(dir, scope);
-    let Ok(json) = serde_json::to_vec(hints) else { return };
-    if path.parent().map(std::fs::create_dir_all).transpose().is_ok() {
-        let _ = crate::execute::lock::replace_file(&path, &json);
-    }
+    write_json(&file(dir, scope), hints);
 }
 
 #[cfg(test)]

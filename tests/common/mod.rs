@@ -251,6 +251,31 @@ pub fn receipts(dir: &std::path::Path) -> Vec<serde_json::Value> {
 }
 
 impl TestChain {
+    /// Schedules `data` to `target`, forwarded by the SystemPause, on the
+    /// production timelock with `salt` and `delay`, as account 0 (a
+    /// proposer), and leaves it waiting; returns the scheduling receipt.
+    pub async fn schedule_through_timelock(
+        &self,
+        target: Address,
+        data: Vec<u8>,
+        salt: alloy::primitives::B256,
+        delay: u64,
+    ) -> alloy::rpc::types::TransactionReceipt {
+        use alloy::sol_types::SolCall;
+        use govstate::contracts::system_pause::SystemPauseModules;
+        use govstate::contracts::timelock::TimelockController;
+        let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() };
+        let schedule = TimelockController::scheduleCall {
+            target: self.address("system_pause"),
+            value: U256::ZERO,
+            data: forwarded.abi_encode().into(),
+            predecessor: alloy::primitives::B256::ZERO,
+            salt,
+            delay: U256::from(delay),
+        };
+        self.send(0, self.devnet.wiring().timelock.expect("a timelock"), schedule.abi_encode()).await
+    }
+
     /// Runs `data` on `target` through the SystemPause, as its governance
     /// must on the production wiring: scheduled on the timelock, the delay
     /// passed, executed.
@@ -261,18 +286,11 @@ impl TestChain {
         use govstate::contracts::timelock::TimelockController;
         let timelock = self.devnet.wiring().timelock.expect("a timelock");
         let pause = self.address("system_pause");
-        let forwarded = SystemPauseModules::executeGovernanceCallCall { target, data: data.into() }.abi_encode();
+        let forwarded =
+            SystemPauseModules::executeGovernanceCallCall { target, data: data.clone().into() }.abi_encode();
         // A fresh salt each time: the same call may be made twice.
         let salt = B256::from(U256::from(self.nonce(self.devnet.owner()).await));
-        let schedule = TimelockController::scheduleCall {
-            target: pause,
-            value: U256::ZERO,
-            data: forwarded.clone().into(),
-            predecessor: B256::ZERO,
-            salt,
-            delay: U256::from(delay),
-        };
-        self.send(0, timelock, schedule.abi_encode()).await;
+        self.schedule_through_timelock(target, data, salt, delay).await;
         let _: serde_json::Value =
             self.reader().raw_request("evm_increaseTime".into(), (delay + 1,)).await.expect("warp");
         self.mine().await;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Advice;
 use crate::observe::ObserveOptions;
+use crate::observe::cache::{read_json, write_json};
 
 /// The largest range asked of `eth_getLogs` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,8 +67,7 @@ fn file(options: &ObserveOptions) -> Option<PathBuf> {
 
 /// The window to start with: the remembered one, within `--log-chunk-blocks`.
 pub fn load(options: &ObserveOptions) -> Window {
-    let remembered: Option<Window> =
-        file(options).and_then(|path| std::fs::read(path).ok()).and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let remembered: Option<Window> = file(options).and_then(|path| read_json(&path));
     let mut window = remembered.map(|w| Window { remembered: true, ..w }).unwrap_or_else(Window::unlimited);
     window.blocks = window.blocks.min(options.log_chunk_blocks.max(1));
     window
@@ -75,10 +75,8 @@ pub fn load(options: &ObserveOptions) -> Window {
 
 /// Keeps what a scan learned. Failing to write only costs a refusal next time.
 pub fn store(options: &ObserveOptions, window: Option<Window>) {
-    let (Some(path), Some(window)) = (file(options), window) else { return };
-    let Ok(json) = serde_json::to_vec(&window) else { return };
-    if path.parent().map(std::fs::create_dir_all).transpose().is_ok() {
-        let _ = crate::execute::lock::replace_file(&path, &json);
+    if let (Some(path), Some(window)) = (file(options), window) {
+        write_json(&path, &window);
     }
 }
 
