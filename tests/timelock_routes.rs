@@ -304,6 +304,9 @@ async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
     let faults = fault_proxy::Faults { hold_method: hold, ..fault_proxy::Faults::none(7) };
     let proxy = fault_proxy::FaultProxy::start(s.chain.devnet.url().clone(), faults).await;
     for signal in [libc::SIGINT, libc::SIGTERM] {
+        // Counted before govstate starts: its fork may ask its first fetch
+        // at once, and then wait on it.
+        let held = proxy.seen(|seen| seen.held);
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govstate"))
             .args(["plan", &file, "--no-cache", "--simulate"])
             .env("ETH_RPC_URL", proxy.url.as_str())
@@ -321,7 +324,6 @@ async fn no_fork_is_left_behind_when_plan_simulate_is_interrupted() {
         })
         .await;
         assert!(started, "the fork started");
-        let held = proxy.seen(|seen| seen.held);
         let busy = common::eventually(60, || {
             let more = proxy.seen(|seen| seen.held) > held;
             async move { more }
